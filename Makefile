@@ -1,0 +1,42 @@
+# Quick start: `make run` (set up and start the app with its worker) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development defaults for `make run`: debug pages, sandbox dealers and loopback targets.
+RUN_ENV := DEBUG=$${DEBUG:-1} ALLOW_PRIVATE_TARGETS=$${ALLOW_PRIVATE_TARGETS:-1} SANDBOX_BASE_URL=$${SANDBOX_BASE_URL:-http://$(HOST):$(PORT)}
+# The scale-out pass of `make test` runs against these real engines.
+SCALEOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test test-fast test-scaleout setup bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	$(RUN_ENV) $(PY) manage.py ensure_browser
+
+run: setup
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py load_sandbox_dealers
+	$(RUN_ENV) $(PY) manage.py ensure_demo_user
+	$(RUN_ENV) $(PY) manage.py runapp --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) -m pytest
+	$(MAKE) test-scaleout
+
+# The same non-browser suite against PostgreSQL and Redis-backed Huey.
+test-scaleout: setup
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

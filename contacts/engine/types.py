@@ -1,0 +1,101 @@
+"""Plain data types at the engine's boundary: what goes in and what comes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The person asking for a quote, as the engine needs them.
+
+    `message` is already rendered for the dealer being contacted.
+    """
+
+    first_name: str
+    last_name: str
+    email: str
+    phone: str  # E.164, for example "+13105550123"
+    zip_code: str
+    message: str
+    vehicle_year: str = ""
+    vehicle_make: str = ""
+    vehicle_model: str = ""
+    vehicle_trim: str = ""
+    preferred_contact: str = "email"  # email, phone or text
+    city: str = ""
+    state: str = ""  # two-letter code
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def vehicle(self) -> str:
+        parts = [self.vehicle_year, self.vehicle_make, self.vehicle_model, self.vehicle_trim]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def phone_digits(self) -> str:
+        """Ten-digit US number without the country code."""
+        digits = "".join(ch for ch in self.phone if ch.isdigit())
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        return digits
+
+
+@dataclass
+class FilledField:
+    kind: str  # for example "first_name", "email", "message", "consent"
+    label: str  # what the site calls the field
+    value: str  # what was typed, chosen or ticked
+
+
+@dataclass
+class ContactResult:
+    status: str  # one of outcomes.OUTCOMES
+    error: str = ""  # one line a user understands; empty when there is nothing to say
+    fields: list[FilledField] = field(default_factory=list)
+    # name -> JPEG bytes; "form" is the filled form before submitting, "result" after.
+    screenshots: dict[str, bytes] = field(default_factory=dict)
+    phase_timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    final_url: str = ""
+    submit_pressed: bool = False
+    elapsed_s: float = 0.0
+
+
+def _noop(*_args, **_kwargs) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class Hooks:
+    """How the caller follows and steers one attempt.
+
+    The engine calls these from its own thread; they must not touch the Django ORM from
+    inside Playwright's event loop, so the task runs them on a helper thread.
+    """
+
+    on_phase: Callable[[str], None] = _noop
+    # Called (and must return) immediately before the one and only submit click, so the
+    # caller can durably record that a submission may have happened.
+    on_submit_pressed: Callable[[], None] = _noop
+    # Returns True when the user cancelled; checked between steps, never after submit.
+    should_stop: Callable[[], bool] = _never
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    timeout_s: float = 90.0  # overall limit for one dealer
+    navigation_timeout_ms: int = 20_000
+    action_timeout_ms: int = 5_000
+    allow_private_targets: bool = False
+    dry_run: bool = False  # fill and screenshot, never submit
+    headless: bool = True
+    browser_executable: str = ""
+    recycle_after: int = 25  # attempts per browser before relaunching it

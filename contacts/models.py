@@ -1,0 +1,471 @@
+"""Searches, dealers, contact attempts and the event log that feeds the live view.
+
+The ContactAttempt row, not the task queue, is the record of work: a worker claims a
+queued attempt with a conditional update, and every attempt ends in a final status.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.engine import outcomes
+from contacts.engine.types import Customer
+
+
+class PreferredContact(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+
+
+DEFAULT_MESSAGE_TEMPLATE = (
+    "Hello {dealer_name},\n\n"
+    "I'm interested in the {vehicle}. Could you send me your best out-the-door price "
+    "and what you have available? I'm in {zip_code}.\n\n"
+    "Thank you,\n{first_name} {last_name}"
+)
+
+
+class CustomerProfile(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profiles")
+    first_name = models.CharField(max_length=60)
+    last_name = models.CharField(max_length=60)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=20, help_text="Stored in E.164 form, e.g. +13105550123")
+    zip_code = models.CharField("ZIP code", max_length=5)
+    preferred_contact = models.CharField(
+        max_length=10, choices=PreferredContact.choices, default=PreferredContact.EMAIL
+    )
+    vehicle_year = models.PositiveSmallIntegerField()
+    vehicle_make = models.CharField(max_length=40)
+    vehicle_model = models.CharField(max_length=60)
+    vehicle_trim = models.CharField(max_length=60, blank=True)
+    message_template = models.TextField(default=DEFAULT_MESSAGE_TEMPLATE)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def vehicle(self) -> str:
+        parts = [str(self.vehicle_year), self.vehicle_make, self.vehicle_model, self.vehicle_trim]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def phone_display(self) -> str:
+        import phonenumbers
+
+        try:
+            parsed = phonenumbers.parse(self.phone, "US")
+        except phonenumbers.NumberParseException:
+            return self.phone
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+    def placeholders(self, dealer_name: str = "") -> dict[str, str]:
+        return {
+            "dealer_name": dealer_name or "there",
+            "vehicle": self.vehicle,
+            "year": str(self.vehicle_year),
+            "make": self.vehicle_make,
+            "model": self.vehicle_model,
+            "trim": self.vehicle_trim,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "full_name": self.full_name,
+            "email": self.email,
+            "phone": self.phone_display,
+            "zip_code": self.zip_code,
+        }
+
+    def render_message(self, dealer_name: str = "") -> str:
+        """Fill the message template; unknown placeholders are left as typed."""
+        values = self.placeholders(dealer_name)
+
+        class _Keep(dict):
+            def __missing__(self, key: str) -> str:
+                return "{" + key + "}"
+
+        try:
+            return self.message_template.format_map(_Keep(values))
+        except (ValueError, IndexError):
+            # A stray brace the user typed: send the text as written.
+            return self.message_template
+
+    def to_engine_customer(self, dealer_name: str = "") -> Customer:
+        from contacts import geo
+
+        place = geo.lookup_zip(self.zip_code)
+        return Customer(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            phone=self.phone,
+            zip_code=self.zip_code,
+            message=self.render_message(dealer_name),
+            vehicle_year=str(self.vehicle_year),
+            vehicle_make=self.vehicle_make,
+            vehicle_model=self.vehicle_model,
+            vehicle_trim=self.vehicle_trim,
+            preferred_contact=self.preferred_contact,
+            city=place.city if place else "",
+            state=place.state if place else "",
+        )
+
+
+class DealerSource(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    CSV = "csv", "CSV import"
+    OSM = "osm", "OpenStreetMap"
+    ADMIN = "admin", "Entered by staff"
+
+
+class Dealer(models.Model):
+    """A dealership in the shared directory (not owned by any one user)."""
+
+    name = models.CharField(max_length=200)
+    website = models.URLField(max_length=500, blank=True)
+    # Dedupe key: the registrable domain of the website (for IP or localhost sites,
+    # host:port plus path). Null when there is no website.
+    website_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    # Lower-case makes between commas, e.g. ",ford,lincoln,", so "sells Ford" is a
+    # portable LIKE '%,ford,%' on SQLite and PostgreSQL alike.
+    makes = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=10, choices=DealerSource.choices, default=DealerSource.ADMIN)
+    source_id = models.CharField(max_length=100, blank=True)
+    last_refreshed = models.DateTimeField(default=timezone.now)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["latitude", "longitude"], name="dealer_lat_lng")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~Q(source_id=""),
+                name="dealer_unique_source_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def make_list(self) -> list[str]:
+        return [m for m in self.makes.split(",") if m]
+
+    @staticmethod
+    def normalize_makes(makes: list[str] | str) -> str:
+        if isinstance(makes, str):
+            makes = makes.replace(";", ",").split(",")
+        cleaned = sorted({m.strip().lower() for m in makes if m and m.strip()})
+        return "," + ",".join(cleaned) + "," if cleaned else ""
+
+
+class Search(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="searches")
+    customer = models.ForeignKey(
+        CustomerProfile, models.SET_NULL, null=True, blank=True, related_name="searches"
+    )
+    zip_code = models.CharField("ZIP code", max_length=5)
+    radius_miles = models.PositiveSmallIntegerField(default=25)
+    make = models.CharField(max_length=40, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name_plural = "searches"
+
+    def __str__(self) -> str:
+        suffix = f" ({self.make})" if self.make else ""
+        return f"{self.zip_code} within {self.radius_miles} mi{suffix}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("search_detail", args=[self.pk])
+
+
+class AttemptStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUBMITTED = outcomes.SUBMITTED, "Submitted"
+    UNCONFIRMED = outcomes.UNCONFIRMED, "Unconfirmed"
+    CAPTCHA = outcomes.CAPTCHA, "CAPTCHA"
+    NO_FORM = outcomes.NO_FORM, "No form"
+    FAILED = outcomes.FAILED, "Failed"
+    CANCELLED = outcomes.CANCELLED, "Cancelled"
+
+
+class Phase(models.TextChoices):
+    NONE = "", "—"
+    OPENING = outcomes.OPENING, "Opening site"
+    FINDING_FORM = outcomes.FINDING_FORM, "Finding form"
+    FILLING = outcomes.FILLING, "Filling"
+    SUBMITTING = outcomes.SUBMITTING, "Submitting"
+    VERIFYING = outcomes.VERIFYING, "Verifying"
+
+
+ACTIVE_STATUSES = (AttemptStatus.QUEUED, AttemptStatus.RUNNING)
+FINAL_STATUSES = tuple(outcomes.OUTCOMES)
+
+
+class ContactAttemptQuerySet(models.QuerySet):
+    def active(self) -> "ContactAttemptQuerySet":
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def needs_follow_up(self) -> "ContactAttemptQuerySet":
+        return self.filter(status__in=outcomes.FOLLOW_UP_OUTCOMES, followed_up=False)
+
+
+def screenshot_path(instance: "ContactAttempt", filename: str) -> str:
+    return f"screenshots/{instance.owner_id}/{instance.pk or 'new'}/{filename}"
+
+
+class ContactAttempt(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="attempts")
+    search = models.ForeignKey(Search, models.SET_NULL, null=True, blank=True, related_name="attempts")
+    customer = models.ForeignKey(CustomerProfile, models.CASCADE, related_name="attempts")
+    dealer = models.ForeignKey(Dealer, models.CASCADE, related_name="attempts")
+
+    status = models.CharField(max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.QUEUED)
+    phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.NONE, blank=True)
+    error = models.TextField(blank=True)
+    phase_timings = models.JSONField(default=dict, blank=True)  # phase -> seconds
+    filled_fields = models.JSONField(default=list, blank=True)  # [{kind, label, value}]
+    message = models.TextField(blank=True)  # the message as rendered for this dealer
+    final_url = models.URLField(max_length=1000, blank=True)
+    screenshot_form = models.FileField(upload_to=screenshot_path, blank=True)
+    screenshot_result = models.FileField(upload_to=screenshot_path, blank=True)
+
+    cancel_requested = models.BooleanField(default=False)
+    # Set durably just before the one submit click; an attempt with this set is never
+    # run again and, if its worker dies, ends "unconfirmed" rather than "failed".
+    submit_pressed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    phase_started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    followed_up = models.BooleanField(default=False)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    follow_up_notes = models.TextField(blank=True)
+
+    objects = ContactAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "started"], name="attempt_status_started"),
+            models.Index(fields=["customer", "dealer"], name="attempt_customer_dealer"),
+        ]
+        constraints = [
+            # At most one live attempt per customer and dealer, whatever races the web
+            # processes run into.
+            models.UniqueConstraint(
+                fields=["customer", "dealer"],
+                condition=Q(status__in=["queued", "running"]),
+                name="attempt_one_active_per_customer_dealer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.dealer} ({self.status})"
+
+    # --- state -------------------------------------------------------------------
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return self.status in outcomes.FOLLOW_UP_OUTCOMES and not self.followed_up
+
+    @property
+    def elapsed_s(self) -> float | None:
+        if not self.started:
+            return None
+        end = self.finished or timezone.now()
+        return round((end - self.started).total_seconds(), 1)
+
+    @property
+    def progress_percent(self) -> int:
+        """How far along the attempt is, for the row's progress bar."""
+        if self.is_final:
+            return 100
+        if self.status == AttemptStatus.QUEUED:
+            return 3
+        order = [p for p in outcomes.PHASES]
+        if self.phase in order:
+            return 10 + int(85 * order.index(self.phase) / len(order))
+        return 6
+
+    # --- transitions ------------------------------------------------------------
+    # Each is a conditional UPDATE so that two workers, a cancel click and the reaper
+    # can race without any of them overwriting a final status.
+
+    @classmethod
+    def claim(cls, attempt_id: int, worker: str) -> bool:
+        """Move a queued attempt to running for this worker; False if someone else has it."""
+        now = timezone.now()
+        claimed = cls.objects.filter(
+            pk=attempt_id, status=AttemptStatus.QUEUED, cancel_requested=False
+        ).update(status=AttemptStatus.RUNNING, claimed_by=worker[:100], started=now, phase_started=now)
+        return claimed == 1
+
+    def set_phase(self, phase: str, timings: dict[str, float] | None = None) -> bool:
+        now = timezone.now()
+        changes: dict[str, Any] = {"phase": phase, "phase_started": now}
+        if timings is not None:
+            changes["phase_timings"] = timings
+        updated = ContactAttempt.objects.filter(pk=self.pk, status=AttemptStatus.RUNNING).update(**changes)
+        if updated:
+            self.phase, self.phase_started = phase, now
+            if timings is not None:
+                self.phase_timings = timings
+        return bool(updated)
+
+    def mark_submit_pressed(self) -> None:
+        now = timezone.now()
+        ContactAttempt.objects.filter(pk=self.pk).update(submit_pressed_at=now)
+        self.submit_pressed_at = now
+
+    def finish(self, status: str, *, error: str = "", **fields: Any) -> bool:
+        """Record a final outcome unless the attempt already has one."""
+        assert status in FINAL_STATUSES, status
+        now = timezone.now()
+        changes: dict[str, Any] = {"status": status, "error": error[:2000], "finished": now, **fields}
+        updated = ContactAttempt.objects.filter(pk=self.pk, status__in=ACTIVE_STATUSES).update(**changes)
+        if updated:
+            for name, value in changes.items():
+                setattr(self, name, value)
+        return bool(updated)
+
+    def request_cancel(self) -> bool:
+        """Cancel at once if still queued; otherwise ask the worker to stop before submit."""
+        with transaction.atomic():
+            if self.finish(AttemptStatus.CANCELLED, error="Cancelled before it started."):
+                ContactAttempt.objects.filter(pk=self.pk).update(cancel_requested=True)
+                self.cancel_requested = True
+                return True
+        updated = ContactAttempt.objects.filter(pk=self.pk, status=AttemptStatus.RUNNING).update(
+            cancel_requested=True
+        )
+        self.cancel_requested = self.cancel_requested or bool(updated)
+        return bool(updated)
+
+    def mark_followed_up(self, note: str = "") -> None:
+        self.followed_up = True
+        self.followed_up_at = timezone.now()
+        if note:
+            self.follow_up_notes = (self.follow_up_notes + "\n" + note).strip()
+        self.save(update_fields=["followed_up", "followed_up_at", "follow_up_notes"])
+
+    @classmethod
+    def reap_stale(cls, now=None) -> list["ContactAttempt"]:
+        """End attempts whose worker went quiet past CONTACT_TIMEOUT_S plus the grace.
+
+        One that had pressed submit ends "unconfirmed" (it is never submitted again);
+        one that had not ends "failed" with the reason.
+        """
+        now = now or timezone.now()
+        limit = timedelta(seconds=settings.CONTACT_TIMEOUT_S + settings.CONTACT_GRACE_S)
+        reaped = []
+        stale = cls.objects.filter(status=AttemptStatus.RUNNING, started__lt=now - limit)
+        for attempt in stale:
+            if attempt.submit_pressed_at:
+                ok = attempt.finish(
+                    AttemptStatus.UNCONFIRMED,
+                    error="The worker stopped responding after submitting; check the dealer's reply.",
+                )
+            else:
+                seconds = settings.CONTACT_TIMEOUT_S
+                ok = attempt.finish(
+                    AttemptStatus.FAILED,
+                    error=f"Timed out: no result within {seconds} seconds (the worker stopped responding).",
+                )
+            if ok:
+                attempt.record_event("finished")
+                reaped.append(attempt)
+        return reaped
+
+    def record_event(self, kind: str) -> "Event":
+        return Event.objects.create(owner_id=self.owner_id, search_id=self.search_id, attempt=self, kind=kind)
+
+    def get_absolute_url(self) -> str:
+        return reverse("attempt_detail", args=[self.pk])
+
+
+class Event(models.Model):
+    """Append-only log the SSE view tails; its id is the SSE event id."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    search = models.ForeignKey(Search, models.CASCADE, null=True, blank=True, related_name="events")
+    attempt = models.ForeignKey(ContactAttempt, models.CASCADE, null=True, blank=True, related_name="events")
+    kind = models.CharField(max_length=20)  # queued, phase, finished, cancel_requested, …
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["search", "id"], name="event_search_id")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind}"
+
+
+class SandboxSubmission(models.Model):
+    """What a sandbox dealer website received, so users and tests see exactly what arrived."""
+
+    site = models.CharField(max_length=50, db_index=True)
+    fields = models.JSONField(default=dict)
+    user_agent = models.CharField(max_length=300, blank=True)
+    received = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.site} at {self.received:%Y-%m-%d %H:%M:%S}"
+
+
+__all__ = [
+    "AttemptStatus",
+    "ContactAttempt",
+    "CustomerProfile",
+    "Dealer",
+    "DealerSource",
+    "Event",
+    "Phase",
+    "PreferredContact",
+    "SandboxSubmission",
+    "Search",
+]
