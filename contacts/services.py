@@ -1,0 +1,79 @@
+"""Starting and cancelling contact attempts: the rules shared by the views and the admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from django.db import IntegrityError, transaction
+
+from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Dealer, Search
+
+
+@dataclass
+class StartResult:
+    created: list[ContactAttempt] = field(default_factory=list)
+    # Contacted before for this customer; the user has to confirm "contact again".
+    already_contacted: list[Dealer] = field(default_factory=list)
+    # A queued or running attempt already exists: never two at once.
+    in_progress: list[Dealer] = field(default_factory=list)
+    no_website: list[Dealer] = field(default_factory=list)
+
+
+def start_attempts(
+    owner,
+    customer: CustomerProfile,
+    dealers: Iterable[Dealer],
+    *,
+    search: Search | None = None,
+    contact_again: bool = False,
+) -> StartResult:
+    """Create one queued attempt per dealer and enqueue its task once the rows commit."""
+    from contacts.tasks import enqueue_attempt
+
+    assert customer.owner_id == owner.pk, "customer belongs to someone else"
+    dealers = list(dealers)
+    result = StartResult()
+    previous = dict(
+        ContactAttempt.objects.filter(customer=customer, dealer__in=dealers)
+        .values_list("dealer_id", "status")
+        .order_by("created")
+    )
+    for dealer in dealers:
+        status = previous.get(dealer.pk)
+        if not dealer.website:
+            result.no_website.append(dealer)
+            continue
+        if status in (AttemptStatus.QUEUED, AttemptStatus.RUNNING):
+            result.in_progress.append(dealer)
+            continue
+        if status is not None and status != AttemptStatus.CANCELLED and not contact_again:
+            result.already_contacted.append(dealer)
+            continue
+        try:
+            with transaction.atomic():
+                attempt = ContactAttempt.objects.create(
+                    owner=owner,
+                    customer=customer,
+                    dealer=dealer,
+                    search=search,
+                    message=customer.render_message(dealer.name),
+                )
+                attempt.record_event("queued")
+        except IntegrityError:
+            # Another request queued the same dealer a moment ago.
+            result.in_progress.append(dealer)
+            continue
+        enqueue_attempt(attempt.pk)
+        result.created.append(attempt)
+    return result
+
+
+def cancel_attempts(attempts: Iterable[ContactAttempt]) -> int:
+    """Cancel queued attempts at once and ask running ones to stop before they submit."""
+    count = 0
+    for attempt in attempts:
+        if attempt.request_cancel():
+            attempt.record_event("cancel_requested" if attempt.status == AttemptStatus.RUNNING else "finished")
+            count += 1
+    return count

@@ -1,0 +1,24 @@
+"""Huey tasks: thin wrappers that call plain code in contacts.worker."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, on_commit_task
+
+from contacts import worker
+
+
+@on_commit_task(retries=0)
+def run_attempt(attempt_id: int) -> None:
+    # No retries: the attempt row decides what runs, and a submission is never repeated.
+    worker.execute_attempt(attempt_id)
+
+
+def enqueue_attempt(attempt_id: int) -> None:
+    """Enqueue after the surrounding transaction commits, since the task reads that row."""
+    run_attempt(attempt_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def reap_stale_attempts() -> None:
+    worker.reap_stale_attempts()
