@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, on_commit_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, on_commit_task
 
 from contacts import worker
 
@@ -22,3 +22,9 @@ def enqueue_attempt(attempt_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def reap_stale_attempts() -> None:
     worker.reap_stale_attempts()
+
+
+@HUEY.on_shutdown()
+def close_browser() -> None:
+    # Each worker thread owns a browser; close it rather than leave Chromium behind.
+    worker.close_engine_for_this_thread()

@@ -72,3 +72,82 @@ def search(owner, profile) -> Search:
         owner=owner, customer=profile, zip_code="90210", radius_miles=25,
         latitude=place.latitude, longitude=place.longitude,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_per_process_files():
+    """Test Huey storage and media are per process; remove them when the run ends."""
+    yield
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    huey_file = settings.HUEY.get("filename")
+    if huey_file:
+        for suffix in ("", "-wal", "-shm"):
+            Path(huey_file + suffix).unlink(missing_ok=True)
+
+
+class AsgiServer:
+    """The real ASGI app (uvicorn) on a loopback port, in a thread of the test process."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from dealercontact.asgi import application
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    def start(self) -> "AsgiServer":
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._socket.close()
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    server = AsgiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def huey_consumer(transactional_db):
+    """A real Huey consumer (thread workers) reading the configured storage."""
+    from huey.contrib.djhuey import HUEY
+
+    from contacts.worker import shutdown_engines
+
+    HUEY.flush()
+    consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.05,
+                                    max_delay=0.2, backoff=1.1)
+    # Signal handlers belong to the test runner, not to this in-process consumer.
+    consumer._set_signal_handlers = lambda: None
+    consumer.start()
+    yield consumer
+    consumer.stop(graceful=True)
+    shutdown_engines()
+    HUEY.flush()
