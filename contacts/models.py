@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -358,12 +358,14 @@ class ContactAttempt(models.Model):
         ContactAttempt.objects.filter(pk=self.pk).update(submit_pressed_at=now)
         self.submit_pressed_at = now
 
-    def finish(self, status: str, *, error: str = "", **fields: Any) -> bool:
+    def finish(
+        self, status: str, *, error: str = "", only_from: tuple[str, ...] = ACTIVE_STATUSES, **fields: Any
+    ) -> bool:
         """Record a final outcome unless the attempt already has one."""
         assert status in FINAL_STATUSES, status
         now = timezone.now()
         changes: dict[str, Any] = {"status": status, "error": error[:2000], "finished": now, **fields}
-        updated = ContactAttempt.objects.filter(pk=self.pk, status__in=ACTIVE_STATUSES).update(**changes)
+        updated = ContactAttempt.objects.filter(pk=self.pk, status__in=only_from).update(**changes)
         if updated:
             for name, value in changes.items():
                 setattr(self, name, value)
@@ -371,11 +373,13 @@ class ContactAttempt(models.Model):
 
     def request_cancel(self) -> bool:
         """Cancel at once if still queued; otherwise ask the worker to stop before submit."""
-        with transaction.atomic():
-            if self.finish(AttemptStatus.CANCELLED, error="Cancelled before it started."):
-                ContactAttempt.objects.filter(pk=self.pk).update(cancel_requested=True)
-                self.cancel_requested = True
-                return True
+        if self.finish(
+            AttemptStatus.CANCELLED,
+            error="Cancelled before it started.",
+            only_from=(AttemptStatus.QUEUED,),
+            cancel_requested=True,
+        ):
+            return True
         updated = ContactAttempt.objects.filter(pk=self.pk, status=AttemptStatus.RUNNING).update(
             cancel_requested=True
         )
