@@ -1,0 +1,282 @@
+"""Forms: sign-up and customer profiles (plus the search and contact forms further down).
+
+Every error names the field and says how to fix it, and nothing the user typed is
+dropped: an invalid value is shown back exactly as typed.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from contacts import geo
+from contacts.models import CustomerProfile
+
+FIRST_MODEL_YEAR = 1981  # the 17-character VIN era; older cars are out of scope
+# The names a message template may use, e.g. "{dealer_name}": the keys the profile fills.
+PLACEHOLDER_NAMES: tuple[str, ...] = tuple(CustomerProfile().placeholders())
+# Shown in the live preview so the user sees where the dealer's name lands.
+PREVIEW_DEALER_NAME = "Example Motors"
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(
+        help_text="Where we can reach you about your account.",
+        error_messages={"required": "Enter your email address.", "invalid": "Enter a valid email address, like you@example.com."},
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+def us_phone_number(value: str) -> phonenumbers.PhoneNumber | None:
+    """The parsed number if value is a valid US phone number, else None."""
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed) or phonenumbers.region_code_for_number(parsed) != "US":
+        return None
+    return parsed
+
+
+class USPhoneNumberField(forms.CharField):
+    """Accepts any common US spelling, stores E.164 (+13105550123), shows (310) 555-0123."""
+
+    def prepare_value(self, value: Any) -> Any:
+        # Shows both the stored E.164 value and a freshly typed valid number in national
+        # form; anything unparseable is shown back exactly as typed.
+        parsed = us_phone_number(value) if isinstance(value, str) and value else None
+        if parsed is None:
+            return value
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            parsed = phonenumbers.parse(value, "US")
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError(
+                "Phone: “%(value)s” is not a phone number. Enter 10 digits with the area code, e.g. (310) 555-0123.",
+                code="invalid",
+                params={"value": value},
+            )
+        if phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) != "US":
+            raise forms.ValidationError(
+                "Phone: %(value)s is not a US number. Enter a US number with the area code, e.g. (310) 555-0123.",
+                code="not_us",
+                params={"value": value},
+            )
+        if not phonenumbers.is_valid_number(parsed):
+            raise forms.ValidationError(
+                "Phone: “%(value)s” is not a valid US number. Enter 10 digits with the area code, "
+                "e.g. (310) 555-0123.",
+                code="invalid",
+                params={"value": value},
+            )
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def message_template_problems(template: str) -> list[str]:
+    """What is wrong with a message template, as sentences the user can act on."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return [
+            "Message template: a “{” or “}” is not paired. Write placeholders as {first_name}; "
+            "to send a literal brace, type it twice ({{ or }})."
+        ]
+    unknown: list[str] = []
+    decorated: list[str] = []
+    for _literal, name, format_spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDER_NAMES:
+            label = "{" + name + "}"
+            if label not in unknown:
+                unknown.append(label)
+        elif format_spec or conversion:
+            decorated.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{format_spec}" if format_spec else "") + "}")
+    problems = []
+    valid = ", ".join("{" + n + "}" for n in PLACEHOLDER_NAMES)
+    if unknown:
+        noun = "placeholder" if len(unknown) == 1 else "placeholders"
+        problems.append(f"Message template: unknown {noun} {', '.join(unknown)}. Use only: {valid}.")
+    if decorated:
+        problems.append(
+            f"Message template: write placeholders as plain names, without “!” or “:” ({', '.join(decorated)})."
+        )
+    return problems
+
+
+class ProfileForm(forms.ModelForm):
+    phone = USPhoneNumberField(
+        help_text="A US number with area code, e.g. (310) 555-0123.",
+        error_messages={"required": "Phone: enter the customer's phone number, e.g. (310) 555-0123."},
+    )
+    # Declared here rather than generated from the model so that no length or number
+    # validator pre-empts the clean_ methods' messages, and "20x4" is shown as typed.
+    zip_code = forms.CharField(
+        label="ZIP code",
+        help_text="Five digits, e.g. 90210. Dealers near here will be searched.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+        error_messages={"required": "ZIP code: enter the customer's five-digit ZIP code, e.g. 90210."},
+    )
+    vehicle_year = forms.IntegerField(
+        label="Year",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "Year: enter the vehicle's model year, e.g. 2024.",
+            "invalid": "Year: enter the model year as four digits, e.g. 2024.",
+        },
+    )
+
+    class Meta:
+        model = CustomerProfile
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "zip_code",
+            "preferred_contact",
+            "vehicle_year",
+            "vehicle_make",
+            "vehicle_model",
+            "vehicle_trim",
+            "message_template",
+        ]
+        labels = {
+            "preferred_contact": "Preferred contact method",
+            "vehicle_make": "Make",
+            "vehicle_model": "Model",
+            "vehicle_trim": "Trim",
+        }
+        help_texts = {"vehicle_trim": "Optional, e.g. XLE."}
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "preferred_contact": forms.RadioSelect,
+            "message_template": forms.Textarea(attrs={"rows": 8}),
+        }
+        error_messages = {
+            "first_name": {"required": "First name: enter the customer's first name."},
+            "last_name": {"required": "Last name: enter the customer's last name."},
+            "email": {
+                "required": "Email: enter the customer's email address.",
+                "invalid": "Email: enter a valid address like name@example.com.",
+            },
+            "preferred_contact": {
+                "required": "Preferred contact method: choose email, phone call or text message.",
+                "invalid_choice": "Preferred contact method: choose email, phone call or text message.",
+            },
+            "vehicle_make": {"required": "Make: enter the vehicle's make, e.g. Toyota."},
+            "vehicle_model": {"required": "Model: enter the vehicle's model, e.g. RAV4."},
+            "message_template": {"required": "Message template: enter the message to send to each dealer."},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A too-long value is reported under its own field with its own label.
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = (
+                    f"{field.label}: use at most %(limit_value)d characters (this has %(show_value)d)."
+                )
+
+    def clean_first_name(self) -> str:
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self) -> str:
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_email(self) -> str:
+        local, _, domain = self.cleaned_data["email"].rpartition("@")
+        # The domain part is case-insensitive; the local part is left as typed.
+        return f"{local}@{domain.lower()}"
+
+    def clean_zip_code(self) -> str:
+        raw = self.cleaned_data["zip_code"].strip()
+        digits = raw[:5] if len(raw) == 10 and raw[5] == "-" and raw[6:].isdigit() else raw
+        if len(digits) != 5 or not digits.isdigit():
+            raise forms.ValidationError(
+                "ZIP code: “%(value)s” is not a ZIP code. Enter five digits, e.g. 90210.",
+                code="invalid",
+                params={"value": raw},
+            )
+        if geo.lookup_zip(digits) is None:
+            raise forms.ValidationError(
+                "ZIP code: %(value)s does not exist. Check the digits, e.g. 90210.",
+                code="unknown",
+                params={"value": digits},
+            )
+        return digits
+
+    def clean_vehicle_year(self) -> int:
+        year = self.cleaned_data["vehicle_year"]
+        last = self.last_model_year()
+        if not FIRST_MODEL_YEAR <= year <= last:
+            raise forms.ValidationError(
+                "Year: %(year)s is out of range. Enter a model year from %(first)s to %(last)s.",
+                code="out_of_range",
+                params={"year": year, "first": FIRST_MODEL_YEAR, "last": last},
+            )
+        return year
+
+    def clean_vehicle_make(self) -> str:
+        return self.cleaned_data["vehicle_make"].strip()
+
+    def clean_vehicle_model(self) -> str:
+        return self.cleaned_data["vehicle_model"].strip()
+
+    def clean_vehicle_trim(self) -> str:
+        return self.cleaned_data["vehicle_trim"].strip()
+
+    def clean_message_template(self) -> str:
+        template = self.cleaned_data["message_template"]
+        problems = message_template_problems(template)
+        if problems:
+            raise forms.ValidationError(problems)
+        return template.strip()
+
+    @staticmethod
+    def last_model_year() -> int:
+        # Next year's models go on sale this year.
+        return timezone.localdate().year + 1
+
+    @property
+    def zip_place(self) -> geo.ZipPlace | None:
+        """The place for a valid ZIP code, shown back as "Beverly Hills, CA"."""
+        if not self.is_bound:
+            return geo.lookup_zip(self.initial.get("zip_code") or self.instance.zip_code or "")
+        if self.errors.get("zip_code"):
+            return None
+        return geo.lookup_zip(self.cleaned_data.get("zip_code", ""))
+
+    @property
+    def placeholder_names(self) -> tuple[str, ...]:
+        return PLACEHOLDER_NAMES
+
+    def preview(self) -> str:
+        """The message as a dealer would receive it, from the values as they stand now."""
+        values: dict[str, Any] = {}
+        for name in self.Meta.fields:
+            if not self.is_bound:
+                values[name] = getattr(self.instance, name)
+            elif name in getattr(self, "cleaned_data", {}):
+                values[name] = self.cleaned_data[name]
+            else:
+                # Not valid yet: preview with what the user typed.
+                values[name] = self.data.get(name, "")
+        sample = CustomerProfile(**values)
+        return sample.render_message(PREVIEW_DEALER_NAME)
