@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from contacts import geo
-from contacts.models import CustomerProfile
+from contacts.models import CustomerProfile, Dealer, Search
 
 FIRST_MODEL_YEAR = 1981  # the 17-character VIN era; older cars are out of scope
 # The names a message template may use, e.g. "{dealer_name}": the keys the profile fills.
@@ -280,3 +280,148 @@ class ProfileForm(forms.ModelForm):
                 values[name] = self.data.get(name, "")
         sample = CustomerProfile(**values)
         return sample.render_message(PREVIEW_DEALER_NAME)
+
+
+MIN_RADIUS_MILES = 5
+MAX_RADIUS_MILES = 200
+RADIUS_ERROR = f"Radius: enter a whole number of miles from {MIN_RADIUS_MILES} to {MAX_RADIUS_MILES}."
+
+
+def customer_choice_field(owner: User, empty_label: str) -> forms.ModelChoiceField:
+    """A choice among the owner's own profiles only, so nobody picks someone else's customer."""
+    return forms.ModelChoiceField(
+        queryset=owner.profiles.all(),
+        required=False,
+        empty_label=empty_label,
+        label="Customer",
+        error_messages={
+            "invalid_choice": "Customer: that profile no longer exists. Choose one of your customer profiles."
+        },
+    )
+
+
+class SearchForm(forms.ModelForm):
+    zip_code = forms.CharField(
+        label="ZIP code",
+        help_text="Five digits, e.g. 90210. Dealers are listed by distance from here.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+        error_messages={"required": "ZIP code: enter the five-digit ZIP code to search around, e.g. 90210."},
+    )
+    radius_miles = forms.IntegerField(
+        label="Radius (miles)",
+        initial=25,
+        help_text=f"From {MIN_RADIUS_MILES} to {MAX_RADIUS_MILES} miles.",
+        # A text input, so that "abc" or "500" reaches the server and gets its message
+        # instead of being silently blocked or clamped by the browser.
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": RADIUS_ERROR, "invalid": RADIUS_ERROR},
+    )
+    make = forms.CharField(
+        required=False,
+        max_length=40,
+        help_text="Optional, e.g. Toyota. Leave empty for dealers of every make.",
+        error_messages={"max_length": "Make: use at most %(limit_value)d characters (this has %(show_value)d)."},
+    )
+
+    class Meta:
+        model = Search
+        fields = ["zip_code", "radius_miles", "make", "customer"]
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = customer_choice_field(owner, empty_label="No customer yet")
+        self.fields["customer"].help_text = "Whose enquiry to send. You can also choose on the results page."
+
+    def clean_zip_code(self) -> str:
+        # The same rules and messages as a profile's ZIP code.
+        zip_code = ProfileForm.clean_zip_code(self)
+        place = geo.lookup_zip(zip_code)
+        self.instance.latitude, self.instance.longitude = place.latitude, place.longitude
+        return zip_code
+
+    def clean_radius_miles(self) -> int:
+        radius = self.cleaned_data["radius_miles"]
+        if not MIN_RADIUS_MILES <= radius <= MAX_RADIUS_MILES:
+            raise forms.ValidationError(RADIUS_ERROR, code="out_of_range")
+        return radius
+
+    def clean_make(self) -> str:
+        return self.cleaned_data["make"].strip()
+
+
+class SearchCustomerForm(forms.ModelForm):
+    """Choosing or changing the customer on a search's results page."""
+
+    class Meta:
+        model = Search
+        fields = ["customer"]
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = customer_choice_field(owner, empty_label="Choose a customer…")
+
+
+class ContactDealersForm(forms.Form):
+    """Which of a search's dealers to contact, for which customer.
+
+    Posted by "Contact selected" (the ticked "dealer" boxes), by one row's "Contact"
+    button ("only") and by the "Contact again" confirmation (contact_again=1).
+    """
+
+    customer = forms.ModelChoiceField(queryset=CustomerProfile.objects.none(), required=False)
+    dealer = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        error_messages={
+            "invalid_choice": "A selected dealer is no longer in this search's results. Reload the page and "
+            "select again."
+        },
+    )
+    only = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": "That dealer is no longer in this search's results. Reload the page and try again."
+        },
+    )
+    contact_again = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, owner: User, search: Search, dealers: list[Dealer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.search = search
+        self.fields["customer"] = customer_choice_field(owner, empty_label="Choose a customer…")
+        # Only the dealers in this search's results count.
+        self.dealers_by_id = {dealer.pk: dealer for dealer in dealers}
+        choices = [(dealer.pk, dealer.name) for dealer in dealers]
+        self.fields["dealer"].choices = choices
+        self.fields["only"].choices = choices
+
+    def clean_customer(self) -> CustomerProfile | None:
+        if "customer" not in self.data:
+            # A post without the chooser (the confirmation, a script) means the search's customer.
+            return self.search.customer
+        return self.cleaned_data["customer"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "customer" in cleaned and cleaned["customer"] is None:
+            if self.owner.profiles.exists():
+                self.add_error("customer", "Customer: choose whose enquiry to send before contacting dealers.")
+            else:
+                self.add_error(
+                    "customer", "Customer: create a customer profile first; dealers are contacted on a "
+                    "customer's behalf."
+                )
+        if "dealer" in cleaned and "only" in cleaned:
+            ids = [cleaned["only"]] if cleaned["only"] is not None else cleaned["dealer"]
+            if not ids:
+                self.add_error(None, "Select at least one dealer to contact: tick its box, or press its Contact "
+                                     "button.")
+            cleaned["dealers"] = [self.dealers_by_id[pk] for pk in ids]
+        return cleaned
+
+    def selected_ids(self) -> set[int]:
+        """The ticked dealers as posted, so a page shown again with errors keeps them ticked."""
+        return {int(value) for value in self.data.getlist("dealer") if value.isdigit()}
