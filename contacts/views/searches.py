@@ -127,7 +127,7 @@ def with_attempt_counts(searches: QuerySet[Search]) -> QuerySet[Search]:
         active_count=Count("attempts", filter=Q(attempts__status__in=ACTIVE_STATUSES)),
         submitted_count=Count("attempts", filter=Q(attempts__status=AttemptStatus.SUBMITTED)),
         follow_up_count=Count("attempts", filter=Q(attempts__status__in=outcomes.FOLLOW_UP_OUTCOMES)),
-    )
+    ).order_by("-created", "-id")  # explicit: Meta.ordering does not apply to a grouped query
 
 
 @login_required
