@@ -1,0 +1,246 @@
+"""Admin for staff working the manual follow-ups, plus read-only views of the logs."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
+from contacts.services import start_attempts
+
+# URL key -> (model field, caption)
+SCREENSHOTS = {
+    "form": ("screenshot_form", "Form as filled"),
+    "result": ("screenshot_result", "After submitting"),
+}
+
+
+class NeedsFollowUpFilter(admin.SimpleListFilter):
+    title = "follow-up"
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("needed", "Needs follow-up"), ("not_needed", "Nothing to follow up")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        needing = ContactAttempt.objects.needs_follow_up()
+        if self.value() == "needed":
+            return queryset.filter(pk__in=needing)
+        if self.value() == "not_needed":
+            return queryset.exclude(pk__in=needing)
+        return queryset
+
+
+@admin.register(ContactAttempt)
+class ContactAttemptAdmin(admin.ModelAdmin):
+    list_display = ("dealer", "customer", "owner", "status", "phase", "created", "followed_up")
+    list_filter = (NeedsFollowUpFilter, "status")
+    list_select_related = ("dealer", "customer", "owner")
+    search_fields = ("dealer__name", "dealer__website", "customer__first_name", "customer__last_name")
+    date_hierarchy = "created"
+    actions = ("mark_followed_up", "retry")
+    fieldsets = (
+        (None, {"fields": ("dealer", "dealer_website", "customer", "owner", "search", "status", "phase")}),
+        ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
+        (
+            "What happened",
+            {"fields": ("error", "final_url", "message", "filled_fields_table", "screenshots")},
+        ),
+        ("Follow-up", {"fields": ("followed_up", "followed_up_at", "follow_up_notes")}),
+    )
+    # Staff record the follow-up; everything else is the worker's record and stays as it ran.
+    readonly_fields = (
+        "dealer", "dealer_website", "customer", "owner", "search", "status", "phase",
+        "created", "started", "finished", "elapsed", "phase_timings_table",
+        "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Attempts are created only by start_attempts, which also queues the work.
+        return False
+
+    # --- change view fields -----------------------------------------------------
+
+    @admin.display(description="Dealer website")
+    def dealer_website(self, attempt: ContactAttempt) -> str:
+        url = attempt.dealer.website
+        if not url.lower().startswith(("http://", "https://")):
+            return url or "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url)
+
+    @admin.display(description="Elapsed (s)")
+    def elapsed(self, attempt: ContactAttempt) -> str:
+        return "—" if attempt.elapsed_s is None else f"{attempt.elapsed_s:.1f}"
+
+    @admin.display(description="Phase timings")
+    def phase_timings_table(self, attempt: ContactAttempt) -> str:
+        timings = attempt.phase_timings if isinstance(attempt.phase_timings, dict) else {}
+        if not timings:
+            return "—"
+        labels = dict(Phase.choices)
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td></tr>",
+            ((labels.get(phase, phase), f"{seconds} s") for phase, seconds in timings.items()),
+        )
+        return format_html("<table><thead><tr><th>Phase</th><th>Seconds</th></tr></thead><tbody>{}</tbody></table>", rows)
+
+    @admin.display(description="Filled fields")
+    def filled_fields_table(self, attempt: ContactAttempt) -> str:
+        entries = [e for e in (attempt.filled_fields or []) if isinstance(e, dict)]
+        if not entries:
+            return "—"
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((e.get("label", ""), e.get("kind", ""), e.get("value", "")) for e in entries),
+        )
+        return format_html(
+            "<table><thead><tr><th>Label on the form</th><th>Filled as</th><th>Value</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="Screenshots")
+    def screenshots(self, attempt: ContactAttempt) -> str:
+        previews = [
+            (reverse("admin:contacts_contactattempt_screenshot", args=[attempt.pk, which]), caption)
+            for which, (field_name, caption) in SCREENSHOTS.items()
+            if getattr(attempt, field_name)
+        ]
+        if not previews:
+            return "No screenshots were taken."
+        return format_html_join(
+            " ",
+            '<figure style="display:inline-block;margin:0 1em 1em 0">'
+            '<a href="{0}" target="_blank" rel="noopener" title="Open full size">'
+            '<img src="{0}" alt="Screenshot: {1}" style="max-width:320px;border:1px solid #ccc"></a>'
+            "<figcaption>{1}</figcaption></figure>",
+            previews,
+        )
+
+    def save_model(self, request: HttpRequest, obj: ContactAttempt, form: Any, change: bool) -> None:
+        if "followed_up" in form.changed_data:
+            obj.followed_up_at = timezone.now() if obj.followed_up else None
+        super().save_model(request, obj, form, change)
+
+    # --- screenshots, served to staff only --------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        screenshot = path(
+            "<int:attempt_id>/screenshot/<str:which>/",
+            self.admin_site.admin_view(self.screenshot_view),
+            name="contacts_contactattempt_screenshot",
+        )
+        return [screenshot, *super().get_urls()]
+
+    def screenshot_view(self, request: HttpRequest, attempt_id: int, which: str) -> HttpResponse:
+        if which not in SCREENSHOTS:
+            raise Http404("No such screenshot.")
+        attempt = get_object_or_404(ContactAttempt, pk=attempt_id)
+        if not self.has_view_permission(request, attempt):
+            raise PermissionDenied
+        image = getattr(attempt, SCREENSHOTS[which][0])
+        if not image:
+            raise Http404("This attempt has no such screenshot.")
+        try:
+            handle = image.open("rb")
+        except (FileNotFoundError, OSError):
+            raise Http404("The screenshot file is missing.")
+        content_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
+        response = FileResponse(handle, content_type=content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    # --- actions ------------------------------------------------------------------
+
+    @admin.action(description="Mark followed up")
+    def mark_followed_up(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for attempt in queryset.filter(followed_up=False):
+            attempt.mark_followed_up()
+            count += 1
+        self.message_user(request, f"Marked {count} attempt{'s' if count != 1 else ''} followed up.", messages.SUCCESS)
+
+    @admin.action(description="Retry (contact the dealer again)")
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = in_progress = no_website = 0
+        for attempt in queryset.select_related("owner", "customer", "dealer", "search"):
+            result = start_attempts(
+                attempt.owner, attempt.customer, [attempt.dealer], search=attempt.search, contact_again=True
+            )
+            queued += len(result.created)
+            in_progress += len(result.in_progress)
+            no_website += len(result.no_website)
+        parts = [f"Queued {queued} attempt{'s' if queued != 1 else ''}"]
+        if in_progress:
+            parts.append(f"skipped {in_progress} already in progress")
+        if no_website:
+            parts.append(f"skipped {no_website} whose dealer has no website")
+        level = messages.SUCCESS if queued and not (in_progress or no_website) else messages.WARNING
+        self.message_user(request, "; ".join(parts) + ".", level)
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "owner", "email", "phone", "zip_code", "vehicle", "preferred_contact", "created")
+    list_filter = ("preferred_contact",)
+    list_select_related = ("owner",)
+    search_fields = ("first_name", "last_name", "email", "phone", "zip_code", "vehicle_make", "vehicle_model")
+    readonly_fields = ("created", "updated")
+
+
+@admin.register(Search)
+class SearchAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "owner", "customer", "created")
+    list_select_related = ("owner", "customer")
+    search_fields = ("zip_code", "make", "customer__first_name", "customer__last_name", "owner__username")
+    readonly_fields = ("latitude", "longitude", "created")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For logs written by the app: staff may look, never change."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "owner", "search", "attempt", "created")
+    list_filter = ("kind",)
+    list_select_related = ("owner", "search", "attempt__customer", "attempt__dealer")
+
+
+@admin.register(SandboxSubmission)
+class SandboxSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ("site", "received", "user_agent")
+    list_filter = ("site",)
+    fields = ("site", "received", "user_agent", "fields_table")
+    readonly_fields = fields
+
+    @admin.display(description="Fields received")
+    def fields_table(self, submission: SandboxSubmission) -> SafeString | str:
+        received = submission.fields if isinstance(submission.fields, dict) else {}
+        if not received:
+            return "—"
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in received.items()))
+        return format_html("<table><tbody>{}</tbody></table>", rows)
+
+
+# --- Dealer admin (directory) ---
