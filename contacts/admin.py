@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from contacts.forms import ProfileForm
 from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
 from contacts.services import start_attempts
 
@@ -192,6 +193,8 @@ class ContactAttemptAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerProfile)
 class CustomerProfileAdmin(admin.ModelAdmin):
+    # The same validation and normalisation (E.164 phone, real ZIP) as the app's own form.
+    form = ProfileForm
     list_display = ("full_name", "owner", "email", "phone", "zip_code", "vehicle", "preferred_contact", "created")
     list_filter = ("preferred_contact",)
     list_select_related = ("owner",)

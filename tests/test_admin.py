@@ -243,3 +243,20 @@ def test_it_keeps_the_logs_read_only(client, staff, owner, search):
                        {"post": "yes"}).status_code == 403
     page = client.get(reverse("admin:contacts_sandboxsubmission_change", args=[submission.pk])).content.decode()
     assert "<tr><th>email</th><td>a@example.org</td></tr>" in page
+
+
+def test_it_validates_profiles_edited_in_the_admin(client, staff, profile):
+    client.force_login(staff)
+    url = reverse("admin:contacts_customerprofile_change", args=[profile.pk])
+    data = {
+        "owner": profile.owner_id, "first_name": "Alice", "last_name": "Buyer", "email": "alice@example.org",
+        "phone": "310 555 0188", "zip_code": "90210", "preferred_contact": "phone", "vehicle_year": "2024",
+        "vehicle_make": "Toyota", "vehicle_model": "RAV4", "vehicle_trim": "", "message_template": "Hi {dealer_name}",
+    }
+    response = client.post(url, {**data, "zip_code": "00000"})
+    assert response.status_code == 200
+    assert "ZIP code: 00000 does not exist" in response.content.decode()
+    assert client.post(url, data).status_code == 302
+    profile.refresh_from_db()
+    assert profile.phone == "+13105550188"
+    assert profile.preferred_contact == "phone"
