@@ -28,7 +28,10 @@ PREVIEW_DEALER_NAME = "Example Motors"
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
         help_text="Where we can reach you about your account.",
-        error_messages={"required": "Enter your email address.", "invalid": "Enter a valid email address, like you@example.com."},
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter a valid email address, like you@example.com.",
+        },
     )
 
     class Meta(UserCreationForm.Meta):
@@ -105,7 +108,8 @@ def message_template_problems(template: str) -> list[str]:
             if label not in unknown:
                 unknown.append(label)
         elif format_spec or conversion:
-            decorated.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{format_spec}" if format_spec else "") + "}")
+            suffix = (f"!{conversion}" if conversion else "") + (f":{format_spec}" if format_spec else "")
+            decorated.append("{" + name + suffix + "}")
     problems = []
     valid = ", ".join("{" + n + "}" for n in PLACEHOLDER_NAMES)
     if unknown:
