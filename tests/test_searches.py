@@ -378,16 +378,17 @@ def test_it_uses_and_saves_the_customer_chosen_on_the_results_page(owner_client,
 
 
 def test_it_asks_before_contacting_again(owner_client, search, dealers, django_capture_on_commit_callbacks):
-    record_attempt(search, dealers[0], AttemptStatus.SUBMITTED)
+    submitted = record_attempt(search, dealers[0], AttemptStatus.SUBMITTED)
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             contact_url(search), {"customer": search.customer_id, "dealer": [dealers[0].pk, dealers[1].pk]}
         )
     # The new dealer is contacted; the one contacted before waits for a yes.
     assert response.status_code == 200
-    assert [d.pk for d in response.context["confirm_dealers"]] == [dealers[0].pk]
+    assert [(row.dealer, row.attempt) for row in response.context["confirm"]] == [(dealers[0], submitted)]
     text = page_text(response)
     assert "Already contacted for Alice Buyer" in text and 'name="contact_again" value="1"' in text
+    assert "last time <span class=\"badge badge-submitted\">Submitted</span>" in text
     assert ContactAttempt.objects.filter(dealer=dealers[0]).count() == 1
     assert ContactAttempt.objects.filter(dealer=dealers[1], status="queued").count() == 1
     assert HUEY.pending_count() == 1

@@ -103,10 +103,11 @@ def dealer_rows(search: Search) -> list[DealerRow]:
     return [DealerRow(hit.dealer, hit.distance_miles, latest.get(hit.dealer.pk)) for hit in hits]
 
 
-def dealer_row(search: Search, dealer: Dealer) -> DealerRow:
+def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = None) -> DealerRow:
     """One row on its own, for a live update or a fragment, as dealer_rows would show it."""
     distance = haversine_miles(search.latitude, search.longitude, dealer.latitude, dealer.longitude)
-    attempt = shown_attempts(search).filter(dealer=dealer).last()
+    if attempt is None:
+        attempt = shown_attempts(search).filter(dealer=dealer).last()
     return DealerRow(dealer, round(distance, 1), attempt)
 
 
@@ -217,12 +218,12 @@ def render_results_update(
     *,
     customer_form: SearchCustomerForm | None = None,
     contact_form: ContactDealersForm | None = None,
-    confirm_dealers: list[Dealer] | None = None,
+    confirm: list[DealerRow] | None = None,
     confirm_customer: CustomerProfile | None = None,
 ) -> HttpResponse:
     """For HTMX: the rows, with the summary, customer chooser and notices swapped out of band."""
     ctx = results_context(request, search, customer_form, contact_form)
-    ctx.update(oob=True, confirm_dealers=confirm_dealers or [], confirm_customer=confirm_customer)
+    ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer)
     return render(request, f"{DETAIL}#results-update", ctx)
 
 
@@ -276,12 +277,13 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
         contact_again=form.cleaned_data["contact_again"],
     )
     report_started(request, customer, result)
+    # Contacted before: shown with how that went, and contacted only once the user confirms.
+    latest = latest_attempts(search)
+    confirm = [dealer_row(search, dealer, latest.get(dealer.pk)) for dealer in result.already_contacted]
     if request.htmx:
-        return render_results_update(
-            request, search, confirm_dealers=result.already_contacted, confirm_customer=customer
-        )
-    if result.already_contacted:
-        ctx = {"search": search, "confirm_dealers": result.already_contacted, "confirm_customer": customer}
+        return render_results_update(request, search, confirm=confirm, confirm_customer=customer)
+    if confirm:
+        ctx = {"search": search, "confirm": confirm, "confirm_customer": customer}
         return render(request, "contacts/search_confirm.html", ctx)
     return redirect(search)
 
