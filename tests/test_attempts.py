@@ -168,6 +168,7 @@ def test_it_answers_a_row_cancel_from_htmx_with_that_row(owner_client, search, d
     assert text.lstrip().startswith(f'<tr id="dealer-{dealers[1].pk}"')
     assert "stopping before it submits" in text
     assert 'id="summary"' in text and "will stop before submitting" in text
+    assert "create a customer profile first" not in text
 
 
 def test_it_shows_a_cancelled_row_on_the_results_page_it_came_from(owner_client, owner, profile, dealers, queued):

@@ -345,7 +345,12 @@ def attempt_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if search is None:
         return redirect(attempt)
     if request.htmx:
-        ctx = {**row_context(search, dealer_row(search, attempt.dealer)), **summary_context(search), "oob": True}
+        ctx = {
+            **row_context(search, dealer_row(search, attempt.dealer)),
+            **summary_context(search),
+            "has_profiles": request.user.profiles.exists(),
+            "oob": True,
+        }
         return render(request, f"{DETAIL}#row-update", ctx)
     return redirect(search)
 
