@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import AsyncClient, Client
 from django.urls import reverse
 
-from contacts.models import AttemptStatus, ContactAttempt, Event
+from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Event, Search
 from contacts.views import live
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,6 +186,41 @@ def test_it_sends_one_row_for_several_events_about_a_dealer(owner, search, deale
     assert [(m.event, m.id) for m in updates] == [
         (f"dealer-{dealers[1].pk}", newest - 1), (f"dealer-{dealers[0].pk}", newest), ("summary", newest)
     ]
+
+
+def test_it_follows_the_customers_attempts_from_other_searches(owner, profile, search, dealers, monkeypatch):
+    monkeypatch.setattr(live, "POLL_INTERVAL_S", 0.05)
+    earlier = Search.objects.create(owner=owner, customer=profile, zip_code="90210", latitude=34.09,
+                                    longitude=-118.41)
+    running_elsewhere = attempt_with_event(earlier, dealers[0], AttemptStatus.RUNNING, "phase", phase="opening")
+    other_customer = CustomerProfile.objects.create(
+        owner=owner, first_name="Other", last_name="Buyer", email="o@example.org", phone="+13105550124",
+        zip_code="90210", vehicle_year=2024, vehicle_make="Ford", vehicle_model="F-150",
+    )
+    unrelated = Search.objects.create(owner=owner, customer=other_customer, zip_code="90210", latitude=34.09,
+                                      longitude=-118.41)
+
+    def progress():
+        # Another customer's attempt first: it must not reach this stream.
+        attempt_with_event(unrelated, dealers[1])
+        running_elsewhere.set_phase("filling")
+        running_elsewhere.record_event("phase")
+
+    async def scenario():
+        response = await connect(owner, search)
+        reader = StreamReader(response)
+        snapshot = await reader.until("summary")
+        await sync_to_async(progress)()
+        update = await reader.until("summary")
+        await response.streaming_content.aclose()
+        return snapshot, update
+
+    snapshot, update = async_to_sync(scenario)()
+    # The row shows this customer's live attempt from the earlier search, so it is watched.
+    assert [m.event for m in snapshot] == ["message", f"dealer-{dealers[0].pk}", "summary"]
+    assert "Opening site" in snapshot[1].data and "from an earlier search" not in snapshot[1].data
+    assert [m.event for m in update] == [f"dealer-{dealers[0].pk}", "summary"]
+    assert "Filling" in update[0].data
 
 
 def test_it_keeps_a_quiet_connection_alive(owner, search, monkeypatch):

@@ -14,11 +14,12 @@ import time
 from typing import AsyncIterator
 
 from asgiref.sync import sync_to_async
+from django.db.models import Q
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from contacts.models import ContactAttempt, Dealer, Event, Search
+from contacts.models import ACTIVE_STATUSES, ContactAttempt, Dealer, Event, Search
 from contacts.views.searches import DETAIL, dealer_row, row_context, summary_context
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,21 @@ def render_updates(request: HttpRequest, search_id: int, dealer_event_ids: dict[
     return "".join(chunks)
 
 
+def watched_events(search: Search) -> Q:
+    # A row shows the customer's latest attempt from any search, so events about the
+    # search's customer count too, whoever the customer is by now.
+    return Q(search_id=search.pk) | Q(attempt__customer__searches__id=search.pk)
+
+
 async def snapshot(request: HttpRequest, search: Search) -> tuple[str | None, int]:
-    """Every row with an attempt in this search, and the summary, labelled with the newest event id."""
-    latest = await Event.objects.filter(search=search).order_by("-id").values_list("id", flat=True).afirst()
+    """Every row that may have changed since the page rendered, and the summary, labelled
+    with the newest event id: rows with an attempt in this search or a live one for its customer."""
+    latest = await Event.objects.filter(watched_events(search)).order_by("-id").values_list("id", flat=True).afirst()
     latest = latest or 0
-    dealer_ids = ContactAttempt.objects.filter(search=search).values_list("dealer_id", flat=True).distinct()
+    attempts = ContactAttempt.objects.filter(search=search)
+    if search.customer_id:
+        attempts |= ContactAttempt.objects.filter(customer_id=search.customer_id, status__in=ACTIVE_STATUSES)
+    dealer_ids = attempts.values_list("dealer_id", flat=True).distinct()
     dealer_event_ids = {dealer_id: latest async for dealer_id in dealer_ids.order_by("dealer_id")}
     return await sync_to_async(render_updates)(request, search.pk, dealer_event_ids, latest), latest
 
@@ -78,7 +89,7 @@ async def event_stream(request: HttpRequest, search: Search, last_event_id: int 
             yield update
         last_sent = time.monotonic()
         while True:
-            events = Event.objects.filter(search=search, id__gt=last_event_id).order_by("id")
+            events = Event.objects.filter(watched_events(search), id__gt=last_event_id).order_by("id")
             batch = [row async for row in events.values_list("id", "attempt__dealer_id")[:EVENTS_PER_POLL]]
             if batch:
                 last_event_id = batch[-1][0]
