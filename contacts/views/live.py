@@ -68,8 +68,9 @@ def watched_events(search: Search) -> Q:
 async def snapshot(request: HttpRequest, search: Search) -> tuple[str | None, int]:
     """Every row that may have changed since the page rendered, and the summary, labelled
     with the newest event id: rows with an attempt in this search or a live one for its customer."""
-    latest = await Event.objects.filter(watched_events(search)).order_by("-id").values_list("id", flat=True).afirst()
-    latest = latest or 0
+    # The newest event of all, not just of this search: as good a place to resume from,
+    # and found from the primary key alone.
+    latest = await Event.objects.order_by("-id").values_list("id", flat=True).afirst() or 0
     attempts = ContactAttempt.objects.filter(search=search)
     if search.customer_id:
         attempts |= ContactAttempt.objects.filter(customer_id=search.customer_id, status__in=ACTIVE_STATUSES)
