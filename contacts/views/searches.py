@@ -300,7 +300,9 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
             request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses."
         )
     if result.in_progress:
-        messages.info(request, f"Already being contacted for {customer}, so not queued twice: {names(result.in_progress)}.")
+        messages.info(
+            request, f"Already being contacted for {customer}, so not queued twice: {names(result.in_progress)}."
+        )
     if result.no_website:
         messages.warning(request, f"No website on file, so there is no form to fill: {names(result.no_website)}.")
 
