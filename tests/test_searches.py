@@ -273,6 +273,14 @@ def test_it_refuses_to_set_someone_elses_customer(client, teammate, owner, searc
     assert search.customer.owner == owner
 
 
+def test_it_tells_htmx_when_the_chosen_customer_is_gone(owner_client, search, dealers):
+    response = owner_client.post(reverse("search_detail", args=[search.pk]), {"customer": 999}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Customer: that profile no longer exists" in page_text(response)
+    search.refresh_from_db()
+    assert search.customer is not None
+
+
 def test_it_rejects_other_methods_on_search_detail(owner_client, search):
     assert owner_client.delete(reverse("search_detail", args=[search.pk])).status_code == 405
 
