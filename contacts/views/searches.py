@@ -221,7 +221,7 @@ def render_results_update(
     confirm: list[DealerRow] | None = None,
     confirm_customer: CustomerProfile | None = None,
 ) -> HttpResponse:
-    """For HTMX: the rows, with the summary, customer chooser and notices swapped out of band."""
+    """For HTMX: the rows, with the summary bar and the notices swapped out of band."""
     ctx = results_context(request, search, customer_form, contact_form)
     ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer)
     return render(request, f"{DETAIL}#results-update", ctx)
