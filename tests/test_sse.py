@@ -302,8 +302,8 @@ def test_it_stops_polling_when_the_reader_is_cancelled(owner, search, monkeypatc
     assert f"Live stream for search {search.pk} closed" in caplog.text
 
 
-def test_the_real_server_stops_the_stream_when_the_browser_goes_away(owner, search, dealers, asgi_server,
-                                                                     monkeypatch, caplog):
+def test_it_stops_on_the_real_server_when_the_browser_goes_away(owner, search, dealers, asgi_server,
+                                                                monkeypatch, caplog):
     monkeypatch.setattr(live, "POLL_INTERVAL_S", 0.05)
     caplog.set_level(logging.DEBUG, logger="contacts.views.live")
     attempt_with_event(search, dealers[0], phase="")
