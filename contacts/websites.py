@@ -127,7 +127,8 @@ def website_key(raw: str) -> str | None:
     if _is_local_host(host):
         return f"{parts.netloc}{path}"
     extracted = _extractor()(host)
-    domain = extracted.top_domain_under_public_suffix or host
+    # A host with no public suffix (an intranet name) is keyed by itself, minus "www.".
+    domain = extracted.top_domain_under_public_suffix or host.removeprefix("www.")
     if domain in SHARED_BY_PATH:
         first_segment = path.strip("/").split("/", 1)[0]
         return f"{domain}/{first_segment}" if first_segment else domain

@@ -192,8 +192,8 @@ def record_from_row(row: dict[str, str]) -> DealerRecord:
     latitude, longitude = coordinates(row, zip_code)
     city = row.get("city", "")
     place = lookup_zip(zip_code) if zip_code else None
-    if place and not city and not state:
-        city, state = place.city, place.state
+    if place:  # the ZIP code knows the town and state a source left out
+        city, state = city or place.city, state or place.state
     return DealerRecord(
         name=name,
         website=website,
