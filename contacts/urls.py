@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, live, profiles, searches
+from contacts.views import accounts, directory, live, profiles, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("searches/<int:pk>/contact/", searches.search_contact, name="search_contact"),
     path("searches/<int:pk>/cancel/", searches.search_cancel, name="search_cancel"),
     path("searches/<int:pk>/events/", live.search_events, name="search_events"),
+    path("searches/<int:pk>/refresh-osm/", directory.refresh_from_osm, name="search_refresh_osm"),
     # Attempts
     path("attempts/<int:pk>/", searches.attempt_detail, name="attempt_detail"),
     path("attempts/<int:pk>/cancel/", searches.attempt_cancel, name="attempt_cancel"),

@@ -132,6 +132,14 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_BASE_URL = env_str("SANDBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 OSM_ENABLED = env_bool("OSM_ENABLED", False)
 OVERPASS_URL = env_str("OVERPASS_URL", "https://overpass-api.de/api/interpreter")
+# Overpass etiquette: one query at a time per process, a User-Agent that says who is
+# asking, and retries on 429/504 that wait OVERPASS_BACKOFF_S, doubling (or Retry-After).
+OVERPASS_USER_AGENT = env_str(
+    "OVERPASS_USER_AGENT", "DealerContact/1.0 (car-dealer directory refresh; self-hosted Django app)"
+)
+OVERPASS_TIMEOUT_S = env_int("OVERPASS_TIMEOUT_S", 90, minimum=5, maximum=900)
+OVERPASS_RETRIES = env_int("OVERPASS_RETRIES", 3, minimum=0, maximum=10)
+OVERPASS_BACKOFF_S = env_int("OVERPASS_BACKOFF_S", 5, minimum=0, maximum=600)
 
 # The contact engine.
 BROWSER_EXECUTABLE = env_str("BROWSER_EXECUTABLE")
