@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.geo import EARTH_RADIUS_MILES, haversine_miles
-from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Dealer
+from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Dealer, DealerSource
 from contacts.websites import normalize_website, website_key
 
 # The columns a results page and the contact step read; the rest stay in the database.
@@ -323,7 +323,8 @@ def upsert_dealers(records: list[DealerRecord], now: datetime | None = None) -> 
     by_key: dict[str, Dealer] = {}
     by_source_id: dict[tuple[str, str], Dealer] = {}
     if keys or ids:
-        source_filter = Q()
+        # Rows staff took over (saved in the admin) keep their source id and are still found by it.
+        source_filter = Q(source=DealerSource.ADMIN, source_id__in=[sid for _, sid in ids])
         for source in {source for source, _ in ids}:
             source_filter |= Q(source=source, source_id__in=[sid for s, sid in ids if s == source])
         for dealer in Dealer.objects.filter(Q(website_key__in=keys) | source_filter):
@@ -335,7 +336,10 @@ def upsert_dealers(records: list[DealerRecord], now: datetime | None = None) -> 
     with transaction.atomic():
         for record in records:
             existing = (by_key.get(record.key) if record.key else None) or (
-                by_source_id.get((record.source, record.source_id)) if record.source_id else None
+                by_source_id.get((record.source, record.source_id))
+                or by_source_id.get((DealerSource.ADMIN, record.source_id))
+                if record.source_id
+                else None
             )
             try:
                 result, dealer = _apply(record, existing, by_source_id, now)

@@ -250,3 +250,77 @@ def test_it_reports_a_record_that_would_take_another_dealers_identity(db) -> Non
     assert isinstance(results[0], DirectoryConflict)
     assert "belongs to dealer" in str(results[0])
     assert set(Dealer.objects.values_list("source_id", flat=True)) == {"A1", "A2"}
+
+
+# --- Admin -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("staff", "staff@example.org", "password")
+    client.force_login(admin_user)
+    return client
+
+
+def dealer_form(**values) -> dict[str, str]:
+    form = {"name": "Bob's Ford", "website": "", "phone": "", "street": "", "city": "", "state": "",
+            "zip_code": "90241", "latitude": "", "longitude": "", "makes": "", "source_id": ""}
+    return {**form, **values}
+
+
+def test_it_adds_a_dealer_in_the_admin_with_normalised_values(staff_client) -> None:
+    response = staff_client.post("/admin/contacts/dealer/add/", dealer_form(
+        website="WWW.BobsFord.com/new?utm_source=flyer#top", phone="(562) 555-0123", state="ca",
+        makes="Chevy; Buick GMC, ford",
+    ))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    dealer = Dealer.objects.get()
+    assert (dealer.website, dealer.website_key) == ("https://www.bobsford.com/new", "bobsford.com")
+    assert (dealer.phone, dealer.state, dealer.makes) == ("+15625550123", "CA", ",buick gmc,chevrolet,ford,")
+    place = lookup_zip("90241")
+    assert (dealer.latitude, dealer.longitude, dealer.source) == (place.latitude, place.longitude, "admin")
+
+
+def test_it_names_the_dealer_that_already_has_the_website(staff_client) -> None:
+    existing = make_dealer("Bob's Ford Lincoln", 33.9, -118.1, "https://bobsford.com/")
+    Dealer.objects.filter(pk=existing.pk).update(website_key="bobsford.com")
+    response = staff_client.post("/admin/contacts/dealer/add/", dealer_form(website="http://www.bobsford.com/service"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["website"] == [
+        f"Bob's Ford Lincoln (dealer #{existing.pk}) already has this website (bobsford.com)."
+    ]
+    assert Dealer.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"latitude": "91", "longitude": "-118"}, "latitude", "Latitude must be between -90 and 90."),
+        ({"latitude": "34", "longitude": "-181"}, "longitude", "Longitude must be between -180 and 180."),
+        ({"latitude": "34"}, "longitude", "Enter both latitude and longitude, or neither."),
+        ({"zip_code": "00000"}, "latitude", "Enter latitude and longitude, or a known ZIP code to use its centre."),
+        ({"state": "XX"}, "state", "The state 'XX' is not a two-letter US state code such as CA."),
+        ({"zip_code": "9021x"}, "zip_code", "The ZIP code '9021x' is not five digits (or ZIP+4)."),
+        ({"website": "mailto:bob@bobsford.com"}, "website",
+         "'mailto:bob@bobsford.com' is not a web address; only http and https sites can be contacted."),
+    ],
+)
+def test_it_refuses_bad_dealer_values_in_the_admin(staff_client, values, field, message) -> None:
+    response = staff_client.post("/admin/contacts/dealer/add/", dealer_form(**values))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors[field] == [message[0].upper() + message[1:]]
+    assert Dealer.objects.count() == 0
+
+
+def test_it_makes_a_staff_edit_win_over_later_imports(staff_client) -> None:
+    upsert_dealers([record(source="osm", source_id="node/1", website="https://bobsford.com/")])
+    dealer = Dealer.objects.get()
+    response = staff_client.post(f"/admin/contacts/dealer/{dealer.pk}/change/", dealer_form(
+        name="Bob's Ford (checked)", website="https://bobsford.com/", latitude="34.0", longitude="-118.0",
+        source_id="node/1",
+    ))
+    assert response.status_code == 302
+    assert upsert_dealers([record(source="osm", source_id="node/1", phone="+13105550123")]) == [UPDATED]
+    dealer.refresh_from_db()
+    assert (dealer.name, dealer.source, dealer.phone) == ("Bob's Ford (checked)", "admin", "+13105550123")
