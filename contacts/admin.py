@@ -247,3 +247,106 @@ class SandboxSubmissionAdmin(ReadOnlyAdmin):
 
 
 # --- Dealer admin (directory) ---
+# Imported here, not at the top, so this section stays self-contained for its owner.
+from django import forms  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+
+from contacts import directory  # noqa: E402
+from contacts.geo import lookup_zip  # noqa: E402
+from contacts.models import Dealer, DealerSource  # noqa: E402
+from contacts.websites import WebsiteError, normalize_website, website_key  # noqa: E402
+
+
+class DealerAdminForm(forms.ModelForm):
+    # Text, not a URLField: normalize_website adds the scheme (https, or http for local sites).
+    website = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Scheme optional; stored normalised. One dealer per site (http/https, www and pages are one).",
+    )
+    latitude = forms.FloatField(required=False, help_text="Leave latitude and longitude empty to use the ZIP code's centre.")
+    longitude = forms.FloatField(required=False)
+
+    class Meta:
+        model = Dealer
+        fields = ("name", "website", "phone", "street", "city", "state", "zip_code", "latitude", "longitude", "makes",
+                  "source_id")
+        help_texts = {
+            "makes": "Separated by commas or semicolons, e.g. Ford; Lincoln. Aliases such as Chevy are understood.",
+        }
+
+    def clean_website(self) -> str:
+        try:
+            return normalize_website(self.cleaned_data["website"])
+        except WebsiteError as exc:
+            raise ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+
+    def clean_state(self) -> str:
+        try:
+            return directory.clean_state(self.cleaned_data["state"])
+        except ValueError as exc:
+            raise ValidationError(f"The {exc}.") from None
+
+    def clean_zip_code(self) -> str:
+        try:
+            return directory.clean_zip(self.cleaned_data["zip_code"])
+        except ValueError as exc:
+            raise ValidationError(f"The {exc}.") from None
+
+    def clean_phone(self) -> str:
+        return directory.clean_phone(self.cleaned_data["phone"])
+
+    def clean_makes(self) -> str:
+        return directory.normalize_makes(self.cleaned_data["makes"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        website = cleaned.get("website")
+        if website:
+            key = website_key(website)
+            holder = Dealer.objects.filter(website_key=key).exclude(pk=self.instance.pk).first()
+            if holder is not None:
+                self.add_error("website", f"{holder.name} (dealer #{holder.pk}) already has this website ({key}).")
+            self.instance.website_key = key
+        elif "website" in cleaned:
+            self.instance.website_key = None
+        self._clean_place(cleaned)
+        return cleaned
+
+    def _clean_place(self, cleaned: dict[str, Any]) -> None:
+        lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
+        if "latitude" in self.errors or "longitude" in self.errors:
+            return
+        if lat is None and lng is None:
+            place = lookup_zip(cleaned.get("zip_code") or "")
+            if place is None:
+                self.add_error("latitude", "Enter latitude and longitude, or a known ZIP code to use its centre.")
+                return
+            cleaned["latitude"], cleaned["longitude"] = place.latitude, place.longitude
+        elif lat is None or lng is None:
+            self.add_error("latitude" if lat is None else "longitude", "Enter both latitude and longitude, or neither.")
+        elif not -90 <= lat <= 90:
+            self.add_error("latitude", "Latitude must be between -90 and 90.")
+        elif not -180 <= lng <= 180:
+            self.add_error("longitude", "Longitude must be between -180 and 180.")
+
+
+@admin.register(Dealer)
+class DealerAdmin(admin.ModelAdmin):
+    form = DealerAdminForm
+    list_display = ("name", "website", "city", "state", "zip_code", "makes", "source", "last_refreshed")
+    list_filter = ("source", "state")
+    search_fields = ("name", "website", "website_key", "city", "zip_code", "phone", "source_id")
+    readonly_fields = ("website_key", "source", "last_refreshed", "created")
+    fieldsets = (
+        (None, {"fields": ("name", "website", "website_key", "phone", "makes")}),
+        ("Place", {"fields": ("street", "city", "state", "zip_code", "latitude", "longitude")}),
+        ("Source", {"fields": ("source", "source_id", "last_refreshed", "created")}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Dealer, form: Any, change: bool) -> None:
+        # Staff edits win: a row saved here belongs to staff, so imports only fill its blanks.
+        if not change or form.changed_data:
+            obj.source = DealerSource.ADMIN
+            obj.last_refreshed = timezone.now()
+        super().save_model(request, obj, form, change)
