@@ -223,8 +223,9 @@ def normalize_makes(makes: Iterable[str] | str) -> str:
     for name in makes:
         if not name or not name.strip():
             continue
-        group = _make_names().get(_phrase(name))
-        resolved.extend(group if group else [_phrase(name)])
+        # A known name or group; else the makes it mentions ("Buick GMC"); else as typed.
+        known = _make_names().get(_phrase(name)) or makes_in_text(name)
+        resolved.extend(known if known else [_phrase(name)])
     return Dealer.normalize_makes(resolved)
 
 

@@ -195,7 +195,8 @@ def test_it_finds_makes_in_dealer_names() -> None:
 
 def test_it_normalizes_make_lists() -> None:
     assert normalize_makes("Toyota; Lexus, toyota") == ",lexus,toyota,"
-    assert normalize_makes(["Chevy", "Buick GMC", "GMC"]) == ",buick gmc,chevrolet,gmc,"
+    assert normalize_makes(["Chevy", "Buick GMC", "GMC"]) == ",buick,chevrolet,gmc,"
+    assert normalize_makes("Scout; Mercedes") == ",mercedes-benz,scout,"
     assert normalize_makes("CDJR") == ",chrysler,dodge,jeep,ram,"
     assert normalize_makes("") == ""
 
@@ -276,7 +277,7 @@ def test_it_adds_a_dealer_in_the_admin_with_normalised_values(staff_client) -> N
     assert response.status_code == 302, response.context["adminform"].form.errors
     dealer = Dealer.objects.get()
     assert (dealer.website, dealer.website_key) == ("https://www.bobsford.com/new", "bobsford.com")
-    assert (dealer.phone, dealer.state, dealer.makes) == ("+15625550123", "CA", ",buick gmc,chevrolet,ford,")
+    assert (dealer.phone, dealer.state, dealer.makes) == ("+15625550123", "CA", ",buick,chevrolet,ford,gmc,")
     place = lookup_zip("90241")
     assert (dealer.latitude, dealer.longitude, dealer.source) == (place.latitude, place.longitude, "admin")
 
