@@ -65,6 +65,10 @@ class SandboxSite:
         return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
     @property
+    def inventory_prices(self) -> list[tuple[str, str]]:
+        return [(vehicle, f"${price:,}") for vehicle, price in self.inventory]
+
+    @property
     def address(self) -> str:
         return f"{self.street}, {self.city}, {self.state} {self.zip_code}"
 

@@ -198,7 +198,7 @@ def site_search(request: HttpRequest, slug: str) -> HttpResponse:
     if site.form != sites.FORM_NONE:
         raise Http404("This site has no search.")
     query = request.GET.get("q", "").strip()
-    matches = [vehicle for vehicle in site.inventory if query and query.lower() in vehicle[0].lower()]
+    matches = [vehicle for vehicle in site.inventory_prices if query and query.lower() in vehicle[0].lower()]
     return _render_site(request, site, "sandbox/search.html", {"query": query, "matches": matches})
 
 
