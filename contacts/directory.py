@@ -40,6 +40,9 @@ class DealerHit:
 
 # --- Radius search ---------------------------------------------------------------------
 
+# A hair (about 0.1 mm) of slack, so float rounding never drops a dealer on the circle.
+BOX_MARGIN_DEG = 1e-9
+
 
 def bounding_box(lat: float, lng: float, radius_miles: float) -> tuple[float, float, float, float]:
     """(min_lat, max_lat, min_lng, max_lng) holding every point within the radius.
@@ -49,11 +52,11 @@ def bounding_box(lat: float, lng: float, radius_miles: float) -> tuple[float, fl
     simpler formula cuts off its edge. Longitudes may run past ±180; see lng_ranges.
     """
     angular = radius_miles / EARTH_RADIUS_MILES
-    dlat = math.degrees(angular)
+    dlat = math.degrees(angular) + BOX_MARGIN_DEG
     min_lat, max_lat = lat - dlat, lat + dlat
     if min_lat <= -90 or max_lat >= 90 or angular >= math.pi / 2:
         return max(min_lat, -90.0), min(max_lat, 90.0), -180.0, 180.0
-    dlng = math.degrees(math.asin(min(1.0, math.sin(angular) / math.cos(math.radians(lat)))))
+    dlng = math.degrees(math.asin(min(1.0, math.sin(angular) / math.cos(math.radians(lat))))) + BOX_MARGIN_DEG
     return min_lat, max_lat, lng - dlng, lng + dlng
 
 
