@@ -12,9 +12,18 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from contacts.directory import search_dealers
+from contacts.engine import outcomes
+from contacts.engine.types import Customer, EngineOptions, Hooks
 from contacts.geo import lookup_zip
 from contacts.models import Dealer, SandboxSubmission
-from contacts.sandbox.sites import HONEYPOT_FIELD, MARKETING_OPT_IN_FIELD, SITES, SITES_BY_SLUG
+from contacts.sandbox.sites import (
+    CONSENT_FIELD,
+    FORM_MULTI_FIELD,
+    HONEYPOT_FIELD,
+    MARKETING_OPT_IN_FIELD,
+    SITES,
+    SITES_BY_SLUG,
+)
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) SandboxTest/1.0"
 
@@ -285,3 +294,71 @@ def test_it_refuses_to_load_when_the_sandbox_is_off(db, settings) -> None:
         load()
     assert Dealer.objects.count() == 0
 
+
+
+# --- The real engine against every sandbox site ---------------------------------------
+
+E2E_CUSTOMER = Customer(
+    first_name="Alice",
+    last_name="Buyer",
+    email="alice.buyer@example.org",
+    phone="+13105550123",
+    zip_code="90210",
+    message="Hello,\n\nI'm interested in the 2024 Toyota RAV4 XLE. Could you send me your best price?\n\n"
+            "Thank you,\nAlice Buyer",
+    vehicle_year="2024",
+    vehicle_make="Toyota",
+    vehicle_model="RAV4",
+    vehicle_trim="XLE",
+    # Not the first radio on the multi-field form, so a default cannot pass for a choice.
+    preferred_contact="phone",
+    city="Beverly Hills",
+    state="CA",
+)
+E2E_OPTIONS = EngineOptions(allow_private_targets=True)
+
+
+def posted_as(kind: str, value: object) -> object:
+    """What a site received, in the form the customer's data is compared in."""
+    if kind == "phone":
+        digits = "".join(ch for ch in str(value) if ch.isdigit())
+        return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    # Browsers post a textarea's line breaks as CRLF.
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def expected_as(kind: str) -> str:
+    return E2E_CUSTOMER.phone_digits if kind == "phone" else getattr(E2E_CUSTOMER, kind).strip()
+
+
+@pytest.fixture(scope="module")
+def engine_session():
+    from contacts.engine import BrowserSession
+
+    with BrowserSession(E2E_OPTIONS) as session:
+        yield session
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("site", SITES, ids=lambda s: s.slug)
+def test_it_gets_each_sites_expected_outcome_from_the_real_engine(live_server, transactional_db, engine_session,
+                                                                   site) -> None:
+    from contacts.engine import contact_dealer
+
+    result = contact_dealer(f"{live_server.url}{site.path}", E2E_CUSTOMER, session=engine_session,
+                            options=E2E_OPTIONS, hooks=Hooks())
+
+    assert result.status == site.expected_outcome, result.error
+    submissions = list(SandboxSubmission.objects.filter(site=site.slug))
+    if site.expected_outcome != outcomes.SUBMITTED:
+        assert submissions == [] and not result.submit_pressed
+        return
+    assert len(submissions) == 1
+    received = submissions[0].fields
+    assert {name: posted_as(kind, received.get(name, "")) for name, kind in site.expected_fields.items()} == {
+        name: expected_as(kind) for name, kind in site.expected_fields.items()
+    }
+    if site.form == FORM_MULTI_FIELD:
+        assert (received["department"], received[CONSENT_FIELD]) == ("sales", "yes")
+        assert received[HONEYPOT_FIELD] == ""
+        assert MARKETING_OPT_IN_FIELD not in received
