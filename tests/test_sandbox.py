@@ -114,6 +114,7 @@ def test_it_answers_the_slow_site_after_its_delay(client, db) -> None:
 def test_it_serves_each_sites_other_pages(client, db) -> None:
     for page in ("inventory/", "service/", "about/", "thank-you/"):
         assert client.get(site_url("canyon-crest-toyota", page)).status_code == 200
+    assert client.head(site_url("bayside-ford", "contact/")).status_code == 200
     frame = client.get(site_url("culver-city-honda", "lead-frame/"))
     assert frame.status_code == 200 and frame.headers["X-Frame-Options"] == "SAMEORIGIN"
     search = client.get(site_url("media-city-chevrolet", "search/"), {"q": "silverado"})

@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contacts.models import Dealer, DealerSource, SandboxSubmission
 from contacts.sandbox import sites
@@ -122,7 +122,7 @@ def _first_name(fields: dict[str, Any]) -> str:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def site_home(request: HttpRequest, slug: str) -> HttpResponse:
     site = _site(slug)
     if site.form in (sites.FORM_ON_HOME, sites.FORM_WITH_CAPTCHA, sites.FORM_MULTI_FIELD):
@@ -135,7 +135,7 @@ def site_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def site_contact(request: HttpRequest, slug: str) -> HttpResponse:
     site = _site(slug)
     if site.form != sites.FORM_ON_CONTACT_PAGE:
@@ -145,7 +145,7 @@ def site_contact(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt
 @xframe_options_sameorigin  # the site's own home page frames it
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def lead_frame(request: HttpRequest, slug: str) -> HttpResponse:
     site = _site(slug)
     if site.form != sites.FORM_IN_IFRAME:
@@ -192,7 +192,7 @@ def newsletter(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_site(request, site, "sandbox/home.html", {"newsletter_joined": True})
 
 
-@require_GET
+@require_safe
 def site_search(request: HttpRequest, slug: str) -> HttpResponse:
     site = _site(slug)
     if site.form != sites.FORM_NONE:
@@ -202,7 +202,7 @@ def site_search(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_site(request, site, "sandbox/search.html", {"query": query, "matches": matches})
 
 
-@require_GET
+@require_safe
 def info_page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
     site = _site(slug)
     if page not in INFO_PAGES:
@@ -210,13 +210,13 @@ def info_page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
     return _render_site(request, site, "sandbox/info_page.html", {"current_page": page, "page_title": INFO_PAGES[page]})
 
 
-@require_GET
+@require_safe
 def thank_you(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_site(request, _site(slug), "sandbox/thank_you.html")
 
 
 @login_required
-@require_GET
+@require_safe
 def sandbox_index(request: HttpRequest) -> HttpResponse:
     """The sandbox sites, whether they are in the directory, and what each received."""
     if not settings.SANDBOX_ENABLED:
