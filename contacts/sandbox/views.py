@@ -45,8 +45,8 @@ def _site(slug: str) -> SandboxSite:
         raise Http404("No such sandbox site.") from None
 
 
-def _render_site(request: HttpRequest, site: SandboxSite, template: str, context: dict[str, Any] | None = None,
-                 status: int = 200) -> HttpResponse:
+def _render_site(request: HttpRequest, site: SandboxSite, template: str,
+                 context: dict[str, Any] | None = None) -> HttpResponse:
     # A slow site is slow on every page it renders, as an overloaded server would be.
     if site.delay_s:
         time.sleep(site.delay_s)
@@ -62,7 +62,7 @@ def _render_site(request: HttpRequest, site: SandboxSite, template: str, context
         "marketing_field": sites.MARKETING_OPT_IN_FIELD,
         "honeypot_field": sites.HONEYPOT_FIELD,
     }
-    return render(request, template, {**base, **(context or {})}, status=status)
+    return render(request, template, {**base, **(context or {})})
 
 
 def _posted_fields(request: HttpRequest) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def _form_exchange(request: HttpRequest, site: SandboxSite, template: str, conte
             _record(request, site, fields)
             if thank_you_redirect:
                 return redirect("sandbox_thank_you", slug=site.slug)
-            context["thanked_name"] = _first_name(fields)
+            context.update(thanked=True, thanked_name=_first_name(fields))
         else:
             context.update(values=_template_keys(fields), problems=_template_keys(problems),
                            error_messages=sorted(set(problems.values())))
