@@ -1,0 +1,96 @@
+"""The whole journey in a real browser against the real ASGI app and a real Huey consumer.
+
+Log in, create a customer, search 90210, contact three sandbox dealers, and watch every row
+reach its outcome through the live stream without reloading; then open a screenshot.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from playwright.sync_api import expect, sync_playwright
+
+from contacts.engine.browser import CHROMIUM_ARGS, find_browser_executable
+from contacts.models import ContactAttempt, CustomerProfile, Dealer, SandboxSubmission
+
+pytestmark = pytest.mark.browser
+
+# One of each kind of ending: a form that submits, a CAPTCHA, and a site with no form.
+CHOSEN = {
+    "canyon-crest-toyota": "Submitted",
+    "sunset-strip-bmw": "CAPTCHA",
+    "media-city-chevrolet": "No form",
+}
+PASSWORD = "a long enough password 42"
+
+
+def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_consumer):
+    call_command("load_sandbox_dealers", base_url=asgi_server.url, verbosity=0)
+    User.objects.create_user("dana", "dana@example.org", PASSWORD)
+    dealers = {slug: Dealer.objects.get(source="sandbox", source_id=slug) for slug in CHOSEN}
+    url = asgi_server.url
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_browser_executable(), args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        page = context.new_page()
+
+        page.goto(f"{url}/accounts/login/")
+        page.fill("#id_username", "dana")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{url}/")
+
+        page.goto(f"{url}/profiles/new/")
+        page.fill("#id_first_name", "Dana")
+        page.fill("#id_last_name", "Shopper")
+        page.fill("#id_email", "dana.shopper@example.org")
+        page.fill("#id_phone", "310 555 0188")
+        page.fill("#id_zip_code", "90210")
+        page.check("input[name=preferred_contact][value=email]")
+        page.fill("#id_vehicle_year", "2024")
+        page.fill("#id_vehicle_make", "Toyota")
+        page.fill("#id_vehicle_model", "RAV4")
+        page.get_by_role("button", name="Save customer").click()
+        page.wait_for_url(lambda u: "/profiles/new/" not in u)
+
+        page.goto(f"{url}/searches/new/")
+        page.fill("#id_zip_code", "90210")
+        page.fill("#id_radius_miles", "25")
+        page.select_option("#id_customer", label="Dana Shopper")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(lambda u: "/searches/" in u and "/new/" not in u)
+
+        for dealer in dealers.values():
+            page.get_by_label(f"Select {dealer.name}").check()
+        # Marks this page load; a reload would lose it.
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_role("button", name="Contact selected").click()
+
+        for slug, label in CHOSEN.items():
+            badge = page.locator(f"#dealer-{dealers[slug].pk} .badge")
+            expect(badge).to_have_text(label, timeout=120_000)
+        assert page.evaluate("window.__sameDocument") is True
+        expect(page.locator("#summary")).to_contain_text("3 of 3 finished")
+
+        # The filled form's thumbnail opens the full-size screenshot.
+        thumbnail = page.locator(f"#dealer-{dealers['canyon-crest-toyota'].pk} .thumbnails a").first
+        with context.expect_page() as opened:
+            thumbnail.click()
+        screenshot = opened.value
+        screenshot.wait_for_load_state()
+        response = screenshot.request.get(screenshot.url)
+        assert response.ok and response.headers["content-type"] == "image/jpeg"
+        assert response.body()[:3] == b"\xff\xd8\xff"
+        browser.close()
+
+    customer = CustomerProfile.objects.get(owner__username="dana")
+    outcomes = {a.dealer.source_id: a.status for a in ContactAttempt.objects.filter(customer=customer)}
+    assert outcomes == {"canyon-crest-toyota": "submitted", "sunset-strip-bmw": "captcha",
+                        "media-city-chevrolet": "no_form"}
+    # Exactly one enquiry arrived, at the dealer that has a form without a CAPTCHA.
+    received = list(SandboxSubmission.objects.values_list("site", flat=True))
+    assert received == ["canyon-crest-toyota"]
+    fields = SandboxSubmission.objects.get().fields
+    assert "dana.shopper@example.org" in fields.values()
