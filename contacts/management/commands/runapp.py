@@ -29,7 +29,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "uvicorn", "dealercontact.asgi:application",
             "--host", host, "--port", str(port), "--workers", str(web_workers),
             # Live streams stay open; don't let them hold up a restart.
-            "--timeout-graceful-shutdown", "3", "--no-access-log",
+            "--timeout-graceful-shutdown", "3", "--no-access-log", "--lifespan", "off",
         ]
         worker = [sys.executable, "manage.py", "run_huey"]
         children = [subprocess.Popen(web)]
