@@ -14,7 +14,7 @@ def main() -> int:
     failed = []
     for name in BENCHMARKS:
         print(f"\n=== {name} ===", flush=True)
-        if subprocess.run([sys.executable, str(HERE / name), *sys.argv[1:]], cwd=HERE.parent).returncode:
+        if subprocess.run([sys.executable, str(HERE / name)], cwd=HERE.parent).returncode:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
