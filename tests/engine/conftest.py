@@ -1,44 +1,153 @@
-"""Fixtures for the engine's tests: the fixture dealer sites and the standard customer."""
+"""Engine test fixtures: one shared browser, and small dealer sites served on loopback."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
+from contacts.engine import BrowserSession
 from contacts.engine.types import Customer, EngineOptions
-from tests.fixture_server import FixtureServer
 
-STANDARD_CUSTOMER = Customer(
+OPTIONS = EngineOptions(
+    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allow_private_targets=True
+)
+
+CUSTOMER = Customer(
     first_name="Alice",
     last_name="Buyer",
     email="alice.buyer@example.org",
     phone="+13105550123",
     zip_code="90210",
-    message=(
-        "Hello, I'm interested in the 2024 Toyota RAV4 XLE. Could you send me your best "
-        "out-the-door price and what you have available? Thank you, Alice Buyer"
-    ),
+    message="Hello, I am interested in a 2024 Toyota RAV4 XLE. Please send me your best price.",
     vehicle_year="2024",
     vehicle_make="Toyota",
     vehicle_model="RAV4",
     vehicle_trim="XLE",
-    preferred_contact="email",
+    preferred_contact="phone",
     city="Beverly Hills",
     state="CA",
 )
 
-# Loopback sites need private targets; short limits keep a stuck site from stalling the run.
-SITE_TEST_OPTIONS = EngineOptions(
-    allow_private_targets=True, timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000
-)
+
+@dataclass
+class Reply:
+    body: str | bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    delay_s: float = 0.0
+    headers: dict = field(default_factory=dict)
 
 
-@pytest.fixture(scope="session")
-def fixture_server():
-    server = FixtureServer().start()
-    yield server
-    server.stop()
+def page(body: str, title: str = "Valley Motors") -> str:
+    return f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head><body>{body}</body></html>"
+
+
+THANKS = page("<h1>Thank you! We received your message.</h1>")
+
+
+class Site:
+    """A dealer site on 127.0.0.1: `routes` maps "GET /path" or "/path" to a Reply, a page
+    string, or a callable(request_info) -> Reply. Every non-GET request is recorded."""
+
+    def __init__(self, routes: dict[str, object]) -> None:
+        self.routes = dict(routes)
+        self.received: list[dict] = []
+        self.hits: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self._answer("GET")
+
+            def do_POST(self):
+                self._answer("POST")
+
+            def do_PUT(self):
+                self._answer("PUT")
+
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                path = urlsplit(self.path).path
+                site.hits.append(f"{method} {path}")
+                info = {"method": method, "path": path, "query": urlsplit(self.path).query, "raw": raw}
+                if method != "GET":
+                    ctype = self.headers.get("Content-Type", "")
+                    info["data"] = json.loads(raw) if "json" in ctype and raw else {
+                        k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw, keep_blank_values=True).items()
+                    }
+                    site.received.append(info)
+                handler = site.routes.get(f"{method} {path}", site.routes.get(path))
+                if handler is None:
+                    reply = Reply(page("<h1>Not found</h1>"), status=404)
+                elif callable(handler):
+                    reply = handler(info)
+                elif isinstance(handler, Reply):
+                    reply = handler
+                else:
+                    reply = Reply(handler)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
-def standard_customer() -> Customer:
-    return STANDARD_CUSTOMER
+def make_site():
+    sites: list[Site] = []
+
+    def make(routes: dict[str, object]) -> Site:
+        site = Site(routes)
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.close()
+
+
+@pytest.fixture(scope="session")
+def browser_session():
+    with BrowserSession(OPTIONS) as session:
+        yield session
+
+
+@pytest.fixture
+def contact(browser_session) -> Callable:
+    """contact(url, **option overrides) with the test customer and the shared browser."""
+    from dataclasses import replace
+
+    from contacts.engine import contact_dealer
+
+    def run(url: str, customer: Customer = CUSTOMER, hooks=None, **overrides):
+        options = replace(OPTIONS, **overrides)
+        return contact_dealer(url, customer, session=browser_session, options=options, hooks=hooks)
+
+    return run

@@ -1,0 +1,9 @@
+"""The contact engine: drive a browser to a dealer's contact form, fill it, submit once.
+
+Import only what is below; the modules behind it are free to change.
+"""
+
+from contacts.engine.browser import BrowserSession
+from contacts.engine.runner import contact_dealer
+
+__all__ = ["BrowserSession", "contact_dealer"]

@@ -1,0 +1,270 @@
+"""What each form field asks for, decided from its attributes and texts alone.
+
+Pure functions over the plain dicts scan.js returns, so they are unit-tested without a
+browser. English and Spanish, because many dealer sites serve both.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Kinds the engine knows how to fill (or knowingly leaves alone).
+FIRST_NAME = "first_name"
+LAST_NAME = "last_name"
+FULL_NAME = "full_name"
+EMAIL = "email"
+EMAIL_CONFIRM = "email_confirm"
+PHONE = "phone"
+PHONE_AREA = "phone_area"
+PHONE_PREFIX = "phone_prefix"
+PHONE_LINE = "phone_line"
+ZIP = "zip"
+ADDRESS = "address"
+CITY = "city"
+STATE = "state"
+MESSAGE = "message"
+SUBJECT = "subject"
+CONTACT_METHOD = "contact_method"
+VEHICLE = "vehicle"
+VEHICLE_YEAR = "vehicle_year"
+VEHICLE_MAKE = "vehicle_make"
+VEHICLE_MODEL = "vehicle_model"
+VEHICLE_TRIM = "vehicle_trim"
+CONDITION = "condition"
+DEPARTMENT = "department"
+HEAR_ABOUT = "hear_about"
+CONTACT_TIME = "contact_time"
+CONSENT = "consent"
+MARKETING = "marketing"
+STOCK = "stock"
+VIN = "vin"
+HONEYPOT = "honeypot"
+PASSWORD = "password"
+SEARCH = "search"
+CAPTCHA = "captcha"
+DATE = "date"
+TIME = "time"
+COMPANY = "company"
+UNKNOWN = "unknown"
+
+_AUTOCOMPLETE = {
+    "given-name": FIRST_NAME,
+    "family-name": LAST_NAME,
+    "name": FULL_NAME,
+    "email": EMAIL,
+    "tel": PHONE,
+    "tel-national": PHONE,
+    "tel-area-code": PHONE_AREA,
+    "tel-local-prefix": PHONE_PREFIX,
+    "tel-local-suffix": PHONE_LINE,
+    "postal-code": ZIP,
+    "street-address": ADDRESS,
+    "address-line1": ADDRESS,
+    "address-level2": CITY,
+    "address-level1": STATE,
+    "current-password": PASSWORD,
+    "new-password": PASSWORD,
+    "organization": COMPANY,
+}
+
+# Honeypots: names and labels spam traps use. Checked before anything else.
+_HONEYPOT = re.compile(
+    r"honey|hpot|h0ney|_gotcha|\bbot[-_ ]?(field|check|trap)|leave (this )?(field )?(blank|empty)"
+    r"|do ?n[o']t (fill|complete|change)|if you are (a )?human|no[-_]?spam|spam[-_ ]?(trap|check)"
+    r"|\bak_hp|\bfax[-_]?only|address2_confirm|dejar en blanco|no llenar",
+    re.I,
+)
+
+_EMAIL_CONFIRM = re.compile(
+    r"(confirm|verify|re-?enter|repeat|retype)\W*(your\W*)?(e-?mail|correo)|e-?mail\W*(confirm|again|verify)"
+    r"|confirmar (el )?correo",
+    re.I,
+)
+
+# (kind, pattern) in priority order; the first that matches a field's text wins.
+_RULES: list[tuple[str, re.Pattern]] = [
+    (CAPTCHA, re.compile(r"captcha|security code|verification code|c[oó]digo de seguridad", re.I)),
+    (EMAIL_CONFIRM, _EMAIL_CONFIRM),
+    (EMAIL, re.compile(r"e-?mail|correo", re.I)),
+    (STOCK, re.compile(r"stock|\bstk\b", re.I)),
+    (VIN, re.compile(r"\bvin\b|vehicle identification", re.I)),
+    (PHONE_AREA, re.compile(r"area[-_ ]?code|phone[-_ ]?(1|part1|area)\b|\b(phone|tel)[-_]?a\b|c[oó]digo de [aá]rea", re.I)),
+    (PHONE_PREFIX, re.compile(r"phone[-_ ]?(2|part2|prefix|exchange)\b|\b(phone|tel)[-_]?b\b", re.I)),
+    (PHONE_LINE, re.compile(r"phone[-_ ]?(3|part3|line|suffix)\b|\b(phone|tel)[-_]?c\b", re.I)),
+    (PHONE, re.compile(r"phone|tel[eé]fono|\btel\b|\bcell|mobile|celular|m[oó]vil", re.I)),
+    (FULL_NAME, re.compile(r"full[-_ ]?name|nombre completo|nombre y apellidos?|first (and|&) last name|\(first (and|&) last\)", re.I)),
+    (FIRST_NAME, re.compile(r"first[-_ ]?name|\bfname|given[-_ ]?name|\bfirst\b|forename|primer nombre|^nombre$|\bnombre\b(?!.*(completo|apellido))", re.I)),
+    (LAST_NAME, re.compile(r"last[-_ ]?name|\blname|surname|family[-_ ]?name|\blast\b|apellido", re.I)),
+    (ZIP, re.compile(r"\bzip|postal|post[-_ ]?code|c[oó]digo postal", re.I)),
+    (VEHICLE, re.compile(r"year\W{0,5}make|make\W{0,5}(and\W{0,5})?model|vehicle of interest|veh[ií]culo de inter[eé]s", re.I)),
+    (VEHICLE_YEAR, re.compile(r"\byear\b|\ba[nñ]o\b|model[-_ ]?year|veh(icle)?[-_]?year", re.I)),
+    (VEHICLE_MAKE, re.compile(r"\bmake\b|\bmarca\b|manufacturer|\bbrand\b|veh(icle)?[-_]?make", re.I)),
+    (VEHICLE_TRIM, re.compile(r"\btrim\b|versi[oó]n|\bstyle\b", re.I)),
+    (VEHICLE_MODEL, re.compile(r"\bmodel\b|\bmodelo\b|veh(icle)?[-_]?model", re.I)),
+    (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
+    (CONTACT_TIME, re.compile(r"(best|preferred) time|time to (call|contact|reach)|mejor hora", re.I)),
+    (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
+    (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
+    (CONDITION, re.compile(r"\bcondition\b|new or used|new/used|nuevo o usado|vehicle type|inventory type", re.I)),
+    (SUBJECT, re.compile(r"subject|asunto", re.I)),
+    (MESSAGE, re.compile(r"message|comment|question|inquiry|enquiry|details|how can we help|additional info|notes?\b|mensaje|comentario|pregunta|consulta|tell us|your request|anything else", re.I)),
+    (VEHICLE, re.compile(r"vehicle|\bcar\b|veh[ií]culo|auto\b|interested in", re.I)),
+    (ADDRESS, re.compile(r"address|street|direcci[oó]n|\bcalle\b", re.I)),
+    (CITY, re.compile(r"\bcity\b|\btown\b|ciudad", re.I)),
+    (STATE, re.compile(r"\bstate\b|province|\bregion\b|estado", re.I)),
+    (FULL_NAME, re.compile(r"full[-_ ]?name|your[-_ ]?name|\bname\b|nombre completo|\bnombre\b|contact[-_ ]?name", re.I)),
+    (COMPANY, re.compile(r"company|business|organi[sz]ation|empresa", re.I)),
+    (DATE, re.compile(r"\bdate\b|fecha|appointment|\bday\b", re.I)),
+    (TIME, re.compile(r"\btime\b|\bhora\b", re.I)),
+    (SEARCH, re.compile(r"search|buscar|keyword", re.I)),
+]
+
+_MARKETING = re.compile(
+    r"newsletter|special offers?|promotion|marketing|subscribe|e-?mail me (offers|deals|news)|deals|"
+    r"news and|latest news|updates? (and|&) offers|sign me up|opt[- ]?in to (receive )?(email|news|promo)|"
+    r"ofertas|promociones|bolet[ií]n|suscrib",
+    re.I,
+)
+_CONSENT = re.compile(
+    r"consent|i agree|agree to|i accept|accept the|authori[sz]e|terms|privacy|by checking|permission|"
+    r"i understand|opt[- ]?in|contact me|acepto|autorizo|consiento|t[eé]rminos|privacidad",
+    re.I,
+)
+
+_SAYS_FIRST = re.compile(r"first|fname|given|primer", re.I)
+
+
+def field_texts(field: dict) -> str:
+    """Everything a person or a script might read about the field, most telling first."""
+    parts = [
+        field.get("label", ""),
+        field.get("aria_label", ""),
+        field.get("group_label", ""),
+        field.get("placeholder", ""),
+        field.get("title", ""),
+        field.get("nearby", ""),
+        _words_of_identifier(field.get("name", "")),
+        _words_of_identifier(field.get("id", "")),
+    ]
+    return " | ".join(p for p in parts if p)
+
+
+def _words_of_identifier(identifier: str) -> str:
+    """`contact[firstName]` -> `contact first Name`; keeps underscores for `first_name`."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", identifier)
+    return re.sub(r"[\[\]().:]+", " ", spaced).strip()
+
+
+def is_honeypot(field: dict) -> bool:
+    idents = " ".join(
+        field.get(k, "") for k in ("name", "id", "label", "placeholder", "aria_label", "nearby", "classes")
+    )
+    if _HONEYPOT.search(idents):
+        return True
+    # A text field nobody can tab to and that no person can read about is a trap.
+    return field.get("tabindex") == "-1" and field.get("autocomplete") == "off" and not field.get("label")
+
+
+def classify_field(field: dict) -> str:
+    """The kind of one field (see the constants above)."""
+    ftype = field.get("type", "text")
+    if is_honeypot(field):
+        return HONEYPOT
+    if ftype == "password":
+        return PASSWORD
+    if ftype == "search":
+        return SEARCH
+    if ftype == "checkbox":
+        return _classify_checkbox(field)
+    if ftype == "radio":
+        # Each option's label names a value ("Email", "Phone"); the group's label names the field.
+        return _first_rule_match({"label": field.get("group_label", ""), "name": field.get("name", "")})
+    by_autocomplete = _from_autocomplete(field.get("autocomplete", ""))
+    if by_autocomplete:
+        return by_autocomplete
+    if ftype == "email":
+        texts = field_texts(field)
+        return EMAIL_CONFIRM if _EMAIL_CONFIRM.search(texts) else EMAIL
+    if ftype == "tel" and not _split_phone_kind(field):
+        return PHONE
+    if ftype == "date":
+        return DATE
+    if ftype == "time":
+        return TIME
+    kind = _first_rule_match(field)
+    if ftype == "textarea" and kind in (UNKNOWN, VEHICLE, SUBJECT, DEPARTMENT, FULL_NAME):
+        # A big free-text box is where the message goes, whatever it is called.
+        return MESSAGE
+    return kind
+
+
+def _from_autocomplete(value: str) -> str:
+    for token in reversed(value.split()):
+        if token in _AUTOCOMPLETE:
+            return _AUTOCOMPLETE[token]
+    return ""
+
+
+def _split_phone_kind(field: dict) -> str:
+    for kind, pattern in _RULES:
+        if kind in (PHONE_AREA, PHONE_PREFIX, PHONE_LINE) and pattern.search(field_texts(field)):
+            return kind
+    return ""
+
+
+def _first_rule_match(field: dict) -> str:
+    # The label decides first; names and placeholders are only consulted when it is silent,
+    # because `name="field_12"` labelled "Email" is common and the reverse is not.
+    primary = " | ".join(
+        p for p in (field.get("label", ""), field.get("aria_label", ""), field.get("group_label", "")) if p
+    )
+    secondary = field_texts(field)
+    for texts in (primary, secondary):
+        if not texts:
+            continue
+        for kind, pattern in _RULES:
+            if pattern.search(texts):
+                return kind
+    return UNKNOWN
+
+
+def _classify_checkbox(field: dict) -> str:
+    texts = " ".join(field.get(k, "") for k in ("label", "aria_label", "nearby", "group_label", "name", "id"))
+    if _MARKETING.search(texts):
+        return MARKETING
+    if _CONSENT.search(texts):
+        return CONSENT
+    return UNKNOWN
+
+
+def is_phone_split(fields: list[dict]) -> bool:
+    kinds = {f["kind"] for f in fields}
+    return {PHONE_AREA, PHONE_PREFIX, PHONE_LINE} <= kinds
+
+
+def assign_split_phones(fields: list[dict]) -> None:
+    """Three short tel inputs in a row (3/3/4 characters) are one phone split in parts.
+
+    Sites often label only the first ("Phone") and leave the others bare.
+    """
+    for i in range(len(fields) - 2):
+        trio = fields[i : i + 3]
+        if [f.get("maxlength") for f in trio] == [3, 3, 4] and any(
+            f["kind"] in (PHONE, PHONE_AREA, UNKNOWN) for f in trio
+        ):
+            for part, f in zip((PHONE_AREA, PHONE_PREFIX, PHONE_LINE), trio):
+                f["kind"] = part
+
+
+def classify_fields(fields: list[dict]) -> None:
+    """Set each field's "kind", then settle what only the whole form can tell."""
+    for f in fields:
+        f["kind"] = classify_field(f)
+    assign_split_phones(fields)
+    kinds = {f["kind"] for f in fields}
+    for f in fields:
+        # "Name" next to "Last Name" is the first name; a lone "Nombre" is the whole name.
+        if f["kind"] == FULL_NAME and LAST_NAME in kinds and FIRST_NAME not in kinds:
+            f["kind"] = FIRST_NAME
+        elif f["kind"] == FIRST_NAME and LAST_NAME not in kinds and not _SAYS_FIRST.search(field_texts(f)):
+            f["kind"] = FULL_NAME

@@ -1,0 +1,194 @@
+"""Finding the dealer's contact form: on the page, in its frames and shadow roots, behind
+a button that opens a modal, or on a contact page the site links to."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import tldextract
+from playwright.sync_api import Error as PlaywrightError
+
+from contacts.engine import captcha
+from contacts.engine.form_choice import best_contact_form
+from contacts.engine.pages import PageProblem, open_page, settle
+from contacts.engine.scanning import FrameScan, scan_frames
+
+_JS = Path(__file__).parent / "js"
+LINKS_JS = (_JS / "page_links.js").read_text()
+DISMISS_JS = (_JS / "dismiss_overlays.js").read_text()
+
+# Offline: never let tldextract fetch the public suffix list.
+_extract = tldextract.TLDExtract(suffix_list_urls=())
+
+CONTACT_LINK_TEXT = re.compile(
+    r"^\s*(contact( us| dealer| the dealership)?|get in touch|hours (&|and) directions|directions|"
+    r"cont[aá]ctenos|cont[aá]ctanos|contacto|send (us )?a message|reach us|email us|visit us|locations? (&|and) hours)\s*$",
+    re.I,
+)
+CONTACT_LINK_HREF = re.compile(r"contact|get-in-touch|hours-and-directions|directions|contacto", re.I)
+MODAL_TRIGGER_TEXT = re.compile(
+    r"^\s*(contact( us)?|get (e-?price|e-?price|a quote|more info)|request (more )?info(rmation)?|ask a question|"
+    r"send (us )?a message|message us|email us|check availability|confirm availability|get in touch|"
+    r"cont[aá]ctenos|solicitar informaci[oó]n)\s*$",
+    re.I,
+)
+COMMON_CONTACT_PATHS = (
+    "/contact-us", "/contact", "/contactus.htm", "/contact-us/", "/contact.htm", "/contact-us.htm",
+    "/about-us/contact", "/hours-and-directions", "/contactus",
+)
+MAX_PAGES = 4  # pages visited beyond the first
+_POLL_S = 0.25
+
+
+@dataclass
+class Found:
+    scan: FrameScan  # the frame the form is in and what was seen there
+    form: dict
+
+
+class SiteChallenge(Exception):
+    """The site answered with a bot-challenge interstitial instead of its pages."""
+
+
+def registrable(host: str) -> str:
+    parts = _extract(host)
+    return parts.registered_domain or host
+
+
+def same_site(url: str, start: str) -> bool:
+    a, b = urlsplit(url), urlsplit(start)
+    if a.scheme not in ("http", "https"):
+        return False
+    if not a.hostname or not b.hostname:
+        return False
+    if a.hostname == b.hostname:
+        return True
+    return registrable(a.hostname) == registrable(b.hostname) and "." in registrable(a.hostname)
+
+
+def _best_in(scans: list[FrameScan]) -> Found | None:
+    best = None
+    for scan in scans:
+        form = best_contact_form(scan.data["forms"])
+        if form is not None and (best is None or _score(form) > _score(best.form)):
+            best = Found(scan, form)
+    return best
+
+
+def _score(form: dict) -> int:
+    from contacts.engine.form_choice import form_purpose
+
+    return form_purpose(form)[1]
+
+
+def dismiss_overlays(page) -> None:
+    try:
+        page.evaluate(DISMISS_JS)
+    except PlaywrightError:
+        pass
+
+
+def look_on_page(page, wait_s: float, clock) -> Found | None:
+    """Scan the page until a contact form appears or `wait_s` passes (scripts render late)."""
+    give_up = time.monotonic() + wait_s
+    while True:
+        clock.check()
+        scans = scan_frames(page)
+        if scans:
+            reason = captcha.challenge_on_page(scans[0].data)
+            if reason:
+                raise SiteChallenge(reason)
+        found = _best_in(scans)
+        if found or time.monotonic() >= give_up:
+            return found
+        page.wait_for_timeout(_POLL_S * 1000)
+
+
+def _links(page) -> list[dict]:
+    try:
+        return page.evaluate(LINKS_JS)
+    except PlaywrightError:
+        return []
+
+
+def contact_links(page, start_url: str) -> list[str]:
+    """Same-site links whose text or address says "contact", best first."""
+    ranked: list[tuple[int, str]] = []
+    for link in _links(page):
+        href = link["href"]
+        if not href or not same_site(href, start_url):
+            continue
+        href = href.split("#", 1)[0]
+        label = link["text"] or link["aria"] or link["title"]
+        score = 0
+        if CONTACT_LINK_TEXT.match(label):
+            score += 10 if re.search(r"contact|cont[aá]ct", label, re.I) else 5
+        if CONTACT_LINK_HREF.search(urlsplit(href).path):
+            score += 4
+        if score and href not in (u for _, u in ranked):
+            ranked.append((score, href))
+    ranked.sort(key=lambda item: -item[0])
+    return [u for _, u in ranked]
+
+
+def modal_triggers(page) -> list[str]:
+    """data-dc ids of visible buttons that open a contact form in place."""
+    return [
+        link["dc"]
+        for link in _links(page)
+        if link["button"] and link["visible"] and MODAL_TRIGGER_TEXT.match(link["text"] or link["aria"] or "")
+    ][:3]
+
+
+def try_modals(page, clock) -> Found | None:
+    for dc in modal_triggers(page):
+        clock.check()
+        try:
+            page.locator(f'[data-dc="{dc}"]').first.click(timeout=2000)
+        except PlaywrightError:
+            continue
+        found = look_on_page(page, 1.5, clock)
+        if found:
+            return found
+    return None
+
+
+def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
+    """The contact form on the open page or the pages it leads to, or None."""
+    links = contact_links(page, start_url)
+    # Without a contact link, the home page is the last hope: give its scripts time.
+    found = look_on_page(page, 0.6 if links else 2.5, clock)
+    if found:
+        return found
+    dismiss_overlays(page)
+    found = try_modals(page, clock)
+    if found:
+        return found
+    visited = {page.url.split("#", 1)[0]}
+    candidates = links or [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
+    pages_seen = 0
+    for url in candidates:
+        if url in visited or pages_seen >= MAX_PAGES:
+            continue
+        visited.add(url)
+        pages_seen += 1
+        clock.check()
+        try:
+            response = open_page(page, url, min(navigation_timeout_ms, clock.remaining_ms()))
+        except PageProblem:
+            continue
+        if response is not None and response.status >= 400:
+            continue
+        settle(page, load_ms=2500, idle_ms=800)
+        found = look_on_page(page, 2.0, clock)
+        if found:
+            return found
+        dismiss_overlays(page)
+        found = try_modals(page, clock)
+        if found:
+            return found
+    return None

@@ -1,0 +1,82 @@
+"""Which of a page's forms is the dealer's sales/general contact form, if any.
+
+Pure functions over scan.js form descriptors whose fields already have a "kind".
+"""
+
+from __future__ import annotations
+
+import re
+
+from contacts.engine import classifying as k
+
+# A form that is clearly for something else is never a contact form, however it is built.
+_NOT_CONTACT = [
+    ("newsletter", re.compile(r"newsletter|subscribe|sign up for (our )?(e-?mail|news|updates|offers)|suscr[ií]b|bolet[ií]n", re.I)),
+    ("service scheduling", re.compile(r"schedule (a )?service|service (appointment|scheduler|request|scheduling)|book (a |your )?service|maintenance appointment|cita de servicio", re.I)),
+    ("login", re.compile(r"\blog ?in\b|sign ?in\b|forgot (your )?password|iniciar sesi[oó]n", re.I)),
+    ("job application", re.compile(r"career|resume|r[eé]sum[eé]|job application|apply for (this|a) (job|position)|empleo", re.I)),
+    ("credit application", re.compile(r"credit application|social security|\bssn\b|monthly income|apply for financing|pre-?qualif|solicitud de cr[eé]dito", re.I)),
+    ("trade-in appraisal", re.compile(r"value your trade|trade-?in (value|appraisal)|what'?s my car worth|appraise", re.I)),
+]
+_CONTACT_WORDS = re.compile(
+    r"contact|get in touch|send (us )?a message|message us|ask a question|question|inquiry|enquiry|request (more )?info"
+    r"|e-?price|sales|how can we help|cont[aá]ct|env[ií]enos|mensaje|pregunta",
+    re.I,
+)
+_FILTER_KINDS = {k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM, k.CONDITION, k.SEARCH, k.STOCK}
+_NAME_KINDS = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME}
+_PHONE_KINDS = {k.PHONE, k.PHONE_AREA}
+
+
+def usable_fields(form: dict) -> list[dict]:
+    return [f for f in form["fields"] if f["visible"] and not f["disabled"] and f["kind"] != k.HONEYPOT]
+
+
+def form_purpose(form: dict) -> tuple[str, int]:
+    """("contact", score) for a contact form, else (what it is instead, 0)."""
+    fields = usable_fields(form)
+    kinds = {f["kind"] for f in fields}
+    if not fields:
+        return "hidden", 0
+    if k.PASSWORD in kinds:
+        return "login", 0
+    # The form's own words, without its fields' option lists that mention every make.
+    words = " ".join([form.get("heading", ""), form.get("id", ""), form.get("classes", ""), form.get("action", ""),
+                      form.get("text", "")[:400]] + [b["text"] for b in form["buttons"]])
+    has_email = k.EMAIL in kinds
+    has_phone = bool(kinds & _PHONE_KINDS)
+    has_message = k.MESSAGE in kinds
+    has_name = bool(kinds & _NAME_KINDS)
+    if not (has_email or has_phone):
+        if kinds & _FILTER_KINDS or k.SEARCH in kinds or len(fields) <= 2:
+            return "search or filter", 0
+        return "no way to reply", 0
+    for purpose, pattern in _NOT_CONTACT:
+        if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
+            return purpose, 0
+    if purpose_is_scheduling(kinds) and not has_message:
+        return "service scheduling", 0
+    if not has_message and not has_name:
+        return "newsletter", 0
+    score = 10
+    score += 6 if has_message else 0
+    score += 3 if has_email else 0
+    score += 2 if has_phone else 0
+    score += 2 if has_name else 0
+    score += 4 if _CONTACT_WORDS.search(words) else 0
+    score -= 2 * len(kinds & {k.DATE, k.TIME})
+    return "contact", score
+
+
+def purpose_is_scheduling(kinds: set[str]) -> bool:
+    return bool(kinds & {k.DATE, k.TIME})
+
+
+def best_contact_form(forms: list[dict]) -> dict | None:
+    best, best_score = None, 0
+    for form in forms:
+        purpose, score = form_purpose(form)
+        form["purpose"] = purpose
+        if purpose == "contact" and score > best_score:
+            best, best_score = form, score
+    return best

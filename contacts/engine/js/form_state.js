@@ -1,0 +1,44 @@
+// What the page says about the form right now: is it still shown, what error messages are
+// visible in or near it, which fields the browser itself considers invalid.
+(formDc) => {
+  const squash = (s, n = 300) => (s || '').replace(/\s+/g, ' ').trim().slice(0, n);
+  const all = [];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) { all.push(el); if (el.shadowRoot) walk(el.shadowRoot); } };
+  walk(document);
+  const form = all.find((el) => el.getAttribute('data-dc') === formDc) || null;
+  const visible = (el) => {
+    if (el.checkVisibility && !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1;
+  };
+  const ERROR_SEL = '.error, .errors, .error-message, .errorMessage, .field-error, .invalid-feedback, .validation_message, ' +
+    '.gfield_error .gfield_description, .gform_validation_errors, .validation_error, .wpcf7-not-valid-tip, ' +
+    '.hs-error-msgs, .hs-error-msg, .field-validation-error, .help-block, .text-danger, .alert-danger, .alert-error, ' +
+    '.parsley-errors-list, .form-error, .message-error, .is-error, .has-error .help-block, [role=alert], [aria-live=assertive]';
+  const scope = form && form.isConnected ? (form.closest('.gform_wrapper, .wpcf7, .hbspt-form, [class*=form-wrap]') || form.parentElement || form) : document;
+  const errors = [];
+  for (const el of (scope.querySelectorAll ? scope.querySelectorAll(ERROR_SEL) : [])) {
+    if (!visible(el)) continue;
+    const t = squash(el.innerText || el.textContent, 200);
+    if (t && !errors.includes(t)) errors.push(t);
+  }
+  const invalid = [];
+  if (form && form.isConnected) {
+    for (const el of form.querySelectorAll('input, select, textarea')) {
+      if (!visible(el) && el.type !== 'checkbox') continue;
+      const aria = el.getAttribute('aria-invalid') === 'true';
+      if (aria || (el.willValidate && !el.checkValidity())) {
+        const lab = el.labels && el.labels[0] ? squash(el.labels[0].innerText, 60) : (el.getAttribute('aria-label') || el.placeholder || el.name || '');
+        invalid.push({ label: squash(lab, 60).replace(/[*:]\s*$/, ''), message: squash(el.validationMessage, 120), aria });
+      }
+    }
+  }
+  const cf7 = form && form.isConnected ? (form.getAttribute('data-status') || '') : '';
+  return {
+    url: location.href,
+    form_present: !!(form && form.isConnected),
+    form_visible: !!(form && form.isConnected && visible(form)),
+    text: squash(document.body ? document.body.innerText : '', 6000),
+    errors, invalid, cf7_status: cf7,
+  };
+}

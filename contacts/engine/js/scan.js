@@ -1,0 +1,238 @@
+// Describes this document's candidate forms, their fields and buttons, and any CAPTCHA
+// markup, as plain data, walking into open shadow roots. Elements get a data-dc attribute
+// so the engine can find them again with a CSS locator (which pierces open shadow DOM).
+() => {
+  const state = window.__dcState || (window.__dcState = { next: 1 });
+  const tagOf = (el) => {
+    let id = el.getAttribute('data-dc');
+    if (!id) { id = 'e' + state.next++; el.setAttribute('data-dc', id); }
+    return id;
+  };
+  const squash = (s, n = 200) => (s || '').replace(/\s+/g, ' ').trim().slice(0, n);
+  const parentOf = (el) => el.parentElement || (el.getRootNode && el.getRootNode().host) || null;
+  const contains = (outer, el) => { for (let a = el; a; a = parentOf(a)) if (a === outer) return true; return false; };
+
+  const all = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) { all.push(el); if (el.shadowRoot) walk(el.shadowRoot); }
+  };
+  walk(document);
+
+  const docWidth = Math.max(document.documentElement.scrollWidth, innerWidth);
+  const visible = (el) => {
+    if (el.checkVisibility && !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) return false;
+    const x = r.left + scrollX, y = r.top + scrollY;
+    if (x + r.width <= 0 || y + r.height <= 0 || x >= docWidth) return false;
+    for (let a = el; a && a !== document.body; a = parentOf(a)) {
+      if (a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
+      if (a === el) continue;
+      const cs = getComputedStyle(a);
+      if (cs.overflow !== 'visible' || cs.clipPath !== 'none' || cs.clip !== 'auto') {
+        const ar = a.getBoundingClientRect();
+        if (ar.width < 2 || ar.height < 2) return false;
+      }
+    }
+    return true;
+  };
+
+  // Text of a node without the text of controls inside it (a wrapping label's options).
+  const ownText = (node, skip) => {
+    let out = '';
+    const visit = (n) => {
+      if (n === skip) return;
+      if (n.nodeType === 3) { out += n.textContent + ' '; return; }
+      if (n.nodeType !== 1) return;
+      if (/^(SELECT|OPTION|TEXTAREA|SCRIPT|STYLE|INPUT|BUTTON|NOSCRIPT)$/.test(n.tagName)) return;
+      for (const c of n.childNodes) visit(c);
+    };
+    visit(node);
+    return squash(out);
+  };
+  const byId = (el, id) => (el.getRootNode().getElementById ? el.getRootNode().getElementById(id) : null) || document.getElementById(id);
+
+  const labelOf = (el) => {
+    const parts = [];
+    if (el.labels) for (const l of el.labels) parts.push(ownText(l, el));
+    const lb = el.getAttribute('aria-labelledby');
+    if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t) parts.push(ownText(t)); }
+    return squash(parts.join(' '));
+  };
+  const isControl = (n) => n.nodeType === 1 && /^(INPUT|SELECT|TEXTAREA)$/.test(n.tagName);
+  // Text just before the control (a <div>Name</div><input> layout), at most a few levels up.
+  const nearbyOf = (el) => {
+    let node = el;
+    for (let depth = 0; depth < 3 && node; depth++) {
+      for (let s = node.previousElementSibling, n = 0; s && n < 2; s = s.previousElementSibling, n++) {
+        if (isControl(s) || s.querySelector('input,select,textarea')) return '';
+        const t = ownText(s);
+        if (t) return t.slice(0, 120);
+      }
+      node = parentOf(node);
+      if (node && node.querySelectorAll('input,select,textarea').length > 1) break;
+    }
+    return '';
+  };
+  const groupLabelOf = (el) => {
+    const fs = el.closest('fieldset');
+    if (fs) { const lg = fs.querySelector('legend'); if (lg) return ownText(lg); }
+    const grp = el.closest('[role=radiogroup],[role=group]');
+    if (grp) {
+      const lb = grp.getAttribute('aria-labelledby');
+      if (lb) { const t = byId(grp, lb.split(/\s+/)[0]); if (t) return ownText(t); }
+      if (grp.getAttribute('aria-label')) return squash(grp.getAttribute('aria-label'));
+    }
+    // The smallest ancestor holding the whole group: its text outside the option labels.
+    const name = el.name;
+    let box = parentOf(el);
+    for (let i = 0; box && i < 5; i++, box = parentOf(box)) {
+      const same = name ? box.querySelectorAll(`input[name="${CSS.escape(name)}"]`).length : 1;
+      const others = box.querySelectorAll('input,select,textarea').length;
+      if (others > same) break;
+      const labelish = box.querySelector('.gfield_label, legend, .label, .form-label, label:not([for])');
+      const t = labelish && !labelish.contains(el) ? ownText(labelish) : '';
+      if (t) return t;
+      const prev = box.previousElementSibling;
+      if (prev && !prev.querySelector('input,select,textarea')) { const pt = ownText(prev); if (pt) return pt.slice(0, 120); }
+    }
+    return '';
+  };
+  const requiredOf = (el, texts) => {
+    if (el.required || el.getAttribute('aria-required') === 'true') return true;
+    if (/\brequired\b/i.test(el.className || '')) return true;
+    if (/\*|\(required\)|\brequired\b|obligatorio|requerido/i.test(texts)) return true;
+    const box = el.closest('.gfield_contains_required,.required,.is-required,.field-required');
+    return !!box && box !== el.form;
+  };
+  const SKIP_TYPES = /^(hidden|submit|button|image|reset|file)$/;
+  const controls = all.filter((el) => isControl(el) && !(el.tagName === 'INPUT' && SKIP_TYPES.test(el.type)));
+
+  const BUTTON_TEXT = /submit|send|contact|request|get|continue|next|go|enviar|siguiente|solicitar|confirm|finish|done|subscribe|sign|search|apply|schedule|book/i;
+  const isButtonLike = (el) => {
+    if (el.tagName === 'BUTTON') return true;
+    if (el.tagName === 'INPUT' && /^(submit|button|image)$/.test(el.type)) return true;
+    if (el.getAttribute('role') === 'button') return true;
+    if ((el.tagName === 'A' || el.tagName === 'DIV' || el.tagName === 'SPAN') &&
+        /submit|btn|button/i.test((el.className || '') + '') && BUTTON_TEXT.test(el.textContent || '')
+        && !el.querySelector('input,select,textarea,button')) return true;
+    return false;
+  };
+  const buttonText = (el) => squash(el.tagName === 'INPUT' ? (el.value || el.getAttribute('aria-label') || el.alt || '') :
+      (el.innerText || el.textContent || el.getAttribute('aria-label') || el.title || ''), 80);
+
+  // Group controls by their form, or by the nearest ancestor with a button for form-less UIs.
+  const containers = new Map();
+  for (const el of controls) {
+    let box = el.form || el.closest('form');
+    if (!box) {
+      for (let a = parentOf(el); a && a !== document.documentElement; a = parentOf(a)) {
+        if ([...a.querySelectorAll('*')].some((b) => isButtonLike(b) && b !== el)) { box = a; break; }
+        if (a.shadowRoot && [...a.shadowRoot.querySelectorAll('*')].some(isButtonLike)) { box = a; break; }
+      }
+    }
+    if (!box) continue;
+    if (!containers.has(box)) containers.set(box, []);
+    containers.get(box).push(el);
+  }
+
+  const describeField = (el) => {
+    const label = labelOf(el);
+    const type = el.tagName === 'INPUT' ? (el.type || 'text').toLowerCase() : el.tagName.toLowerCase();
+    const isChoice = type === 'checkbox' || type === 'radio';
+    let vis = visible(el);
+    let viaLabel = false;
+    if (!vis && isChoice && el.labels && [...el.labels].some(visible)) { vis = true; viaLabel = true; }
+    let viaWidget = false;
+    if (!vis && type === 'select') {
+      const next = el.nextElementSibling;
+      if (next && /select2|chosen|selectize|choices|nice-select|bootstrap-select|dropdown/i.test(next.className || '') && visible(next)) { vis = true; viaWidget = true; }
+    }
+    const nearby = label ? '' : nearbyOf(el);
+    const groupLabel = isChoice ? groupLabelOf(el) : '';
+    const texts = [label, nearby, groupLabel, el.placeholder || ''].join(' ');
+    return {
+      dc: tagOf(el), tag: el.tagName.toLowerCase(), type,
+      name: el.getAttribute('name') || '', id: el.id || '',
+      autocomplete: (el.getAttribute('autocomplete') || '').toLowerCase(),
+      label, nearby, group_label: groupLabel,
+      placeholder: el.getAttribute('placeholder') || '',
+      aria_label: el.getAttribute('aria-label') || '', title: el.getAttribute('title') || '',
+      classes: (typeof el.className === 'string' ? el.className : '').slice(0, 200),
+      required: requiredOf(el, texts), visible: vis, via_label: viaLabel, via_widget: viaWidget,
+      disabled: !!el.disabled, readonly: !!el.readOnly, tabindex: el.getAttribute('tabindex') || '',
+      value: type === 'select' ? '' : (el.value || '').slice(0, 200), checked: !!el.checked,
+      maxlength: el.maxLength > 0 ? el.maxLength : 0, pattern: el.getAttribute('pattern') || '',
+      inputmode: el.getAttribute('inputmode') || '',
+      options: type === 'select' ? [...el.options].slice(0, 300).map((o) => ({ value: o.value, text: squash(o.textContent, 100), disabled: o.disabled, selected: o.selected })) : [],
+      multiple: !!el.multiple,
+    };
+  };
+
+  const headingFor = (box) => {
+    const own = box.querySelector('h1,h2,h3,h4,h5,legend,.gform_title,[class*=title]');
+    if (own && ownText(own)) return ownText(own).slice(0, 120);
+    for (let node = box, depth = 0; node && depth < 4; node = parentOf(node), depth++) {
+      for (let s = node.previousElementSibling, n = 0; s && n < 3; s = s.previousElementSibling, n++) {
+        const h = /^H[1-5]$/.test(s.tagName) ? s : s.querySelector('h1,h2,h3,h4,h5');
+        if (h && ownText(h)) return ownText(h).slice(0, 120);
+      }
+    }
+    const dlg = box.closest('[role=dialog],dialog,.modal');
+    if (dlg) { const t = dlg.getAttribute('aria-label') || ''; if (t) return squash(t); }
+    return '';
+  };
+
+  const forms = [];
+  for (const [box, els] of containers) {
+    const buttons = [];
+    const seen = new Set();
+    const addButton = (b) => {
+      if (seen.has(b) || !isButtonLike(b)) return;
+      seen.add(b);
+      buttons.push({ dc: tagOf(b), tag: b.tagName.toLowerCase(), type: (b.getAttribute('type') || (b.tagName === 'BUTTON' ? 'submit' : '')).toLowerCase(),
+        text: buttonText(b), classes: (typeof b.className === 'string' ? b.className : '').slice(0, 200), visible: visible(b), disabled: !!b.disabled });
+    };
+    const inner = [];
+    const walkBox = (root) => { for (const n of root.querySelectorAll('*')) { inner.push(n); if (n.shadowRoot) walkBox(n.shadowRoot); } };
+    walkBox(box.shadowRoot || box);
+    if (box.shadowRoot) walkBox(box);
+    inner.forEach(addButton);
+    if (box.id && box.tagName === 'FORM') for (const b of all) if (b.getAttribute('form') === box.id) addButton(b);
+    const widgets = [];
+    for (const n of inner) {
+      const c = (typeof n.className === 'string' ? n.className : '') + ' ' + (n.id || '');
+      if (/\bg-recaptcha\b|grecaptcha/i.test(c)) widgets.push('reCAPTCHA');
+      else if (/\bh-captcha\b/i.test(c)) widgets.push('hCaptcha');
+      else if (/\bcf-turnstile\b/i.test(c)) widgets.push('Turnstile');
+      else if (n.hasAttribute('data-sitekey')) widgets.push('CAPTCHA');
+      else if (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || '')) widgets.push('CAPTCHA');
+      else if (n.tagName === 'IMG' && /captcha/i.test([n.src, n.alt, n.id, n.className].join(' ')) && visible(n)) widgets.push('image CAPTCHA');
+    }
+    const text = squash(box.innerText || box.textContent || '', 800);
+    forms.push({
+      dc: tagOf(box), tag: box.tagName.toLowerCase(), id: box.id || '',
+      name: box.getAttribute('name') || '', classes: (typeof box.className === 'string' ? box.className : '').slice(0, 200),
+      action: box.getAttribute('action') || '', method: (box.getAttribute('method') || '').toLowerCase(),
+      heading: headingFor(box), text, visible: visible(box) || els.some(visible),
+      fields: els.map(describeField), buttons, captcha_widgets: [...new Set(widgets)],
+    });
+  }
+
+  // CAPTCHA markup anywhere in the document, and challenge interstitials.
+  const scripts = [...document.scripts].map((s) => s.src).filter((s) => /recaptcha|hcaptcha|turnstile|challenges\.cloudflare|captcha/i.test(s));
+  const widgets = [];
+  for (const n of all) {
+    const c = (typeof n.className === 'string' ? n.className : '') + ' ' + (n.id || '');
+    if (/\bg-recaptcha\b|\bh-captcha\b|\bcf-turnstile\b/i.test(c) || n.hasAttribute('data-sitekey')) widgets.push(tagOf(n));
+    else if (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || '')) widgets.push(tagOf(n));
+  }
+  const bodyText = squash(document.body ? document.body.innerText : '', 3000);
+  return {
+    url: location.href, title: document.title || '', body_text: bodyText,
+    captcha_scripts: scripts, captcha_widgets: widgets,
+    captcha_globals: ['grecaptcha', 'hcaptcha', 'turnstile'].filter((g) => typeof window[g] !== 'undefined'),
+    challenge_markup: !!document.querySelector('#challenge-form, #cf-challenge-running, .cf-browser-verification, #challenge-running, [id^=cf-chl], #px-captcha, .px-captcha'),
+    forms,
+  };
+}

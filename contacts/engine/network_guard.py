@@ -1,0 +1,85 @@
+"""Keeping the browser off private networks: a dealer's page must not make us probe them.
+
+Every request the context makes is checked: its host is resolved (cached) and the request
+is aborted when any address is private, loopback, link-local, reserved or multicast.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from urllib.parse import urlsplit
+
+_cache: dict[str, tuple[str, ...]] = {}
+_cache_lock = threading.Lock()
+_CACHE_LIMIT = 2048
+
+
+class UnresolvableHost(Exception):
+    pass
+
+
+def is_forbidden_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def resolve(host: str) -> tuple[str, ...]:
+    host = host.strip("[]").lower()
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return (host,)
+    except ValueError:
+        pass
+    with _cache_lock:
+        if host in _cache:
+            return _cache[host]
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnresolvableHost(host) from exc
+    addresses = tuple(sorted({info[4][0] for info in infos}))
+    with _cache_lock:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[host] = addresses
+    return addresses
+
+
+def forbidden_address_for(url: str) -> str:
+    """The private address `url` would reach, or "" when it is a public (or non-network) URL.
+
+    Raises UnresolvableHost when the name does not resolve.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss", "ftp") or not parts.hostname:
+        return ""
+    for address in resolve(parts.hostname):
+        if is_forbidden_address(address):
+            return address
+    return ""
+
+
+def install_private_network_guard(context) -> None:
+    def guard(route) -> None:
+        try:
+            blocked = bool(forbidden_address_for(route.request.url))
+        except UnresolvableHost:
+            blocked = False  # the browser's own lookup will fail the same way
+        if blocked:
+            route.abort("blockedbyclient")
+        else:
+            route.fallback()
+
+    context.route("**/*", guard)

@@ -1,0 +1,53 @@
+"""Opening a page and letting it settle, with failures turned into sentences."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+_NET_ERRORS = [
+    (re.compile(r"ERR_NAME_NOT_RESOLVED|ERR_NAME_RESOLUTION_FAILED"), "The site's address could not be found (DNS lookup failed)."),
+    (re.compile(r"ERR_CONNECTION_REFUSED"), "The site refused the connection."),
+    (re.compile(r"ERR_CONNECTION_(RESET|CLOSED|ABORTED)|ERR_EMPTY_RESPONSE"), "The site closed the connection."),
+    (re.compile(r"ERR_(CONNECTION_)?TIMED_OUT|ERR_TIMED_OUT"), "The site did not answer in time."),
+    (re.compile(r"ERR_CERT|ERR_SSL"), "The site's HTTPS certificate is not valid."),
+    (re.compile(r"ERR_TOO_MANY_REDIRECTS"), "The site redirects in a loop."),
+    (re.compile(r"ERR_BLOCKED_BY_CLIENT"), "The site redirected to a private network address."),
+    (re.compile(r"ERR_ADDRESS_UNREACHABLE|ERR_INTERNET_DISCONNECTED|ERR_NETWORK"), "The site could not be reached."),
+]
+
+
+class PageProblem(Exception):
+    """The page could not be opened; the message is for the user."""
+
+
+def describe_navigation_error(exc: Exception) -> str:
+    text = str(exc)
+    for pattern, sentence in _NET_ERRORS:
+        if pattern.search(text):
+            return sentence
+    if isinstance(exc, PlaywrightTimeout):
+        return "The site did not finish loading in time."
+    return "The site could not be opened: " + text.splitlines()[0][:160]
+
+
+def open_page(page, url: str, timeout_ms: int):
+    """Navigate and return the main response (None for same-document pages)."""
+    try:
+        return page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    except PlaywrightTimeout as exc:
+        raise PageProblem(describe_navigation_error(exc)) from exc
+    except PlaywrightError as exc:
+        raise PageProblem(describe_navigation_error(exc)) from exc
+
+
+def settle(page, load_ms: int = 3000, idle_ms: int = 1200) -> None:
+    """Wait for load and a short network quiet, never longer than the caps: sites with
+    endless analytics polling never go idle."""
+    for state, cap in (("load", load_ms), ("networkidle", idle_ms)):
+        try:
+            page.wait_for_load_state(state, timeout=cap)
+        except PlaywrightError:
+            return

@@ -1,0 +1,266 @@
+"""What to put in each field of the chosen form, decided before touching the page.
+
+Pure: field descriptors (with "kind") and the customer in, a list of Actions out, or
+UnfillableField naming the required field no honest value exists for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from contacts.engine import classifying as k
+from contacts.engine.types import Customer
+
+
+@dataclass
+class Action:
+    field: dict
+    kind: str
+    how: str  # "type", "select" (value is the option's value), "check"
+    value: str
+    shown: str  # what the site shows for the value (an option's text, a checkbox's label)
+
+
+class UnfillableField(Exception):
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
+
+
+_PLACEHOLDER_OPTION = re.compile(
+    r"^\W*$|select|choose|pick|please|--|^\s*(none|n/?a)\s*$|seleccion|elija|escoja", re.I
+)
+_OTHER_OPTION = re.compile(r"\b(other|not sure|undecided|unsure|any|no preference|otro|cualquier)\b", re.I)
+_METHOD_WORDS = {
+    "email": re.compile(r"e-?mail|correo", re.I),
+    "phone": re.compile(r"phone|call|tel[eé]fono|llamada", re.I),
+    "text": re.compile(r"\btext|sms|mensaje de texto", re.I),
+}
+_DEPARTMENT_PREFERENCE = [
+    re.compile(r"new (vehicle|car)s? sales|sales|ventas", re.I),
+    re.compile(r"\bnew\b|nuevo", re.I),
+    re.compile(r"general|internet|inquiry|information|informaci[oó]n", re.I),
+]
+_HEAR_PREFERENCE = [
+    re.compile(r"internet|online|web|search engine|google", re.I),
+    _OTHER_OPTION,
+]
+_TIME_PREFERENCE = [re.compile(r"any|no preference|cualquier", re.I)]
+_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
+    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
+    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
+    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "PR": "Puerto Rico",
+}
+# Kinds left empty unless the site insists; none is ever guessed at when optional.
+_LEAVE_ALONE = {k.STOCK, k.VIN, k.HEAR_ABOUT, k.CONTACT_TIME, k.CONDITION, k.DEPARTMENT, k.COMPANY,
+                k.ADDRESS, k.CITY, k.STATE, k.SUBJECT, k.VEHICLE_TRIM}
+
+
+def field_name(field: dict) -> str:
+    """How to name a field to a person: its label, else whatever else describes it."""
+    for key in ("label", "group_label", "aria_label", "placeholder", "nearby", "title", "name", "id"):
+        text = (field.get(key) or "").strip(" *:")
+        if text:
+            return text[:60]
+    return "an unnamed field"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def real_options(field: dict) -> list[dict]:
+    options = [o for o in field.get("options", []) if not o["disabled"]]
+    return [o for o in options if o["value"].strip() and not _PLACEHOLDER_OPTION.search(o["text"] or o["value"])]
+
+
+def _pick(options: list[dict], patterns: list[re.Pattern]) -> dict | None:
+    for pattern in patterns:
+        for o in options:
+            if pattern.search(o["text"]) or pattern.search(o["value"]):
+                return o
+    return None
+
+
+def _pick_equal(options: list[dict], wanted: str) -> dict | None:
+    if not wanted:
+        return None
+    target = _norm(wanted)
+    for o in options:
+        if _norm(o["text"]) == target or _norm(o["value"]) == target:
+            return o
+    for o in options:
+        if target and (_norm(o["text"]).startswith(target) or target in _norm(o["text"]).split()):
+            return o
+    return None
+
+
+def _condition_wanted(customer: Customer) -> str:
+    year = int(customer.vehicle_year) if customer.vehicle_year.isdigit() else 0
+    return "used" if year and year < datetime.date.today().year - 1 else "new"
+
+
+def choose_option(kind: str, options: list[dict], customer: Customer, required: bool) -> dict | None:
+    """The option to choose for a select or radio group, or None to leave it alone."""
+    if not options:
+        return None
+    chosen = None
+    if kind == k.CONTACT_METHOD:
+        chosen = _pick(options, [_METHOD_WORDS.get(customer.preferred_contact, _METHOD_WORDS["email"]),
+                                 _METHOD_WORDS["email"]])
+    elif kind == k.STATE:
+        chosen = _pick_equal(options, customer.state) or _pick_equal(options, _STATES.get(customer.state, ""))
+    elif kind == k.VEHICLE_YEAR:
+        chosen = _pick_equal(options, customer.vehicle_year)
+    elif kind == k.VEHICLE_MAKE:
+        chosen = _pick_equal(options, customer.vehicle_make)
+    elif kind == k.VEHICLE_MODEL:
+        chosen = _pick_equal(options, customer.vehicle_model)
+    elif kind == k.VEHICLE_TRIM:
+        chosen = _pick_equal(options, customer.vehicle_trim)
+    elif kind == k.VEHICLE:
+        chosen = _pick_equal(options, customer.vehicle) or _pick_equal(options, f"{customer.vehicle_make} {customer.vehicle_model}")
+    if chosen or not required and kind in (k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM, k.VEHICLE, k.STATE):
+        return chosen
+    if kind in (k.DEPARTMENT, k.SUBJECT, k.VEHICLE) or (kind == k.UNKNOWN and _pick(options, _DEPARTMENT_PREFERENCE[:1])):
+        # "Department", "Reason for inquiry", "I'm interested in": the sales side.
+        chosen = _pick(options, _DEPARTMENT_PREFERENCE)
+    elif kind == k.CONDITION:
+        chosen = _pick(options, [re.compile(rf"\b{_condition_wanted(customer)}\b|{'nuevo' if _condition_wanted(customer) == 'new' else 'usado'}", re.I)])
+    elif kind == k.HEAR_ABOUT:
+        chosen = _pick(options, _HEAR_PREFERENCE)
+    elif kind == k.CONTACT_TIME:
+        chosen = _pick(options, _TIME_PREFERENCE) or options[0]
+    if chosen is None and required:
+        # A required choice the customer has no answer for: "Other"/"Not sure", or the only one there is.
+        chosen = _pick(options, [_OTHER_OPTION]) or (options[0] if len(options) == 1 else None)
+    if chosen is None or (not required and kind in _LEAVE_ALONE - {k.DEPARTMENT, k.SUBJECT}):
+        return None if not required else chosen
+    return chosen
+
+
+def text_value(kind: str, field: dict, customer: Customer) -> str:
+    """What to type into a text field of this kind ("" = nothing sensible)."""
+    digits = customer.phone_digits
+    values = {
+        k.FIRST_NAME: customer.first_name,
+        k.LAST_NAME: customer.last_name,
+        k.FULL_NAME: customer.full_name,
+        k.EMAIL: customer.email,
+        k.EMAIL_CONFIRM: customer.email,
+        k.PHONE: digits,
+        k.PHONE_AREA: digits[:3],
+        k.PHONE_PREFIX: digits[3:6],
+        k.PHONE_LINE: digits[6:],
+        k.ZIP: customer.zip_code,
+        k.MESSAGE: customer.message,
+        k.CITY: customer.city,
+        k.STATE: customer.state,
+        k.VEHICLE: customer.vehicle,
+        k.VEHICLE_YEAR: customer.vehicle_year,
+        k.VEHICLE_MAKE: customer.vehicle_make,
+        k.VEHICLE_MODEL: customer.vehicle_model,
+        k.VEHICLE_TRIM: customer.vehicle_trim,
+        k.SUBJECT: f"Inquiry about the {customer.vehicle}" if customer.vehicle else "Sales inquiry",
+        k.CONTACT_METHOD: {"phone": "Phone", "text": "Text"}.get(customer.preferred_contact, "Email"),
+        k.DEPARTMENT: "Sales",
+    }
+    return values.get(kind, "")
+
+
+_ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIRM, k.PHONE, k.PHONE_AREA,
+                 k.PHONE_PREFIX, k.PHONE_LINE, k.MESSAGE, k.ZIP, k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE,
+                 k.VEHICLE_MODEL}
+_NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA, k.MARKETING}
+
+
+def plan(fields: list[dict], customer: Customer) -> list[Action]:
+    """Actions for the visible fields of one form (or one step of it)."""
+    actions: list[Action] = []
+    radio_groups: dict[str, list[dict]] = {}
+    for f in fields:
+        if not f["visible"] or f["disabled"] or f["readonly"] or f["kind"] in _NEVER_TOUCHED:
+            continue
+        if f["type"] == "radio":
+            radio_groups.setdefault(f["name"] or f["dc"], []).append(f)
+            continue
+        if f["type"] == "checkbox":
+            action = _checkbox_action(f)
+            if action:
+                actions.append(action)
+            continue
+        if f["type"] == "select":
+            action = _select_action(f, customer)
+            if action:
+                actions.append(action)
+            continue
+        if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
+            continue  # the site filled it in already (a vehicle of interest, a subject)
+        value = ""
+        if f["kind"] in _ALWAYS_TYPED or f["required"] or f["kind"] == k.SUBJECT and f["required"]:
+            value = text_value(f["kind"], f, customer)
+        if f["kind"] == k.VEHICLE and not value and not f["required"]:
+            continue
+        if f["kind"] in (k.UNKNOWN, k.DATE, k.TIME, k.STOCK, k.VIN, k.COMPANY, k.ADDRESS, k.HEAR_ABOUT,
+                         k.CONTACT_TIME, k.CONDITION) and not value:
+            if f["required"]:
+                raise UnfillableField(field_name(f))
+            continue
+        if not value:
+            if f["required"]:
+                raise UnfillableField(field_name(f))
+            continue
+        actions.append(Action(f, f["kind"], "type", value, value))
+    for group in radio_groups.values():
+        action = _radio_action(group, customer)
+        if action:
+            actions.append(action)
+    return actions
+
+
+def _checkbox_action(f: dict) -> Action | None:
+    if f["checked"]:
+        return None
+    if f["kind"] == k.CONSENT and f["required"]:
+        return Action(f, k.CONSENT, "check", "yes", field_name(f))
+    if f["required"]:
+        raise UnfillableField(field_name(f))
+    return None
+
+
+def _select_action(f: dict, customer: Customer) -> Action | None:
+    options = real_options(f)
+    selected = next((o for o in f["options"] if o["selected"]), None)
+    chosen = choose_option(f["kind"], options, customer, f["required"])
+    if chosen is None:
+        if f["required"] and not (selected and selected in options):
+            raise UnfillableField(field_name(f))
+        return None
+    if selected is not None and selected["value"] == chosen["value"]:
+        return None
+    return Action(f, f["kind"], "select", chosen["value"], chosen["text"])
+
+
+def _radio_action(group: list[dict], customer: Customer) -> Action | None:
+    if any(r["checked"] for r in group):
+        return None
+    first = group[0]
+    kind = first["kind"]
+    options = [{"value": r["dc"], "text": r["label"] or r["value"], "disabled": False, "selected": False} for r in group]
+    required = any(r["required"] for r in group)
+    chosen = choose_option(kind, options, customer, required)
+    if chosen is None:
+        if required:
+            raise UnfillableField(first.get("group_label") or field_name(first))
+        return None
+    radio = next(r for r in group if r["dc"] == chosen["value"])
+    return Action(radio, kind, "check", chosen["text"], chosen["text"])

@@ -1,0 +1,257 @@
+"""contact_dealer: one attempt to reach one dealer, from opening the site to the verdict."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Error as PlaywrightError
+
+from contacts.engine import captcha, outcomes
+from contacts.engine.browser import BrowserSession
+from contacts.engine.clock import Cancelled, Clock, TimedOut
+from contacts.engine.filling import FillProblem, perform
+from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
+from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for
+from contacts.engine.pages import PageProblem, open_page, settle
+from contacts.engine.planning import UnfillableField, plan
+from contacts.engine.scanning import rescan_form
+from contacts.engine.submitting import next_button, press, submit_button
+from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks
+from contacts.engine.verifying import start_watch, stop_watch, verify
+
+MAX_STEPS = 5  # pages of a multi-step form
+SCREENSHOT_TIMEOUT_MS = 4000
+CLOSE_TIMEOUT_MS = 5000
+
+
+class Outcome(Exception):
+    """Ends the attempt early with a status and a one-line reason."""
+
+    def __init__(self, status: str, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+class Attempt:
+    """The state of one attempt, so every exit path can report what it got to."""
+
+    def __init__(self, customer: Customer, options: EngineOptions, hooks: Hooks) -> None:
+        self.customer = customer
+        self.options = options
+        self.hooks = hooks
+        self.clock = Clock(options.timeout_s, hooks.should_stop)
+        self.result = ContactResult(status=outcomes.FAILED)
+        self.phase = ""
+        self._phase_started = 0.0
+        self.page = None
+
+    def enter(self, phase: str, *, may_stop: bool = True) -> None:
+        self._close_phase()
+        self.phase = phase
+        self._phase_started = time.monotonic()
+        self.hooks.on_phase(phase)
+        if may_stop:
+            self.clock.check()
+
+    def _close_phase(self) -> None:
+        if self.phase:
+            spent = time.monotonic() - self._phase_started
+            self.result.phase_timings[self.phase] = round(self.result.phase_timings.get(self.phase, 0) + spent, 3)
+
+    def screenshot(self, name: str) -> None:
+        if self.page is None:
+            return
+        try:
+            self.result.screenshots[name] = self.page.screenshot(
+                type="jpeg", quality=60, timeout=SCREENSHOT_TIMEOUT_MS
+            )
+        except PlaywrightError:
+            pass  # evidence is welcome, never essential
+
+    def finish(self) -> ContactResult:
+        self._close_phase()
+        if self.page is not None:
+            try:
+                self.result.final_url = self.page.url
+            except PlaywrightError:
+                pass
+        self.result.elapsed_s = round(self.clock.elapsed_s(), 3)
+        return self.result
+
+
+def normalise_url(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url.lstrip("/")
+    return url
+
+
+def contact_dealer(
+    website_url: str,
+    customer: Customer,
+    *,
+    session: BrowserSession,
+    options: EngineOptions | None = None,
+    hooks: Hooks | None = None,
+) -> ContactResult:
+    """Find the dealer's contact form, fill it for `customer`, submit once, and report.
+
+    Never raises for anything a site does; the result says what happened.
+    """
+    options = options or session.options
+    attempt = Attempt(customer, options, hooks or Hooks())
+    context = None
+    try:
+        url = normalise_url(website_url)
+        _refuse_private_target(url, options)
+        context = session.new_context(options)
+        attempt.page = context.new_page()
+        _run(attempt, url)
+    except Outcome as done:
+        attempt.result.status, attempt.result.error = done.status, done.error
+    except Cancelled:
+        attempt.result.status, attempt.result.error = outcomes.CANCELLED, "Cancelled before submitting."
+    except TimedOut:
+        _timed_out(attempt)
+    except PlaywrightError as exc:
+        if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
+            _timed_out(attempt)
+        else:
+            _broke(attempt, exc)
+    except Exception as exc:  # a bug or a browser crash must still produce a result
+        _broke(attempt, exc)
+    finally:
+        result = attempt.finish()
+        _close_quietly(attempt.page, context)
+    return result
+
+
+def _timed_out(attempt: Attempt) -> None:
+    if attempt.result.submit_pressed:
+        attempt.result.status = outcomes.UNCONFIRMED
+        attempt.result.error = "Submitted, but the site did not confirm in time."
+    else:
+        attempt.result.status = outcomes.FAILED
+        attempt.result.error = f"Timed out after {attempt.options.timeout_s:g} s while {attempt.phase or 'starting'}."
+
+
+def _broke(attempt: Attempt, exc: Exception) -> None:
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    if attempt.result.submit_pressed:
+        attempt.result.status = outcomes.UNCONFIRMED
+        attempt.result.error = f"Submitted, but checking the result failed: {first_line}"
+    else:
+        attempt.result.status = outcomes.FAILED
+        attempt.result.error = f"The browser failed while {attempt.phase or 'starting'}: {first_line}"
+
+
+def _close_quietly(page, context) -> None:
+    for closable in (page, context):
+        if closable is None:
+            continue
+        try:
+            closable.close(reason="attempt finished") if closable is context else closable.close()
+        except Exception:
+            pass  # a crashed browser has already let go of it
+
+
+def _refuse_private_target(url: str, options: EngineOptions) -> None:
+    host = urlsplit(url).hostname
+    if not host:
+        raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}")
+    if options.allow_private_targets:
+        return
+    try:
+        address = forbidden_address_for(url)
+    except UnresolvableHost:
+        raise Outcome(outcomes.FAILED, "The site's address could not be found (DNS lookup failed).") from None
+    if address:
+        raise Outcome(outcomes.FAILED, f"Refusing to contact a private network address ({address}).")
+
+
+def _run(attempt: Attempt, url: str) -> None:
+    page, clock, options = attempt.page, attempt.clock, attempt.options
+
+    attempt.enter(outcomes.OPENING)
+    try:
+        response = open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
+    except PageProblem as problem:
+        raise Outcome(outcomes.FAILED, str(problem)) from None
+    settle(page)
+    clock.check()
+
+    attempt.enter(outcomes.FINDING_FORM)
+    try:
+        if response is not None and response.status >= 400:
+            # Bot walls answer 403/503 with a challenge page: that is a CAPTCHA, not an outage.
+            from contacts.engine.scanning import scan_frames
+
+            scans = scan_frames(page)
+            if scans and captcha.challenge_on_page(scans[0].data):
+                attempt.screenshot("form")
+                raise Outcome(outcomes.CAPTCHA, captcha.challenge_on_page(scans[0].data))
+            raise Outcome(outcomes.FAILED, f"The site answered with HTTP {response.status}.")
+        found = find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
+    except SiteChallenge as challenge:
+        attempt.screenshot("form")
+        raise Outcome(outcomes.CAPTCHA, str(challenge)) from None
+    if found is None:
+        raise Outcome(outcomes.NO_FORM, "No contact form was found on the site.")
+    frame, form = found.scan.frame, found.form
+    guard = captcha.captcha_guarding(form, found.scan.data)
+    if guard:
+        attempt.screenshot("form")
+        raise Outcome(outcomes.CAPTCHA, f"The contact form is protected by a CAPTCHA ({guard}); nothing was sent.")
+
+    attempt.enter(outcomes.FILLING)
+    dismiss_overlays(page)
+    button = _fill_all_steps(attempt, frame, form)
+    attempt.screenshot("form")
+    if options.dry_run:
+        raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
+
+    attempt.enter(outcomes.SUBMITTING)
+    watch = start_watch(page, frame, form["dc"])
+    attempt.hooks.on_submit_pressed()
+    attempt.result.submit_pressed = True
+    try:
+        press(frame, button)
+        # Past the click there is no stopping: cancelling now would hide a real submission.
+        attempt.enter(outcomes.VERIFYING, may_stop=False)
+        status, error = verify(page, frame, form["dc"], watch, clock)
+    finally:
+        stop_watch(page, watch)
+    settle(page, load_ms=1500, idle_ms=500)
+    attempt.screenshot("result")
+    attempt.result.status, attempt.result.error = status, error
+
+
+def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
+    """Fill every step of the form; return the final submit control (not pressed)."""
+    done: set[str] = set()
+    for _step in range(MAX_STEPS):
+        try:
+            fields = [f for f in form["fields"] if f["dc"] not in done]
+            actions = plan(fields, attempt.customer)
+        except UnfillableField as missing:
+            raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
+        try:
+            attempt.result.fields.extend(perform(frame, actions, attempt.clock))
+            done.update(f["dc"] for f in form["fields"] if f["visible"])
+        except FillProblem as problem:
+            raise Outcome(outcomes.FAILED, str(problem)) from None
+        button = submit_button(form)
+        if button is not None:
+            return button
+        step = next_button(form)
+        if step is None:
+            raise Outcome(outcomes.FAILED, "The contact form has no button to send it.")
+        attempt.clock.check()
+        press(frame, step)
+        frame.page.wait_for_timeout(300)
+        form = rescan_form(frame, form["dc"])
+        if form is None:
+            raise Outcome(outcomes.FAILED, "The contact form disappeared after its first step.")
+    raise Outcome(outcomes.FAILED, "The contact form has more steps than expected.")

@@ -1,0 +1,147 @@
+"""Deciding, after the one submit click, whether the dealer got the message.
+
+Signals, strongest first: the submit request's HTTP status, the site's own error
+messages, thank-you text or a thank-you URL that was not there before, the form replaced
+by a message, and a 2xx answer with no error shown.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+
+from contacts.engine import outcomes
+
+FORM_STATE_JS = (Path(__file__).parent / "js" / "form_state.js").read_text()
+
+SUCCESS_TEXT = re.compile(
+    r"thank(s| you)\b|we('ve| have)? received|has been (sent|received|submitted)|have been (sent|received)"
+    r"|message (was )?sent|successfully (sent|submitted)|submission (was )?(received|successful)"
+    r"|we('ll| will) (be in touch|get back|contact you|respond)|someone will (be in touch|contact you|reach out)"
+    r"|gracias|mensaje (ha sido )?enviado|hemos recibido|mail_sent|request (has been |was )?received",
+    re.I,
+)
+SUCCESS_URL = re.compile(r"thank|success|confirm|gracias|submitted|sent", re.I)
+ERROR_TEXT = re.compile(
+    r"required|please (enter|provide|fill|complete|select|correct|check)|invalid|not valid|must be|error|failed"
+    r"|problem|try again|incorrect|obligatorio|requerido|inv[aá]lido|no es v[aá]lido",
+    re.I,
+)
+SETTLE_AFTER_RESPONSE_S = 0.8
+VERIFY_WINDOW_S = 8.0
+
+
+@dataclass
+class SubmitWatch:
+    """Requests a form submission may make: document navigations and XHR/fetch writes."""
+
+    before_text: str
+    before_url: str
+    started: float = field(default_factory=time.monotonic)
+    requests: list = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    last_response_at: float = 0.0
+
+    def on_request(self, request) -> None:
+        if request.resource_type == "document" or (
+            request.resource_type in ("xhr", "fetch") and request.method in ("POST", "PUT", "PATCH")
+        ):
+            self.requests.append(request)
+
+    def on_response(self, response) -> None:
+        if response.request in self.requests:
+            self.statuses.append(response.status)
+            self.last_response_at = time.monotonic()
+
+    def on_failed(self, request) -> None:
+        if request in self.requests:
+            self.statuses.append(0)
+            self.last_response_at = time.monotonic()
+
+
+def start_watch(page, frame, form_dc: str) -> SubmitWatch:
+    state = form_state(frame, form_dc)
+    watch = SubmitWatch(before_text=state["text"] if state else "", before_url=frame.url)
+    page.on("request", watch.on_request)
+    page.on("response", watch.on_response)
+    page.on("requestfailed", watch.on_failed)
+    return watch
+
+
+def stop_watch(page, watch: SubmitWatch) -> None:
+    for event, handler in (("request", watch.on_request), ("response", watch.on_response),
+                           ("requestfailed", watch.on_failed)):
+        try:
+            page.remove_listener(event, handler)
+        except Exception:
+            pass
+
+
+def form_state(frame, form_dc: str) -> dict | None:
+    try:
+        return frame.evaluate(FORM_STATE_JS, form_dc)
+    except PlaywrightError:
+        return None  # navigating: the next look sees the new document
+
+
+def _new_success(before: str, after: str) -> bool:
+    return len(SUCCESS_TEXT.findall(after)) > len(SUCCESS_TEXT.findall(before))
+
+
+def _error_summary(state: dict) -> str:
+    messages = [e for e in state["errors"] if ERROR_TEXT.search(e) and not SUCCESS_TEXT.search(e)]
+    if messages:
+        return "; ".join(messages[:3])[:240]
+    if state["cf7_status"] in ("invalid", "failed", "spam", "aborted"):
+        return f"the site reported the submission as {state['cf7_status']}"
+    return ""
+
+
+def _invalid_summary(state: dict) -> str:
+    parts = []
+    for item in state["invalid"][:3]:
+        text = item["label"] or "a field"
+        if item["message"]:
+            text += f": {item['message']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, str]:
+    """(status, error) after the submit click. Never clicks or types anything."""
+    window_end = min(time.monotonic() + VERIFY_WINDOW_S, time.monotonic() + clock.remaining_s())
+    last_state = None
+    while True:
+        bad = [s for s in watch.statuses if s >= 400]
+        if bad:
+            return outcomes.FAILED, f"The site answered the submission with HTTP {bad[0]}."
+        target = frame if not frame.is_detached() else page.main_frame
+        state = form_state(target, form_dc)
+        if state is None and target is not page.main_frame:
+            state = form_state(page.main_frame, form_dc)
+        if state is not None:
+            last_state = state
+            if state["cf7_status"] == "sent" or _new_success(watch.before_text, state["text"]):
+                return outcomes.SUBMITTED, ""
+            if SUCCESS_URL.search(state["url"]) and not SUCCESS_URL.search(watch.before_url):
+                return outcomes.SUBMITTED, ""
+            error = _error_summary(state)
+            if error and (watch.statuses or time.monotonic() - watch.started > 1.0):
+                return outcomes.FAILED, f"The site showed an error after submitting: {error}"
+            answered = [s for s in watch.statuses if 200 <= s < 400]
+            if answered and time.monotonic() - watch.last_response_at >= SETTLE_AFTER_RESPONSE_S:
+                return outcomes.SUBMITTED, ""
+            if not watch.requests and state["invalid"] and time.monotonic() - watch.started > 1.5:
+                return outcomes.FAILED, f"The form would not submit: {_invalid_summary(state)}"
+        if time.monotonic() >= window_end:
+            break
+        page.wait_for_timeout(200)
+    if watch.statuses and 0 in watch.statuses:
+        return outcomes.UNCONFIRMED, "Submitted, but the connection dropped before the site answered."
+    if last_state is not None and last_state["invalid"] and not watch.requests:
+        return outcomes.FAILED, f"The form would not submit: {_invalid_summary(last_state)}"
+    return outcomes.UNCONFIRMED, "Submitted, but no confirmation or error could be seen."
