@@ -151,3 +151,41 @@ def contact(browser_session) -> Callable:
         return contact_dealer(url, customer, session=browser_session, options=options, hooks=hooks)
 
     return run
+
+
+# --- The fixture dealer sites under tests/sites (tests/fixture_server.py) -----------------
+
+# Every fixture site is tested with this customer; the sites' expect.json files name its
+# values. Prefers email, so preferred-contact controls have one right answer.
+STANDARD_CUSTOMER = Customer(
+    first_name="Alice",
+    last_name="Buyer",
+    email="alice.buyer@example.org",
+    phone="+13105550123",
+    zip_code="90210",
+    message=(
+        "Hello, I'm interested in the 2024 Toyota RAV4 XLE. Could you send me your best "
+        "out-the-door price and what you have available? Thank you, Alice Buyer"
+    ),
+    vehicle_year="2024",
+    vehicle_make="Toyota",
+    vehicle_model="RAV4",
+    vehicle_trim="XLE",
+    preferred_contact="email",
+    city="Beverly Hills",
+    state="CA",
+)
+
+# Some fixture sites are deliberately slow (a form after 1.5 s, a 0.8 s answer).
+SITE_TEST_OPTIONS = EngineOptions(
+    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allow_private_targets=True
+)
+
+
+@pytest.fixture(scope="session")
+def fixture_server():
+    from tests.fixture_server import FixtureServer
+
+    server = FixtureServer().start()
+    yield server
+    server.stop()
