@@ -10,6 +10,7 @@
     var el = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
       if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2).toLowerCase(), attrs[k]);
+      else if (attrs[k] === null) return;
       else if (k === 'className') el.className = attrs[k];
       else el.setAttribute(k, attrs[k]);
     });
