@@ -34,10 +34,7 @@ def _locator(frame, action: Action):
 
 def _type(frame, action: Action) -> None:
     box = _locator(frame, action)
-    try:
-        box.click(timeout=1500)
-    except PlaywrightError:
-        box.focus()  # covered by an overlay: typing still reaches it
+    # fill() focuses the field itself, so an overlay covering it does not matter.
     box.fill(action.value)
     if _stuck(action, box.input_value()):
         box.blur()

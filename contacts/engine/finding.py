@@ -159,15 +159,19 @@ def try_modals(page, clock) -> Found | None:
 
 def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
     """The contact form on the open page or the pages it leads to, or None."""
-    links = contact_links(page, start_url)
-    # Without a contact link, the home page is the last hope: give its scripts time.
-    found = look_on_page(page, 0.6 if links else 2.5, clock)
+    found = look_on_page(page, 0, clock)
     if found:
         return found
+    links = contact_links(page, start_url)
     dismiss_overlays(page)
     found = try_modals(page, clock)
     if found:
         return found
+    if not links:
+        # No contact page to go to: give the home page's scripts time to render a form.
+        found = look_on_page(page, 2.5, clock)
+        if found:
+            return found
     visited = {page.url.split("#", 1)[0]}
     candidates = links or [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
     pages_seen = 0
@@ -183,12 +187,13 @@ def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -
             continue
         if response is not None and response.status >= 400:
             continue
-        settle(page, load_ms=2500, idle_ms=800)
-        found = look_on_page(page, 2.0, clock)
-        if found:
-            return found
-        dismiss_overlays(page)
-        found = try_modals(page, clock)
+        settle(page, load_ms=2500)
+        found = look_on_page(page, 2.0, clock) or _after_overlays_and_modals(page, clock)
         if found:
             return found
     return None
+
+
+def _after_overlays_and_modals(page, clock) -> Found | None:
+    dismiss_overlays(page)
+    return try_modals(page, clock)

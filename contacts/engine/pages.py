@@ -43,11 +43,11 @@ def open_page(page, url: str, timeout_ms: int):
         raise PageProblem(describe_navigation_error(exc)) from exc
 
 
-def settle(page, load_ms: int = 3000, idle_ms: int = 1200) -> None:
-    """Wait for load and a short network quiet, never longer than the caps: sites with
-    endless analytics polling never go idle."""
-    for state, cap in (("load", load_ms), ("networkidle", idle_ms)):
-        try:
-            page.wait_for_load_state(state, timeout=cap)
-        except PlaywrightError:
-            return
+def settle(page, load_ms: int = 3000) -> None:
+    """Wait for the load event, never longer than the cap (a stuck ad script must not
+    hold us). Forms that scripts render later are found by polling, which is quicker
+    than waiting for network idle: that costs half a second even on a quiet page."""
+    try:
+        page.wait_for_load_state("load", timeout=load_ms)
+    except PlaywrightError:
+        pass

@@ -223,7 +223,7 @@ def _run(attempt: Attempt, url: str) -> None:
         status, error = verify(page, frame, form["dc"], watch, clock)
     finally:
         stop_watch(page, watch)
-    settle(page, load_ms=1500, idle_ms=500)
+    settle(page, load_ms=1500)
     attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
 
@@ -242,6 +242,8 @@ def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
             done.update(f["dc"] for f in form["fields"] if f["visible"])
         except FillProblem as problem:
             raise Outcome(outcomes.FAILED, str(problem)) from None
+        # Filling changes forms: submit buttons enable, later fields appear.
+        form = rescan_form(frame, form["dc"]) or form
         button = submit_button(form)
         if button is not None:
             return button

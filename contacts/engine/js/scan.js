@@ -102,6 +102,8 @@
     if (el.required || el.getAttribute('aria-required') === 'true') return true;
     if (/\brequired\b/i.test(el.className || '')) return true;
     if (/\*|\(required\)|\brequired\b|obligatorio|requerido/i.test(texts)) return true;
+    // Contact Form 7 acceptance boxes are required unless marked optional.
+    if (el.closest('.wpcf7-acceptance:not(.optional)')) return true;
     const box = el.closest('.gfield_contains_required,.required,.is-required,.field-required');
     return !!box && box !== el.form;
   };
