@@ -32,6 +32,7 @@ from tests.conftest import make_dealer
 
 FAIRBANKS = (64.8378, -147.7164)
 HONOLULU = (21.3069, -157.8583)
+ADAK_WEST = (51.8, 179.8)  # just west of the antimeridian
 
 
 def destination(lat: float, lng: float, bearing_deg: float, miles: float) -> tuple[float, float]:
@@ -102,10 +103,14 @@ def test_it_searches_hawaii_without_reaching_the_mainland(db) -> None:
 
 def test_it_matches_a_brute_force_scan_of_every_dealer(db) -> None:
     rng = random.Random(20260101)
-    centres = [(rng.uniform(25, 49), rng.uniform(-124, -67)) for _ in range(12)] + [FAIRBANKS, HONOLULU]
+    centres = [(rng.uniform(25, 49), rng.uniform(-124, -67)) for _ in range(12)] + [FAIRBANKS, HONOLULU, ADAK_WEST]
     Dealer.objects.bulk_create(
-        Dealer(name=f"Dealer {i:03d}", latitude=lat + rng.gauss(0, 1.5), longitude=lng + rng.gauss(0, 2.5))
-        for i, (lat, lng) in enumerate(rng.choice(centres) for _ in range(600))
+        Dealer(
+            name=f"Dealer {i:03d}",
+            latitude=lat + rng.gauss(0, 1.5),
+            longitude=(lng + rng.gauss(0, 2.5) + 540) % 360 - 180,  # wrapped across 180° near the Aleutians
+        )
+        for i, (lat, lng) in enumerate(rng.choice(centres) for _ in range(700))
     )
     everyone = list(Dealer.objects.all())
     for lat, lng in centres:
