@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from contacts.engine import classifying as k
+from contacts.engine.submitting import next_button
 
 # A form that is clearly for something else is never a contact form, however it is built.
 _NOT_CONTACT = [
@@ -29,11 +30,18 @@ _PHONE_KINDS = {k.PHONE, k.PHONE_AREA}
 
 
 def usable_fields(form: dict) -> list[dict]:
-    return [f for f in form["fields"] if f["visible"] and not f["disabled"] and f["kind"] != k.HONEYPOT]
+    """Fields a person can fill now, and in a wizard also those of its later steps."""
+    wizard = next_button(form) is not None
+    return [
+        f for f in form["fields"]
+        if (f["visible"] or wizard) and not f["disabled"] and f["kind"] != k.HONEYPOT
+    ]
 
 
 def form_purpose(form: dict) -> tuple[str, int]:
     """("contact", score) for a contact form, else (what it is instead, 0)."""
+    if not any(f["visible"] for f in form["fields"]):
+        return "hidden", 0
     fields = usable_fields(form)
     kinds = {f["kind"] for f in fields}
     if not fields:

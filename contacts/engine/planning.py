@@ -62,7 +62,7 @@ _STATES = {
 }
 # Kinds left empty unless the site insists; none is ever guessed at when optional.
 _LEAVE_ALONE = {k.STOCK, k.VIN, k.HEAR_ABOUT, k.CONTACT_TIME, k.CONDITION, k.DEPARTMENT, k.COMPANY,
-                k.ADDRESS, k.CITY, k.STATE, k.SUBJECT, k.VEHICLE_TRIM}
+                k.ADDRESS, k.CITY, k.STATE, k.SUBJECT}
 
 
 def field_name(field: dict) -> str:
@@ -179,7 +179,8 @@ def text_value(kind: str, field: dict, customer: Customer) -> str:
 
 _ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIRM, k.PHONE, k.PHONE_AREA,
                  k.PHONE_PREFIX, k.PHONE_LINE, k.MESSAGE, k.ZIP, k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE,
-                 k.VEHICLE_MODEL}
+                 k.VEHICLE_MODEL, k.VEHICLE_TRIM}
+_VEHICLE_KINDS = {k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM}
 _NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA, k.MARKETING}
 
 
@@ -208,7 +209,7 @@ def plan(fields: list[dict], customer: Customer) -> list[Action]:
         value = ""
         if f["kind"] in _ALWAYS_TYPED or f["required"] or f["kind"] == k.SUBJECT and f["required"]:
             value = text_value(f["kind"], f, customer)
-        if f["kind"] == k.VEHICLE and not value and not f["required"]:
+        if f["kind"] in _VEHICLE_KINDS and not value and not f["required"]:
             continue
         if f["kind"] in (k.UNKNOWN, k.DATE, k.TIME, k.STOCK, k.VIN, k.COMPANY, k.ADDRESS, k.HEAR_ABOUT,
                          k.CONTACT_TIME, k.CONDITION) and not value:

@@ -1,0 +1,246 @@
+"""Field classification, form choice, CAPTCHA rules and value planning: pure functions, no browser."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from contacts.engine import captcha
+from contacts.engine import classifying as k
+from contacts.engine.form_choice import best_contact_form, form_purpose
+from contacts.engine.planning import UnfillableField, plan
+from tests.engine.conftest import CUSTOMER
+
+
+_ids = itertools.count(1)
+
+
+def field(label: str = "", type: str = "text", **extra) -> dict:
+    base = {
+        "dc": f"e{next(_ids)}",
+        "tag": "textarea" if type == "textarea" else ("select" if type == "select" else "input"),
+        "type": type, "name": "", "id": "", "autocomplete": "", "label": label, "nearby": "",
+        "group_label": "", "placeholder": "", "aria_label": "", "title": "", "classes": "",
+        "required": False, "visible": True, "via_label": False, "via_widget": False, "disabled": False,
+        "readonly": False, "tabindex": "", "value": "", "checked": False, "maxlength": 0, "pattern": "",
+        "inputmode": "", "options": [], "multiple": False,
+    }
+    base.update(extra)
+    return base
+
+
+@pytest.mark.parametrize(
+    "label,kind",
+    [
+        ("First Name *", k.FIRST_NAME), ("Last Name", k.LAST_NAME), ("Full name", k.FULL_NAME),
+        ("Your Name (required)", k.FULL_NAME), ("Name", k.FULL_NAME), ("E-mail Address", k.EMAIL),
+        ("Confirm Email", k.EMAIL_CONFIRM), ("Re-enter your email", k.EMAIL_CONFIRM),
+        ("Phone Number", k.PHONE), ("Mobile", k.PHONE), ("Daytime Phone", k.PHONE), ("Zip Code", k.ZIP),
+        ("Postal Code", k.ZIP), ("Comments", k.MESSAGE), ("Questions or Comments", k.MESSAGE),
+        ("How can we help you?", k.MESSAGE), ("Subject", k.SUBJECT), ("Stock Number", k.STOCK),
+        ("VIN", k.VIN), ("Year", k.VEHICLE_YEAR), ("Make", k.VEHICLE_MAKE), ("Model", k.VEHICLE_MODEL),
+        ("Trim", k.VEHICLE_TRIM), ("Vehicle of Interest", k.VEHICLE), ("Year / Make / Model", k.VEHICLE),
+        ("Preferred Contact Method", k.CONTACT_METHOD), ("How would you like us to contact you?", k.CONTACT_METHOD),
+        ("Department", k.DEPARTMENT), ("How did you hear about us?", k.HEAR_ABOUT), ("Street Address", k.ADDRESS),
+        ("City", k.CITY), ("State", k.STATE), ("Company", k.COMPANY), ("Best time to call", k.CONTACT_TIME),
+        # Spanish
+        ("Nombre", k.FIRST_NAME), ("Apellido", k.LAST_NAME), ("Nombre y Apellido", k.FULL_NAME),
+        ("Correo electrónico", k.EMAIL), ("Confirmar correo", k.EMAIL_CONFIRM), ("Teléfono", k.PHONE),
+        ("Código postal", k.ZIP), ("Mensaje", k.MESSAGE), ("Comentarios", k.MESSAGE), ("Marca", k.VEHICLE_MAKE),
+        ("Modelo", k.VEHICLE_MODEL), ("Año", k.VEHICLE_YEAR), ("Método de contacto preferido", k.CONTACT_METHOD),
+    ],
+)
+def test_it_classifies_fields_by_label(label, kind):
+    assert k.classify_field(field(label)) == kind
+
+
+@pytest.mark.parametrize(
+    "attrs,kind",
+    [
+        ({"name": "fname"}, k.FIRST_NAME), ({"name": "contact.lastName"}, k.LAST_NAME),
+        ({"name": "your-email"}, k.EMAIL), ({"id": "PhoneNumber"}, k.PHONE), ({"placeholder": "ZIP"}, k.ZIP),
+        ({"aria_label": "Your message"}, k.MESSAGE), ({"autocomplete": "given-name", "name": "field_1"}, k.FIRST_NAME),
+        ({"autocomplete": "section-x tel", "label": "Contact"}, k.PHONE), ({"type": "email", "name": "f3"}, k.EMAIL),
+        ({"type": "textarea", "name": "input_4"}, k.MESSAGE), ({"type": "password", "name": "pw"}, k.PASSWORD),
+        ({"type": "search", "name": "q"}, k.SEARCH), ({"nearby": "Phone", "name": "f9"}, k.PHONE),
+        ({"label": "Email", "name": "fname"}, k.EMAIL),  # the label wins over a misleading name
+    ],
+)
+def test_it_classifies_fields_by_attributes(attrs, kind):
+    assert k.classify_field(field(**attrs)) == kind
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"name": "honeypot"}, {"name": "website_hp"}, {"label": "Leave this field blank"},
+        {"name": "_gotcha"}, {"label": "If you are human, leave this empty"}, {"name": "ak_hp_textarea"},
+        {"name": "bot-field"}, {"tabindex": "-1", "autocomplete": "off", "name": "url"},
+    ],
+)
+def test_it_recognises_honeypots(attrs):
+    assert k.classify_field(field(**attrs)) == k.HONEYPOT
+
+
+@pytest.mark.parametrize(
+    "label,kind",
+    [
+        ("I agree to the privacy policy", k.CONSENT), ("I consent to be contacted", k.CONSENT),
+        ("Acepto los términos", k.CONSENT), ("Sign me up for the newsletter", k.MARKETING),
+        ("Send me special offers and promotions", k.MARKETING), ("Deseo recibir ofertas", k.MARKETING),
+        ("Trade-in?", k.UNKNOWN),
+    ],
+)
+def test_it_tells_consent_from_marketing_checkboxes(label, kind):
+    assert k.classify_field(field(label, "checkbox")) == kind
+
+
+def test_a_radio_group_is_named_by_its_group_label_not_its_option():
+    radio = field("Phone", "radio", group_label="Preferred contact method", name="pref")
+    assert k.classify_field(radio) == k.CONTACT_METHOD
+
+
+def test_three_short_inputs_in_a_row_are_a_split_phone():
+    fields = [field("Phone", "tel", maxlength=3), field("", "tel", maxlength=3, name="p2"),
+              field("", "tel", maxlength=4, name="p3")]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE]
+
+
+def test_name_beside_last_name_is_the_first_name():
+    fields = [field("Name"), field("Last Name")]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.FIRST_NAME, k.LAST_NAME]
+
+
+def form(fields, heading="", text="", buttons=None, **extra) -> dict:
+    k.classify_fields(fields)
+    return {"dc": extra.get("dc", "f1"), "tag": "form", "id": extra.get("id", ""), "name": "", "classes": extra.get("classes", ""),
+            "action": extra.get("action", ""), "method": "post", "heading": heading, "text": text,
+            "visible": True, "fields": fields, "captcha_widgets": extra.get("captcha_widgets", []),
+            "buttons": buttons if buttons is not None else [
+                {"dc": "b1", "tag": "button", "type": "submit", "text": "Submit", "classes": "", "visible": True, "disabled": False}]}
+
+
+CONTACT = lambda: form([field("First Name"), field("Last Name"), field("Email", "email"), field("Message", "textarea")],  # noqa: E731
+                       heading="Contact Us")
+
+
+def test_it_picks_the_contact_form_over_newsletter_search_login_and_service():
+    newsletter = form([field("Email", "email")], heading="Sign up for our newsletter",
+                      buttons=[{"dc": "b", "tag": "button", "type": "submit", "text": "Subscribe", "classes": "", "visible": True, "disabled": False}])
+    search = form([field("Search inventory", "search", name="q")])
+    login = form([field("Email", "email"), field("Password", "password")])
+    service = form([field("Name"), field("Email", "email"), field("Phone", "tel"), field("Preferred date", "date")],
+                   heading="Schedule Service")
+    contact = CONTACT()
+    assert best_contact_form([newsletter, search, login, service, contact]) is contact
+    assert form_purpose(newsletter)[0] == "newsletter"
+    assert form_purpose(search)[0] == "search or filter"
+    assert form_purpose(login)[0] == "login"
+    assert form_purpose(service)[0] == "service scheduling"
+
+
+def test_an_inventory_filter_is_not_a_contact_form():
+    year = field("Year", "select", options=[{"value": "2024", "text": "2024", "disabled": False, "selected": False}])
+    filters = form([year, field("Make", "select"), field("Model", "select")])
+    assert best_contact_form([filters]) is None
+
+
+def scan(**extra) -> dict:
+    return {"title": "", "body_text": "", "captcha_scripts": [], "captcha_widgets": [], "captcha_globals": [],
+            "challenge_markup": False, "forms": [], **extra}
+
+
+def test_a_widget_inside_the_form_is_a_captcha():
+    assert captcha.captcha_guarding(form(CONTACT()["fields"], captcha_widgets=["reCAPTCHA"]), scan()) == "reCAPTCHA"
+
+
+def test_recaptcha_v3_loaded_site_wide_guards_every_form():
+    s = scan(captcha_scripts=["https://www.google.com/recaptcha/api.js?render=6Lc_abc"])
+    assert captcha.captcha_guarding(CONTACT(), s) == "reCAPTCHA v3"
+
+
+@pytest.mark.parametrize("src,kind", [("https://js.hcaptcha.com/1/api.js", "hCaptcha"),
+                                      ("https://challenges.cloudflare.com/turnstile/v0/api.js", "Cloudflare Turnstile")])
+def test_other_captcha_scripts_without_a_widget_guard_the_page(src, kind):
+    assert captcha.captcha_guarding(CONTACT(), scan(captcha_scripts=[src])) == kind
+
+
+def test_a_captcha_on_another_form_leaves_this_one_free():
+    s = scan(captcha_scripts=["https://www.google.com/recaptcha/api.js"], captcha_widgets=["e99"])
+    assert captcha.captcha_guarding(CONTACT(), s) == ""
+
+
+def test_an_image_captcha_field_guards_the_form():
+    f = CONTACT()
+    f["fields"].append(field("Enter the code shown", name="captcha_code"))
+    k.classify_fields(f["fields"])
+    assert captcha.captcha_guarding(f, scan()) == "image CAPTCHA"
+
+
+@pytest.mark.parametrize("title,body", [("Just a moment...", "Checking your browser before accessing"),
+                                        ("Attention Required! | Cloudflare", ""), ("", "Verify you are human")])
+def test_it_recognises_challenge_interstitials(title, body):
+    assert captcha.challenge_on_page(scan(title=title, body_text=body))
+
+
+def test_an_ordinary_page_is_not_a_challenge():
+    assert not captcha.challenge_on_page(scan(title="Valley Motors", body_text="New and used cars"))
+
+
+def options(*texts):
+    return [{"value": "" if t.startswith("--") else t, "text": t, "disabled": False, "selected": i == 0}
+            for i, t in enumerate(texts)]
+
+
+def by_kind(actions):
+    return {a.kind: a.value for a in actions}
+
+
+def test_plan_uses_the_customer_and_never_the_select_placeholder():
+    fields = [
+        field("Department", "select", required=True, options=options("-- Select --", "Service", "Parts", "Sales")),
+        field("Make", "select", options=options("-- Choose make --", "Honda", "Toyota")),
+        field("Preferred contact", "select", options=options("Select one", "Email", "Phone", "Text")),
+        field("How did you hear about us?", "select", options=options("-- Select --", "Radio", "Internet")),
+    ]
+    k.classify_fields(fields)
+    values = by_kind(plan(fields, CUSTOMER))
+    assert values == {k.DEPARTMENT: "Sales", k.VEHICLE_MAKE: "Toyota", k.CONTACT_METHOD: "Phone"}
+
+
+def test_plan_ticks_required_consent_only():
+    fields = [field("I agree to be contacted", "checkbox", required=True),
+              field("Email me special offers", "checkbox"), field("I accept the privacy policy", "checkbox")]
+    k.classify_fields(fields)
+    actions = plan(fields, CUSTOMER)
+    assert [a.field["label"] for a in actions] == ["I agree to be contacted"]
+
+
+def test_plan_leaves_honeypots_and_hidden_fields_alone():
+    fields = [field("Email", "email"), field("", name="honeypot"), field("Phone", "tel", visible=False)]
+    k.classify_fields(fields)
+    assert [a.kind for a in plan(fields, CUSTOMER)] == [k.EMAIL]
+
+
+def test_plan_names_an_unknown_required_field():
+    fields = [field("Email", "email"), field("Employer", required=True)]
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField) as missing:
+        plan(fields, CUSTOMER)
+    assert missing.value.label == "Employer"
+
+
+def test_plan_refuses_a_required_select_with_no_sensible_choice():
+    fields = [field("Which location?", "select", required=True, options=options("--", "North", "South"))]
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField):
+        plan(fields, CUSTOMER)
+
+
+def test_plan_leaves_optional_vehicle_selects_alone_when_nothing_matches():
+    fields = [field("Model", "select", options=options("-- Model --", "Civic", "Accord"))]
+    k.classify_fields(fields)
+    assert plan(fields, CUSTOMER) == []
