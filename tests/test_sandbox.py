@@ -242,6 +242,7 @@ def test_it_shows_what_each_site_received_newest_first(client, owner) -> None:
     assert "<th scope=\"row\"><code>email</code></th><td>alice@example.org</td>" in toyota
     ford = page[page.index('id="site-bayside-ford"'):page.index('id="site-culver-city-honda"')]
     assert "<code>zip</code></th><td>90210</td>" in ford and "Alice Buyer" in ford
+    assert 'Expected result: <span class="badge badge-no_form">No form</span>' in page
     honda = page[page.index('id="site-culver-city-honda"'):]
     assert "Nothing received yet." in honda[:honda.index("</section>")]
     assert "load_sandbox_dealers" in page

@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from contacts.models import Dealer, DealerSource, SandboxSubmission
+from contacts.models import AttemptStatus, Dealer, DealerSource, SandboxSubmission
 from contacts.sandbox import sites
 from contacts.sandbox.sites import SandboxSite
 
@@ -234,8 +234,8 @@ def sandbox_index(request: HttpRequest) -> HttpResponse:
     counts = dict(SandboxSubmission.objects.values_list("site").annotate(n=Count("id")).values_list("site", "n"))
     loaded = set(Dealer.objects.filter(source=DealerSource.SANDBOX).values_list("source_id", flat=True))
     rows = [
-        {"site": site, "submissions": by_site.get(site.slug, []), "count": counts.get(site.slug, 0),
-         "loaded": site.slug in loaded}
+        {"site": site, "expected_label": AttemptStatus(site.expected_outcome).label,
+         "submissions": by_site.get(site.slug, []), "count": counts.get(site.slug, 0), "loaded": site.slug in loaded}
         for site in sites.SITES
     ]
     return render(request, "sandbox/index.html", {"rows": rows, "all_loaded": len(loaded & sites.SITES_BY_SLUG.keys())
