@@ -8,6 +8,8 @@ Upserts: a dealer is the same dealer when its website key matches (or, without a
 website, its source and source id). A source updates the rows it created; on a row
 another source (or staff) created it only fills blanks and adds makes. Blank values
 never erase anything, so importing twice, or a thinner source, loses nothing.
+last_refreshed is when a source last changed the row: a run that changes nothing
+leaves it, like everything else, as it was.
 """
 
 from __future__ import annotations
