@@ -311,7 +311,22 @@ class DealerAdminForm(forms.ModelForm):
         elif "website" in cleaned:
             self.instance.website_key = None
         self._clean_place(cleaned)
+        if self.instance.pk is None or self.has_changed():
+            # Staff edits win: a row saved here belongs to staff, so imports only fill its blanks.
+            self.instance.source = DealerSource.ADMIN
+        self._check_source_id(cleaned.get("source_id") or "")
         return cleaned
+
+    def _check_source_id(self, source_id: str) -> None:
+        # The form has no source field, so Django leaves the (source, source_id) constraint
+        # to the database; check it here to answer with a field error, not a server error.
+        if not source_id:
+            return
+        holder = (
+            Dealer.objects.filter(source=self.instance.source, source_id=source_id).exclude(pk=self.instance.pk).first()
+        )
+        if holder is not None:
+            self.add_error("source_id", f"{holder.name} (dealer #{holder.pk}) already has this source id.")
 
     def _clean_place(self, cleaned: dict[str, Any]) -> None:
         lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
@@ -345,8 +360,6 @@ class DealerAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: Dealer, form: Any, change: bool) -> None:
-        # Staff edits win: a row saved here belongs to staff, so imports only fill its blanks.
         if not change or form.changed_data:
-            obj.source = DealerSource.ADMIN
             obj.last_refreshed = timezone.now()
         super().save_model(request, obj, form, change)

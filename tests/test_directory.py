@@ -330,3 +330,19 @@ def test_it_makes_a_staff_edit_win_over_later_imports(staff_client) -> None:
     assert upsert_dealers([record(source="osm", source_id="node/1", phone="+13105550123")]) == [UPDATED]
     dealer.refresh_from_db()
     assert (dealer.name, dealer.source, dealer.phone) == ("Bob's Ford (checked)", "admin", "+13105550123")
+
+
+def test_it_refuses_a_source_id_another_staff_dealer_has(staff_client) -> None:
+    upsert_dealers([record(source="osm", source_id="node/1", website="https://bobsford.com/")])
+    make_dealer("Ann's Honda", 34.0, -118.0, source="admin", source_id="node/1")
+    bobs = Dealer.objects.get(source="osm")
+    response = staff_client.post(f"/admin/contacts/dealer/{bobs.pk}/change/", dealer_form(
+        website="https://bobsford.com/", latitude="34.0", longitude="-118.0", source_id="node/1",
+    ))
+    assert response.status_code == 200
+    ann = Dealer.objects.get(name="Ann's Honda")
+    assert response.context["adminform"].form.errors["source_id"] == [
+        f"Ann's Honda (dealer #{ann.pk}) already has this source id."
+    ]
+    bobs.refresh_from_db()
+    assert (bobs.name, bobs.source) == ("Bob's Ford", "osm")
