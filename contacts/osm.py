@@ -121,7 +121,7 @@ class OverpassClient:
                 wait = max(wait, retry_after)
             self.sleep(wait)
         tries = self.retries + 1
-        raise OverpassError(f"Overpass {problem}, {tries} time{'s' if tries != 1 else ''}; try again later.")
+        raise OverpassError(f"Overpass {problem} after {tries} tr{'ies' if tries != 1 else 'y'}; try again later.")
 
 
 def parse_retry_after(value: str | None) -> float | None:

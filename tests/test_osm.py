@@ -204,7 +204,7 @@ def test_it_really_retries_after_a_429_with_the_configured_backoff(overpass, db)
 
 def test_it_gives_up_after_the_retries_with_a_readable_error(overpass, db) -> None:
     overpass.replies = [busy(), busy(), busy(), busy()]
-    with pytest.raises(OverpassError, match=r"^Overpass is busy \(HTTP 429\), 3 times; try again later\.$"):
+    with pytest.raises(OverpassError, match=r"^Overpass is busy \(HTTP 429\) after 3 tries; try again later\.$"):
         refresh_90210()
     assert len(overpass.requests) == 3
     assert Dealer.objects.count() == 0
@@ -294,7 +294,7 @@ def test_it_refuses_from_the_command_line_when_osm_is_off(overpass, settings, db
 
 def test_it_turns_an_unreachable_overpass_into_one_line(overpass, settings, db) -> None:
     overpass.stop()  # nothing listens on the port any more
-    with pytest.raises(CommandError, match=r"^Overpass could not be reached \(.*\), 3 times; try again later\.$"):
+    with pytest.raises(CommandError, match=r"^Overpass could not be reached \(.*\) after 3 tries; try again later\.$"):
         call_command("fetch_osm_dealers", "--zip", "90210")
 
 
