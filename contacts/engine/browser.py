@@ -85,6 +85,7 @@ class BrowserSession:
         self._playwright = None
         self._browser = None
         self._attempts_on_browser = 0
+        self._executable = ""
         self.launches = 0  # how many browsers this session has started (tests, logs)
 
     def __enter__(self) -> "BrowserSession":
@@ -97,10 +98,26 @@ class BrowserSession:
         """A fresh BrowserContext for one attempt, guarded unless private targets are allowed."""
         from contacts.engine.network_guard import install_private_network_guard
 
+        from playwright.sync_api import Error as PlaywrightError
+
         options = options or self.options
+        try:
+            context = self._open_context()
+        except PlaywrightError:
+            # The browser died since it was last seen alive (is_connected() only learns
+            # of it when the driver's events are pumped): start a new one, once.
+            self._drop_browser()
+            context = self._open_context()
+        context.set_default_timeout(options.action_timeout_ms)
+        context.set_default_navigation_timeout(options.navigation_timeout_ms)
+        if not options.allow_private_targets:
+            install_private_network_guard(context)
+        return context
+
+    def _open_context(self):
         browser = self._ready_browser()
         self._attempts_on_browser += 1
-        context = browser.new_context(
+        return browser.new_context(
             viewport=VIEWPORT,
             user_agent=USER_AGENT,
             locale="en-US",
@@ -108,11 +125,6 @@ class BrowserSession:
             # Service workers would fetch outside context.route, around the guard.
             service_workers="block",
         )
-        context.set_default_timeout(options.action_timeout_ms)
-        context.set_default_navigation_timeout(options.navigation_timeout_ms)
-        if not options.allow_private_targets:
-            install_private_network_guard(context)
-        return context
 
     def _ready_browser(self):
         if self._browser is not None and not self._browser.is_connected():
@@ -124,9 +136,10 @@ class BrowserSession:
                 from playwright.sync_api import sync_playwright
 
                 self._playwright = sync_playwright().start()
-            executable = find_browser_executable(self.options.browser_executable)
+            # Looking for Playwright's own browser starts a driver: do it once per session.
+            self._executable = self._executable or find_browser_executable(self.options.browser_executable)
             self._browser = self._playwright.chromium.launch(
-                executable_path=executable,
+                executable_path=self._executable,
                 headless=self.options.headless,
                 args=CHROMIUM_ARGS,
                 timeout=30_000,

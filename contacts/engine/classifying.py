@@ -69,7 +69,7 @@ _AUTOCOMPLETE = {
 
 # Honeypots: names and labels spam traps use. Checked before anything else.
 _HONEYPOT = re.compile(
-    r"honey|hpot|h0ney|_gotcha|(^|[-_])hp([-_]|$)|\bbot[-_ ]?(field|check|trap)|leave (this )?(field )?(blank|empty)"
+    r"honey|hpot|h0ney|_gotcha|(^|[-_\s])hp([-_\s]|$)|\bbot[-_ ]?(field|check|trap)|leave (this )?(field )?(blank|empty)"
     r"|do ?n[o']t (fill|complete|change)|if you are (a )?human|no[-_]?spam|spam[-_ ]?(trap|check)"
     r"|\bak_hp|\bfax[-_]?only|address2_confirm|dejar en blanco|no llenar",
     re.I,

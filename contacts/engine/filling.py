@@ -32,20 +32,44 @@ def _locator(frame, action: Action):
     return frame.locator(f'[data-dc="{action.field["dc"]}"]').first
 
 
+# Reads every typed field's value at once, after the last one has lost focus (masks and
+# validators reformat on blur), so checking costs one round trip instead of one per field.
+_READ_VALUES_JS = """(ids) => {
+  if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+  const find = (id) => {
+    const walk = (root) => { const hit = root.querySelector(`[data-dc="${id}"]`); if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const h = walk(el.shadowRoot); if (h) return h; }
+      return null; };
+    return walk(document);
+  };
+  return ids.map((id) => { const el = find(id); return el ? el.value : null; });
+}"""
+
+
 def _type(frame, action: Action) -> None:
-    box = _locator(frame, action)
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    box.fill(action.value)
-    if _stuck(action, box.input_value()):
-        box.blur()
-        return
-    # Masked inputs reject values set at once; type key by key, digits only for phones.
+    _locator(frame, action).fill(action.value)
+
+
+def _type_key_by_key(frame, action: Action) -> None:
+    """Masked inputs reject values set at once: press each key, digits only for phones."""
+    box = _locator(frame, action)
     box.fill("")
+    box.press("End")
     keys = _digits(action.value) if action.kind.startswith("phone") or action.kind == "zip" else action.value
-    box.press_sequentially(keys, delay=20)
+    box.press_sequentially(keys, delay=15)
+    box.blur()
     if not _stuck(action, box.input_value()):
         raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d would not keep the value typed into it.")
-    box.blur()
+
+
+def _check_typed(frame, typed: list[Action]) -> None:
+    if not typed:
+        return
+    values = frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in typed])
+    for action, value in zip(typed, values):
+        if value is None or not _stuck(action, value):
+            _type_key_by_key(frame, action)
 
 
 def _select(frame, action: Action) -> None:
@@ -70,13 +94,16 @@ def _check(frame, action: Action) -> None:
 def perform(frame, actions: list[Action], clock) -> list[FilledField]:
     """Carry out the planned actions in order; return what was filled."""
     filled = []
+    typed = []
     for action in actions:
         clock.check()
         if action.how == "type":
             _type(frame, action)
+            typed.append(action)
         elif action.how == "select":
             _select(frame, action)
         else:
             _check(frame, action)
         filled.append(FilledField(action.kind, field_name(action.field), action.shown))
+    _check_typed(frame, typed)
     return filled

@@ -178,8 +178,9 @@ def _run(attempt: Attempt, url: str) -> None:
     try:
         response = open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
     except PageProblem as problem:
+        clock.check()  # a navigation cut short by our own deadline is a timeout
         raise Outcome(outcomes.FAILED, str(problem)) from None
-    settle(page)
+    settle(page, load_ms=min(3000, clock.remaining_ms()))
     clock.check()
 
     attempt.enter(outcomes.FINDING_FORM)

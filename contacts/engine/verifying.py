@@ -32,7 +32,8 @@ ERROR_TEXT = re.compile(
     re.I,
 )
 SETTLE_AFTER_RESPONSE_S = 0.8
-VERIFY_WINDOW_S = 8.0
+VERIFY_WINDOW_S = 10.0  # while a submission request is still on its way
+QUIET_WINDOW_S = 3.0  # when the click started no request at all
 
 
 @dataclass
@@ -138,6 +139,8 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
             if not watch.requests and state["invalid"] and time.monotonic() - watch.started > 1.5:
                 return outcomes.FAILED, f"The form would not submit: {_invalid_summary(state)}"
         if time.monotonic() >= window_end:
+            break
+        if not watch.requests and time.monotonic() - watch.started >= QUIET_WINDOW_S:
             break
         page.wait_for_timeout(200)
     if watch.statuses and 0 in watch.statuses:

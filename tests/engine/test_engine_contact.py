@@ -39,3 +39,286 @@ def test_it_fills_and_submits_a_plain_form(make_site, contact):
     assert result.screenshots["form"][:2] == b"\xff\xd8"
     assert {f.kind for f in result.fields} >= {"first_name", "last_name", "email", "phone", "zip", "message"}
     assert set(result.phase_timings) == set(outcomes.PHASES)
+
+
+def only_submission(site):
+    assert len(site.received) == 1, site.received
+    return site.received[0]["data"]
+
+
+SAFETY_FORM = page("""
+<style>.hp{position:absolute;left:-9999px}</style>
+<form method="post" action="/send">
+  <label for="name">Name *</label><input id="name" name="name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <div class="hp"><label for="web">Website</label><input id="web" name="website" autocomplete="off" tabindex="-1"></div>
+  <input name="fax_hidden" style="display:none">
+  <label>Leave this field blank <input name="comment_check"></label>
+  <label for="dept">Department *</label>
+  <select id="dept" name="department" required><option value="">-- Select --</option>
+    <option value="svc">Service</option><option value="sales">Sales</option></select>
+  <label for="msg">Questions</label><textarea id="msg" name="questions"></textarea>
+  <label><input type="checkbox" name="offers" value="yes"> Email me special offers and promotions</label>
+  <label><input type="checkbox" name="consent" value="yes" required> I consent to be contacted about my inquiry *</label>
+  <input type="submit" value="Submit">
+</form>""")
+
+
+def test_it_leaves_honeypots_and_opt_ins_alone_ticks_required_consent_and_picks_a_real_option(make_site, contact):
+    site = make_site({"/": SAFETY_FORM, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    data = only_submission(site)
+    assert data["name"] == "Alice Buyer"
+    assert data["website"] == "" and data["fax_hidden"] == "" and data["comment_check"] == ""
+    assert "offers" not in data
+    assert data["consent"] == "yes"
+    assert data["department"] == "sales"
+
+
+SPLIT_AND_MASKED = page("""
+<form method="post" action="/send">
+  <label for="fn">First Name</label><input id="fn" name="first">
+  <label for="ln">Last Name</label><input id="ln" name="last">
+  <label for="em">Email</label><input id="em" name="email">
+  <label for="p1">Phone</label>
+  <input id="p1" name="phone1" maxlength="3" type="tel"> <input name="phone2" maxlength="3" type="tel">
+  <input name="phone3" maxlength="4" type="tel">
+  <label for="cell">Cell phone</label><input id="cell" name="cell" type="tel" placeholder="(___) ___-____">
+  <label for="msg">Message</label><textarea id="msg" name="msg"></textarea>
+  <button>Send</button>
+</form>
+<script>
+// A mask that only believes key presses: anything else is put back.
+const cell = document.getElementById('cell');
+let digits = '';
+const show = () => { const d = digits.padEnd(10, '_');
+  cell.value = digits ? `(${d.slice(0,3)}) ${d.slice(3,6)}-${d.slice(6)}` : ''; };
+cell.addEventListener('keydown', (e) => {
+  if (/^[0-9]$/.test(e.key) && digits.length < 10) digits += e.key;
+  else if (e.key === 'Backspace') digits = digits.slice(0, -1);
+  else if (e.key.length > 1) return;
+  e.preventDefault(); show();
+});
+cell.addEventListener('input', show);
+</script>""")
+
+
+def test_it_fills_split_and_masked_phones(make_site, contact):
+    site = make_site({"/": SPLIT_AND_MASKED, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    data = only_submission(site)
+    assert (data["phone1"], data["phone2"], data["phone3"]) == ("310", "555", "0123")
+    assert data["cell"] == "(310) 555-0123"
+
+
+def test_it_finds_the_form_on_the_contact_page_the_nav_links_to(make_site, contact):
+    home = page('<nav><a href="/inventory">Inventory</a> <a href="/about/contact-us.htm">Contact Us</a></nav>'
+                '<form action="/search"><input type="search" name="q"><button>Search</button></form>')
+    site = make_site({"/": home, "/about/contact-us.htm": PLAIN_FORM, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site)["email"] == CUSTOMER.email
+    assert result.final_url.startswith(site.url)
+    assert "GET /inventory" not in site.hits
+
+
+def test_it_fills_a_form_in_a_cross_origin_iframe(make_site, contact):
+    framed = make_site({"/lead": PLAIN_FORM, "POST /send": THANKS})
+    site = make_site({"/": page(f'<h1>Dealer</h1><iframe src="{framed.url}lead" width=600 height=700></iframe>')})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(framed)["first_name"] == "Alice"
+    assert site.received == []
+
+
+SHADOW = page("""
+<lead-widget></lead-widget>
+<script>
+customElements.define('lead-widget', class extends HTMLElement {
+  connectedCallback() {
+    const root = this.attachShadow({mode: 'open'});
+    root.innerHTML = `<form id="f"><label for="n">Full name</label><input id="n" name="n">
+      <label for="e">Email</label><input id="e" name="e" type="email">
+      <label for="m">Comments</label><textarea id="m" name="m"></textarea><button>Send</button></form>
+      <p id="done" hidden>Thanks for contacting us!</p>`;
+    root.getElementById('f').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const body = new URLSearchParams(new FormData(ev.target));
+      fetch('/lead', {method: 'POST', body}).then(() => {
+        ev.target.remove(); root.getElementById('done').hidden = false; });
+    });
+  }
+});
+</script>""")
+
+
+def test_it_fills_a_form_inside_a_shadow_root(make_site, contact):
+    site = make_site({"/": SHADOW, "POST /lead": Reply('{"ok": true}', content_type="application/json")})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site) == {"n": "Alice Buyer", "e": CUSTOMER.email, "m": CUSTOMER.message}
+
+
+MODAL = page("""
+<style>.modal{display:none;position:fixed;inset:10%;background:#fff}.modal.open{display:block}</style>
+<h1>2024 Toyota RAV4 XLE</h1><button id="open">Get ePrice</button>
+<div class="modal" role="dialog"><form method="post" action="/eprice">
+  <input name="first" placeholder="First Name"> <input name="last" placeholder="Last Name">
+  <input name="email" placeholder="Email Address"> <input name="phone" placeholder="Phone">
+  <textarea name="comments" placeholder="Comments"></textarea><button type="submit">Get My ePrice</button>
+</form></div>
+<script>document.getElementById('open').onclick = () => document.querySelector('.modal').classList.add('open');</script>
+""")
+
+
+def test_it_opens_a_modal_form_behind_a_button(make_site, contact):
+    site = make_site({"/": MODAL, "POST /eprice": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site)["last"] == "Buyer"
+
+
+LATE = page("""
+<div id="app">Loading…</div>
+<script>setTimeout(() => { document.getElementById('app').innerHTML = `
+  <div class="lead"><h2>Contact Us</h2>
+    <input aria-label="First Name" id="a"><input aria-label="Last Name" id="b"><input aria-label="Email" id="c">
+    <textarea aria-label="Message" id="d"></textarea><div role="button" class="btn-submit" id="go">Send</div></div>`;
+  document.getElementById('go').onclick = () => {
+    const v = (id) => document.getElementById(id).value;
+    fetch('/api/lead', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({first: v('a'), last: v('b'), email: v('c'), message: v('d')})})
+      .then(() => { document.querySelector('.lead').innerHTML = '<p>Thank you! A sales associate will contact you.</p>'; });
+  };
+}, 900);</script>""")
+
+
+def test_it_waits_for_a_script_rendered_formless_lead_form(make_site, contact):
+    site = make_site({"/": LATE, "POST /api/lead": Reply('{"ok": true}', content_type="application/json")})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site) == {"first": "Alice", "last": "Buyer", "email": CUSTOMER.email,
+                                     "message": CUSTOMER.message}
+
+
+WIZARD = page("""
+<style>.step{display:none}.step.on{display:block}</style>
+<form method="post" action="/quote" id="w"><h2>Request a Quote</h2>
+  <div class="step on" id="s1"><label for="mk">Make</label>
+    <select id="mk" name="make"><option value="">Select</option><option>Honda</option><option>Toyota</option></select>
+    <button type="button" id="n1">Next</button></div>
+  <div class="step" id="s2"><label for="fn">First Name</label><input id="fn" name="fn" required>
+    <label for="ln">Last Name</label><input id="ln" name="ln" required>
+    <label for="em">Email</label><input id="em" name="em" type="email" required>
+    <label for="cm">Comments</label><textarea id="cm" name="cm"></textarea>
+    <button type="submit">Submit</button></div>
+</form>
+<script>document.getElementById('n1').onclick = () => {
+  document.getElementById('s1').classList.remove('on'); document.getElementById('s2').classList.add('on'); };</script>
+""")
+
+
+def test_it_walks_a_multi_step_form(make_site, contact):
+    site = make_site({"/": WIZARD, "POST /quote": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    data = only_submission(site)
+    assert data["make"] == "Toyota" and data["fn"] == "Alice" and data["cm"] == CUSTOMER.message
+
+
+SEVERAL = page("""
+<form action="/search"><input type="search" name="q" placeholder="Search inventory"><button>Search</button></form>
+<form method="post" action="/service"><h3>Schedule Service</h3><input name="name" placeholder="Name">
+  <input name="email" placeholder="Email"><input type="date" name="date"><button>Book</button></form>
+<footer><form method="post" action="/news"><h4>Newsletter</h4><input name="email" type="email" placeholder="Email">
+  <button>Subscribe</button></form></footer>
+<form method="post" action="/send"><h3>Questions? Contact our sales team</h3>
+  <input name="name" placeholder="Your Name"><input name="email" placeholder="Email"><input name="phone" placeholder="Phone">
+  <textarea name="message" placeholder="Message"></textarea><button>Send</button></form>""")
+
+
+def test_it_chooses_the_sales_contact_form_among_several(make_site, contact):
+    site = make_site({"/": SEVERAL, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert [r["path"] for r in site.received] == ["/send"]
+
+
+NEWSLETTER_ONLY = page("""
+<form action="/search"><input type="search" name="q"><button>Search</button></form>
+<form method="post" action="/news"><h4>Get our newsletter</h4><input name="email" type="email" placeholder="Email">
+  <button>Sign up</button></form>""")
+
+
+def test_a_site_with_only_a_newsletter_has_no_form(make_site, contact):
+    site = make_site({"/": NEWSLETTER_ONLY})
+    result = contact(site.url)
+    assert result.status == outcomes.NO_FORM
+    assert result.error
+    assert site.received == []
+    assert not result.submit_pressed
+
+
+RECAPTCHA_V2 = PLAIN_FORM.replace(
+    '<button type="submit">',
+    '<div class="g-recaptcha" data-sitekey="6LcX"></div><button type="submit">',
+).replace("<h1>", '<script src="https://www.google.com/recaptcha/api.js" async defer></script><h1>')
+RECAPTCHA_V3 = PLAIN_FORM.replace(
+    "<h1>", '<script src="https://www.google.com/recaptcha/api.js?render=6LcY"></script><h1>'
+)
+
+
+@pytest.mark.parametrize("markup", [RECAPTCHA_V2, RECAPTCHA_V3], ids=["v2", "v3"])
+def test_a_recaptcha_guarded_form_is_reported_and_never_submitted(make_site, contact, markup):
+    site = make_site({"/": markup, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.CAPTCHA
+    assert "reCAPTCHA" in result.error
+    assert site.received == []
+    assert "form" in result.screenshots
+    assert not result.submit_pressed
+
+
+def test_a_500_answer_to_the_submission_fails(make_site, contact):
+    site = make_site({"/": PLAIN_FORM, "POST /send": Reply(page("<h1>Server Error</h1>"), status=500)})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED
+    assert result.error == "The site answered the submission with HTTP 500."
+    assert len(site.received) == 1 and result.submit_pressed
+
+
+def test_a_validation_error_after_submitting_fails_with_its_text(make_site, contact):
+    rejected = PLAIN_FORM.replace("<h1>", '<div class="alert alert-danger">Please enter a valid phone number.</div><h1>')
+    site = make_site({"/": PLAIN_FORM, "POST /send": rejected})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED
+    assert "Please enter a valid phone number." in result.error
+    assert len(site.received) == 1
+
+
+def test_a_form_asking_what_the_profile_cannot_answer_fails_naming_the_field(make_site, contact):
+    form = PLAIN_FORM.replace('<label for="msg">', '<label for="emp">Employer *</label><input id="emp" name="employer" required><label for="msg">')
+    site = make_site({"/": form})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED
+    assert "Employer" in result.error
+    assert site.received == [] and not result.submit_pressed
+
+
+def test_a_dry_run_fills_but_never_submits(make_site, contact):
+    site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
+    result = contact(site.url, dry_run=True)
+    assert result.status == outcomes.UNCONFIRMED
+    assert result.error == "Dry run: filled but not submitted."
+    assert site.received == [] and "form" in result.screenshots and result.fields
+
+
+def test_no_confirmation_and_no_error_is_unconfirmed(make_site, contact):
+    # The page swallows the submit event and shows nothing: pressed, but nothing to see.
+    silent = PLAIN_FORM + "<script>document.forms[0].onsubmit = (e) => e.preventDefault();</script>"
+    site = make_site({"/": silent})
+    result = contact(site.url)
+    assert result.status == outcomes.UNCONFIRMED
+    assert result.submit_pressed and result.error
