@@ -23,11 +23,16 @@ _INTERSTITIAL = re.compile(
 
 
 def challenge_on_page(scan: dict) -> str:
-    """Why the page is a bot-challenge interstitial rather than the site, or ""."""
+    """Why the page is a bot-challenge interstitial rather than the site, or "".
+
+    A page with a form a person can fill is the site itself, even if a widget on it
+    says "verify you are human": that is judged per form, by captcha_guarding."""
+    if any(f["visible"] for form in scan.get("forms", []) for f in form["fields"]):
+        return ""
     if scan.get("challenge_markup"):
         return "The site shows a bot challenge page."
     head = f"{scan.get('title', '')} {scan.get('body_text', '')[:600]}"
-    if _INTERSTITIAL.search(head) and not scan.get("forms"):
+    if _INTERSTITIAL.search(head):
         return "The site shows a bot challenge page (\u201cverify you are human\u201d)."
     return ""
 

@@ -45,6 +45,7 @@ class SubmitWatch:
     started: float = field(default_factory=time.monotonic)
     requests: list = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    responses: list = field(default_factory=list)
     last_response_at: float = 0.0
 
     def on_request(self, request) -> None:
@@ -56,6 +57,7 @@ class SubmitWatch:
     def on_response(self, response) -> None:
         if response.request in self.requests:
             self.statuses.append(response.status)
+            self.responses.append(response)
             self.last_response_at = time.monotonic()
 
     def on_failed(self, request) -> None:
@@ -102,6 +104,37 @@ def _error_summary(state: dict) -> str:
     return ""
 
 
+_JSON_FAILURE_STATUS = re.compile(r"^(error|fail(ed|ure)?|invalid|validation_failed|spam|mail_failed|aborted)$", re.I)
+
+
+def _said_something(response) -> bool:
+    """Whether a 2xx answer carries content (a page, a message), unlike a bare 204."""
+    if response.status in (204, 205):
+        return False
+    try:
+        return bool(response.body().strip())
+    except PlaywrightError:
+        return True  # a navigation's body is gone once the new page has it
+
+
+def rejection_in(response) -> str:
+    """The reason a 2xx JSON answer gives for refusing the submission, or ""."""
+    if "json" not in (response.headers.get("content-type") or ""):
+        return ""
+    try:
+        data = response.json()
+    except Exception:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    status = str(data.get("status", ""))
+    refused = data.get("success") is False or data.get("ok") is False or _JSON_FAILURE_STATUS.match(status)
+    if not refused:
+        return ""
+    message = data.get("message") or data.get("error") or data.get("errors") or status or "refused"
+    return str(message)[:200]
+
+
 def _invalid_summary(state: dict) -> str:
     parts = []
     for item in state["invalid"][:3]:
@@ -133,9 +166,16 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
             error = _error_summary(state)
             if error and (watch.statuses or time.monotonic() - watch.started > 1.0):
                 return outcomes.FAILED, f"The site showed an error after submitting: {error}"
-            answered = [s for s in watch.statuses if 200 <= s < 400]
+            answered = [r for r in watch.responses if 200 <= r.status < 400]
             if answered and time.monotonic() - watch.last_response_at >= SETTLE_AFTER_RESPONSE_S:
-                return outcomes.SUBMITTED, ""
+                for response in answered:
+                    reason = rejection_in(response)
+                    if reason:
+                        return outcomes.FAILED, f"The site refused the submission: {reason}"
+                if any(_said_something(r) for r in answered):
+                    return outcomes.SUBMITTED, ""
+                # A bare 204 and a page that did not change: nothing to go on.
+                return outcomes.UNCONFIRMED, "Submitted, but the site showed no confirmation."
             if not watch.requests and state["invalid"] and time.monotonic() - watch.started > 1.5:
                 return outcomes.FAILED, f"The form would not submit: {_invalid_summary(state)}"
         if time.monotonic() >= window_end:
