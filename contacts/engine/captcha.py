@@ -53,9 +53,12 @@ def captcha_guarding(form: dict, scan: dict) -> str:
         return form["captcha_widgets"][0]
     if any(f["kind"] == "captcha" and f["visible"] for f in form["fields"]):
         return "image CAPTCHA"
+    widgets = scan.get("captcha_widgets", [])
+    if any(w["form"] in ("", form["dc"]) for w in widgets):
+        return "CAPTCHA"  # beside the form rather than in it, still guarding it
     scripts = scan.get("captcha_scripts", [])
-    if scripts and not scan.get("captcha_widgets"):
+    if scripts and not widgets:
         return _script_kind(scripts[0])
-    if scan.get("captcha_globals") and not scan.get("captcha_widgets"):
+    if scan.get("captcha_globals") and not widgets:
         return scan["captcha_globals"][0]
     return ""

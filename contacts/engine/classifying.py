@@ -18,6 +18,7 @@ PHONE = "phone"
 PHONE_AREA = "phone_area"
 PHONE_PREFIX = "phone_prefix"
 PHONE_LINE = "phone_line"
+PHONE_LOCAL = "phone_local"  # the seven digits after a separate area code
 ZIP = "zip"
 ADDRESS = "address"
 CITY = "city"
@@ -83,7 +84,11 @@ _EMAIL_CONFIRM = re.compile(
 
 # (kind, pattern) in priority order; the first that matches a field's text wins.
 _RULES: list[tuple[str, re.Pattern]] = [
-    (CAPTCHA, re.compile(r"captcha|security code|verification code|c[oó]digo de seguridad", re.I)),
+    (CAPTCHA, re.compile(
+        r"captcha|security code|verification code|c[oó]digo de seguridad|anti-?spam|are you (a )?human"
+        r"|what is \d+\s*(\+|-|plus|minus|x|times|\*)\s*\d+|\d+\s*(\+|plus)\s*\d+\s*=|solve",
+        re.I,
+    )),
     (EMAIL_CONFIRM, _EMAIL_CONFIRM),
     (EMAIL, re.compile(r"e-?mail|correo", re.I)),
     (STOCK, re.compile(r"stock|\bstk\b", re.I)),
@@ -228,13 +233,23 @@ def _first_rule_match(field: dict) -> str:
     return UNKNOWN
 
 
+def _checkbox_texts(field: dict) -> str:
+    return " ".join(field.get(k, "") for k in ("label", "aria_label", "nearby", "group_label", "name", "id"))
+
+
 def _classify_checkbox(field: dict) -> str:
-    texts = " ".join(field.get(k, "") for k in ("label", "aria_label", "nearby", "group_label", "name", "id"))
+    texts = _checkbox_texts(field)
     if _MARKETING.search(texts):
         return MARKETING
     if _CONSENT.search(texts):
         return CONSENT
     return UNKNOWN
+
+
+def agrees_to_contact(field: dict) -> bool:
+    """Whether a checkbox's words are an agreement (consent, terms, authorisation), even
+    one that also mentions marketing: a site that requires it to send the inquiry."""
+    return bool(_CONSENT.search(_checkbox_texts(field)))
 
 
 def is_phone_split(fields: list[dict]) -> bool:
@@ -262,6 +277,10 @@ def classify_fields(fields: list[dict]) -> None:
         f["kind"] = classify_field(f)
     assign_split_phones(fields)
     kinds = {f["kind"] for f in fields}
+    for f in fields:
+        # An area code box and a seven-digit box: the second takes the local number.
+        if f["kind"] == PHONE and PHONE_AREA in kinds and f.get("maxlength") in (7, 8):
+            f["kind"] = PHONE_LOCAL
     for f in fields:
         # "Name" next to "Last Name" is the first name; a lone "Nombre" is the whole name.
         if f["kind"] == FULL_NAME and LAST_NAME in kinds and FIRST_NAME not in kinds:

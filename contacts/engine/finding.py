@@ -70,9 +70,19 @@ def same_site(url: str, start: str) -> bool:
     return registrable(a.hostname) == registrable(b.hostname) and "." in registrable(a.hostname)
 
 
+# Chat and texting widgets embed their own small forms; they start a chat, not an inquiry.
+CHAT_FRAME = re.compile(
+    r"podium|gubagoo|livechat|carchat|contactatonce|activengage|drift\.com|intercom|tawk\.to|zopim|zendesk"
+    r"|olark|liveperson|kenect|textus|smooch|messenger|chat",
+    re.I,
+)
+
+
 def _best_in(scans: list[FrameScan]) -> Found | None:
     best = None
     for scan in scans:
+        if scan is not scans[0] and CHAT_FRAME.search(urlsplit(scan.data["url"]).netloc + urlsplit(scan.data["url"]).path):
+            continue
         form = best_contact_form(scan.data["forms"])
         if form is not None and (best is None or _score(form) > _score(best.form)):
             best = Found(scan, form)

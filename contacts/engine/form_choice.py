@@ -19,9 +19,18 @@ _NOT_CONTACT = [
     ("credit application", re.compile(r"credit application|social security|\bssn\b|monthly income|apply for financing|pre-?qualif|solicitud de cr[eé]dito", re.I)),
     ("trade-in appraisal", re.compile(r"value your trade|trade-?in (value|appraisal)|what'?s my car worth|appraise", re.I)),
 ]
+# Judged on the form's name, heading and buttons only: contact forms often mention chat.
+_CHAT = re.compile(r"\bchat\b|live ?chat|text us|start (a )?conversation|podium|gubagoo|kenect|textus", re.I)
 _CONTACT_WORDS = re.compile(
     r"contact|get in touch|send (us )?a message|message us|ask a question|question|inquiry|enquiry|request (more )?info"
-    r"|e-?price|sales|how can we help|cont[aá]ct|env[ií]enos|mensaje|pregunta",
+    r"|e-?price|sales|how can we help|quote|availability|test drive|inquire|cont[aá]ct|env[ií]enos|mensaje|pregunta"
+    r"|cotizaci[oó]n",
+    re.I,
+)
+# Without a message box, these words make a name-and-email form a mailing list sign-up.
+_SIGN_UP_WORDS = re.compile(
+    r"sign ?up|join|stay (in touch|informed|in the loop|connected|up to date)|get (updates|offers|deals|alerts)"
+    r"|notify me|price (drop )?alerts?|keep me (posted|informed)|register",
     re.I,
 )
 _FILTER_KINDS = {k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM, k.CONDITION, k.SEARCH, k.STOCK}
@@ -49,8 +58,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
     if k.PASSWORD in kinds:
         return "login", 0
     # The form's own words, without its fields' option lists that mention every make.
+    # Its own words: heading, names, address, buttons and its opening text, not the
+    # option lists or the small print further down.
     words = " ".join([form.get("heading", ""), form.get("id", ""), form.get("classes", ""), form.get("action", ""),
-                      form.get("text", "")[:400]] + [b["text"] for b in form["buttons"]])
+                      form.get("text", "")[:150]] + [b["text"] for b in form["buttons"]])
     has_email = k.EMAIL in kinds
     has_phone = bool(kinds & _PHONE_KINDS)
     has_message = k.MESSAGE in kinds
@@ -59,6 +70,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
         if kinds & _FILTER_KINDS or k.SEARCH in kinds or len(fields) <= 2:
             return "search or filter", 0
         return "no way to reply", 0
+    identity = " ".join([form.get("heading", ""), form.get("id", ""), form.get("classes", "")]
+                        + [b["text"] for b in form["buttons"]])
+    if _CHAT.search(identity):
+        return "chat", 0
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
             return purpose, 0
@@ -66,6 +81,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
         return "service scheduling", 0
     if not has_message and not has_name:
         return "newsletter", 0
+    if not has_message and _SIGN_UP_WORDS.search(words):
+        return "newsletter", 0
+    if not has_message and not _CONTACT_WORDS.search(words):
+        return "no message and no sign it reaches sales", 0
     score = 10
     score += 6 if has_message else 0
     score += 3 if has_email else 0

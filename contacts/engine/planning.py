@@ -157,7 +157,8 @@ def text_value(kind: str, field: dict, customer: Customer) -> str:
         k.FULL_NAME: customer.full_name,
         k.EMAIL: customer.email,
         k.EMAIL_CONFIRM: customer.email,
-        k.PHONE: digits,
+        k.PHONE: phone_as_expected(digits, field),
+        k.PHONE_LOCAL: digits[3:],
         k.PHONE_AREA: digits[:3],
         k.PHONE_PREFIX: digits[3:6],
         k.PHONE_LINE: digits[6:],
@@ -177,11 +178,11 @@ def text_value(kind: str, field: dict, customer: Customer) -> str:
     return values.get(kind, "")
 
 
-_ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIRM, k.PHONE, k.PHONE_AREA,
+_ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIRM, k.PHONE, k.PHONE_LOCAL, k.PHONE_AREA,
                  k.PHONE_PREFIX, k.PHONE_LINE, k.MESSAGE, k.ZIP, k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE,
                  k.VEHICLE_MODEL, k.VEHICLE_TRIM}
 _VEHICLE_KINDS = {k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM}
-_NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA, k.MARKETING}
+_NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA}
 
 
 def plan(fields: list[dict], customer: Customer) -> list[Action]:
@@ -228,10 +229,27 @@ def plan(fields: list[dict], customer: Customer) -> list[Action]:
     return actions
 
 
+def phone_as_expected(digits: str, field: dict) -> str:
+    """The ten digits in the shape the field's pattern demands, else as bare digits
+    (input masks format them as they are typed)."""
+    shapes = [digits, f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", f"{digits[:3]}-{digits[3:6]}-{digits[6:]}",
+              f"{digits[:3]}.{digits[3:6]}.{digits[6:]}", f"{digits[:3]} {digits[3:6]} {digits[6:]}",
+              f"({digits[:3]}){digits[3:6]}-{digits[6:]}", f"+1{digits}", f"1{digits}"]
+    pattern = field.get("pattern") or ""
+    if pattern:
+        try:
+            matcher = re.compile(f"^(?:{pattern})$")
+        except re.error:
+            return digits
+        return next((shape for shape in shapes if matcher.match(shape)), digits)
+    return digits
+
+
 def _checkbox_action(f: dict) -> Action | None:
     if f["checked"]:
         return None
-    if f["kind"] == k.CONSENT and f["required"]:
+    if f["required"] and f["kind"] in (k.CONSENT, k.MARKETING) and k.agrees_to_contact(f):
+        # Required to send the inquiry the customer asked us to send.
         return Action(f, k.CONSENT, "check", "yes", field_name(f))
     if f["required"]:
         raise UnfillableField(field_name(f))

@@ -229,6 +229,14 @@ def _run(attempt: Attempt, url: str) -> None:
     attempt.result.status, attempt.result.error = status, error
 
 
+def _has_later_steps(form: dict, done: set[str]) -> bool:
+    return any(
+        not f["visible"] and f["dc"] not in done and f["kind"] not in ("honeypot", "captcha")
+        and f["type"] not in ("checkbox", "radio")
+        for f in form["fields"]
+    )
+
+
 def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
     """Fill every step of the form; return the final submit control (not pressed)."""
     done: set[str] = set()
@@ -251,6 +259,9 @@ def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
         step = next_button(form)
         if step is None:
             raise Outcome(outcomes.FAILED, "The contact form has no button to send it.")
+        if not _has_later_steps(form, done):
+            # "Continue" with nothing left to fill sends the form: it is the submit.
+            return step
         attempt.clock.check()
         press(frame, step)
         frame.page.wait_for_timeout(300)

@@ -36,23 +36,48 @@ VERIFY_WINDOW_S = 10.0  # while a submission request is still on its way
 QUIET_WINDOW_S = 3.0  # when the click started no request at all
 
 
+# Requests pages make on their own around a click: never the form's submission.
+NOT_A_SUBMISSION = re.compile(
+    r"google-analytics|googletagmanager|doubleclick|facebook\.(com|net)|connect\.facebook|bing\.com|clarity\.ms"
+    r"|hotjar|segment\.(io|com)|newrelic|nr-data|sentry|datadog|fullstory|mouseflow|/collect\b|/g/collect"
+    r"|/(analytics|telemetry|beacon|pixel|track(ing)?|log|rum)\b",
+    re.I,
+)
+
+
 @dataclass
 class SubmitWatch:
-    """Requests a form submission may make: document navigations and XHR/fetch writes."""
+    """Requests a form submission may make (navigations of the form's frame or the page,
+    XHR/fetch writes) and alert() texts, from the moment before the click."""
 
+    frame: object
+    main_frame: object
     before_text: str
     before_url: str
+    before_errors: set[str]
     started: float = field(default_factory=time.monotonic)
+    dialogs: list[str] = field(default_factory=list)
     requests: list = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     responses: list = field(default_factory=list)
     last_response_at: float = 0.0
 
     def on_request(self, request) -> None:
-        if request.resource_type == "document" or (
-            request.resource_type in ("xhr", "fetch") and request.method in ("POST", "PUT", "PATCH")
-        ):
+        if NOT_A_SUBMISSION.search(request.url):
+            return
+        if request.resource_type == "document":
+            if request.frame in (self.frame, self.main_frame):
+                self.requests.append(request)
+        elif request.resource_type in ("xhr", "fetch") and request.method in ("POST", "PUT", "PATCH"):
             self.requests.append(request)
+
+    def on_dialog(self, dialog) -> None:
+        # A thank-you alert() is a confirmation; accepting it is what a person does.
+        self.dialogs.append(dialog.message)
+        try:
+            dialog.accept()
+        except PlaywrightError:
+            pass
 
     def on_response(self, response) -> None:
         if response.request in self.requests:
@@ -68,16 +93,23 @@ class SubmitWatch:
 
 def start_watch(page, frame, form_dc: str) -> SubmitWatch:
     state = form_state(frame, form_dc)
-    watch = SubmitWatch(before_text=state["text"] if state else "", before_url=frame.url)
+    watch = SubmitWatch(
+        frame=frame,
+        main_frame=page.main_frame,
+        before_text=state["text"] if state else "",
+        before_url=frame.url,
+        before_errors=set(state["errors"]) if state else set(),
+    )
     page.on("request", watch.on_request)
     page.on("response", watch.on_response)
     page.on("requestfailed", watch.on_failed)
+    page.on("dialog", watch.on_dialog)
     return watch
 
 
 def stop_watch(page, watch: SubmitWatch) -> None:
     for event, handler in (("request", watch.on_request), ("response", watch.on_response),
-                           ("requestfailed", watch.on_failed)):
+                           ("requestfailed", watch.on_failed), ("dialog", watch.on_dialog)):
         try:
             page.remove_listener(event, handler)
         except Exception:
@@ -95,8 +127,11 @@ def _new_success(before: str, after: str) -> bool:
     return len(SUCCESS_TEXT.findall(after)) > len(SUCCESS_TEXT.findall(before))
 
 
-def _error_summary(state: dict) -> str:
-    messages = [e for e in state["errors"] if ERROR_TEXT.search(e) and not SUCCESS_TEXT.search(e)]
+def _error_summary(state: dict, watch: SubmitWatch) -> str:
+    messages = [
+        e for e in state["errors"]
+        if e not in watch.before_errors and ERROR_TEXT.search(e) and not SUCCESS_TEXT.search(e)
+    ]
     if messages:
         return "; ".join(messages[:3])[:240]
     if state["cf7_status"] in ("invalid", "failed", "spam", "aborted"):
@@ -153,6 +188,11 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
         bad = [s for s in watch.statuses if s >= 400]
         if bad:
             return outcomes.FAILED, f"The site answered the submission with HTTP {bad[0]}."
+        said = " ".join(watch.dialogs)
+        if SUCCESS_TEXT.search(said):
+            return outcomes.SUBMITTED, ""
+        if ERROR_TEXT.search(said):
+            return outcomes.FAILED, f"The site showed an error after submitting: {said[:200]}"
         target = frame if not frame.is_detached() else page.main_frame
         state = form_state(target, form_dc)
         if state is None and target is not page.main_frame:
@@ -163,7 +203,7 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
                 return outcomes.SUBMITTED, ""
             if SUCCESS_URL.search(state["url"]) and not SUCCESS_URL.search(watch.before_url):
                 return outcomes.SUBMITTED, ""
-            error = _error_summary(state)
+            error = _error_summary(state, watch)
             if error and (watch.statuses or time.monotonic() - watch.started > 1.0):
                 return outcomes.FAILED, f"The site showed an error after submitting: {error}"
             answered = [r for r in watch.responses if 200 <= r.status < 400]

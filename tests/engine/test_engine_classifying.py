@@ -169,8 +169,13 @@ def test_other_captcha_scripts_without_a_widget_guard_the_page(src, kind):
 
 
 def test_a_captcha_on_another_form_leaves_this_one_free():
-    s = scan(captcha_scripts=["https://www.google.com/recaptcha/api.js"], captcha_widgets=["e99"])
+    s = scan(captcha_scripts=["https://www.google.com/recaptcha/api.js"], captcha_widgets=[{"dc": "e9", "form": "f2"}])
     assert captcha.captcha_guarding(CONTACT(), s) == ""
+
+
+def test_a_captcha_beside_the_form_guards_it():
+    s = scan(captcha_scripts=["https://www.google.com/recaptcha/api.js"], captcha_widgets=[{"dc": "e9", "form": ""}])
+    assert captcha.captcha_guarding(CONTACT(), s) == "CAPTCHA"
 
 
 def test_an_image_captcha_field_guards_the_form():

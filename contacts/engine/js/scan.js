@@ -25,6 +25,8 @@
     if (r.width < 2 || r.height < 2) return false;
     const x = r.left + scrollX, y = r.top + scrollY;
     if (x + r.width <= 0 || y + r.height <= 0 || x >= docWidth) return false;
+    const own = getComputedStyle(el);
+    if (/inset\((4\d|50|100)%|circle\(0/.test(own.clipPath) || /rect\(0(px)?,? 0(px)?,? 0(px)?,? 0(px)?\)/.test(own.clip)) return false;
     for (let a = el; a && a !== document.body; a = parentOf(a)) {
       if (a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
       if (a === el) continue;
@@ -223,11 +225,17 @@
 
   // CAPTCHA markup anywhere in the document, and challenge interstitials.
   const scripts = [...document.scripts].map((s) => s.src).filter((s) => /recaptcha|hcaptcha|turnstile|challenges\.cloudflare|captcha/i.test(s));
+  // Each widget with the form it sits in ("" when in none): a widget outside every form
+  // may guard any of them, one inside another form explains the script but guards only that.
   const widgets = [];
   for (const n of all) {
     const c = (typeof n.className === 'string' ? n.className : '') + ' ' + (n.id || '');
-    if (/\bg-recaptcha\b|\bh-captcha\b|\bcf-turnstile\b/i.test(c) || n.hasAttribute('data-sitekey')) widgets.push(tagOf(n));
-    else if (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || '')) widgets.push(tagOf(n));
+    const isWidget = /\bg-recaptcha\b|\bh-captcha\b|\bcf-turnstile\b/i.test(c) || n.hasAttribute('data-sitekey') ||
+      (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || ''));
+    if (!isWidget) continue;
+    let owner = '';
+    for (const box of containers.keys()) if (contains(box, n)) { owner = tagOf(box); break; }
+    widgets.push({ dc: tagOf(n), form: owner });
   }
   const bodyText = squash(document.body ? document.body.innerText : '', 3000);
   return {
