@@ -322,3 +322,46 @@ def test_no_confirmation_and_no_error_is_unconfirmed(make_site, contact):
     result = contact(site.url)
     assert result.status == outcomes.UNCONFIRMED
     assert result.submit_pressed and result.error
+
+
+def test_a_captcha_widget_beside_a_formless_lead_form_guards_it(make_site, contact):
+    widget = LATE.replace('<div id="app">', '<div class="h-captcha" data-sitekey="10000000"></div><div id="app">')
+    site = make_site({"/": widget})
+    result = contact(site.url)
+    assert result.status == outcomes.CAPTCHA
+    assert site.received == []
+
+
+PATTERNED = page("""
+<p class="help-block">Please enter your phone as (555) 555-5555. Fields marked * are required.</p>
+<form method="post" action="/send" id="f">
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="p">Phone *</label><input id="p" name="phone" required pattern="\\(\\d{3}\\) \\d{3}-\\d{4}">
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <label><input type="checkbox" name="tcpa" required> By checking this box I agree to receive calls and
+    marketing text messages from Valley Motors about my inquiry. *</label>
+  <button>Send</button>
+</form>
+<script>document.getElementById('f').onsubmit = (e) => { e.preventDefault();
+  fetch('/send', {method: 'POST', body: new URLSearchParams(new FormData(e.target))})
+    .then(() => alert('Thank you! Your message has been sent.')); };</script>""")
+
+
+def test_it_shapes_the_phone_to_the_pattern_ticks_required_agreements_and_reads_a_thank_you_alert(make_site, contact):
+    site = make_site({"/": PATTERNED, "POST /send": Reply('{"ok": true}', content_type="application/json")})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    data = only_submission(site)
+    assert data["phone"] == "(310) 555-0123"
+    assert data["tcpa"] == "on"
+
+
+def test_a_json_refusal_fails_with_its_message(make_site, contact):
+    fetching = PATTERNED.replace(".then(() => alert('Thank you! Your message has been sent.'))", "")
+    refusal = Reply('{"success": false, "message": "Lead rejected: duplicate"}', content_type="application/json")
+    site = make_site({"/": fetching, "POST /send": refusal})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED
+    assert "Lead rejected: duplicate" in result.error
+    assert len(site.received) == 1
