@@ -8,6 +8,7 @@ message renders exactly as the web app renders it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import queue
 import re
@@ -153,7 +154,7 @@ def load_customer(path: Path) -> CustomerProfile:
 
 def load_dealers(path: Path) -> list[Dealer]:
     text = _read_text(path, "dealers")
-    rows = csv.reader(text.splitlines())
+    rows = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(rows)
     except StopIteration:
@@ -164,11 +165,14 @@ def load_dealers(path: Path) -> list[Dealer]:
         raise InputError(f"dealers file {path} has no {' or '.join(missing)} column (header: {', '.join(header)})")
     name_at, website_at = columns.index("name"), columns.index("website")
     dealers = []
-    for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cell = lambda at: row[at].strip() if at < len(row) else ""  # noqa: E731
-        dealers.append(Dealer(name=cell(name_at), website=cell(website_at), line=line))
+    try:
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            cell = lambda at: row[at].strip() if at < len(row) else ""  # noqa: E731
+            dealers.append(Dealer(name=cell(name_at), website=cell(website_at), line=rows.line_num))
+    except csv.Error as exc:
+        raise InputError(f"dealers file {path} is not valid CSV at line {rows.line_num}: {exc}") from None
     if not dealers:
         raise InputError(f"dealers file {path} has no dealer rows")
     return dealers

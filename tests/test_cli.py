@@ -91,6 +91,7 @@ def test_it_rejects_a_bad_customer_with_one_line(files, customer, expected):
         ("name,url\nSunset Auto,http://127.0.0.1:9/\n", "has no website column (header: name, url)"),
         ("dealer,website\nSunset Auto,http://127.0.0.1:9/\n", "has no name column"),
         ("name,website\n\n", "has no dealer rows"),
+        ('name,website\n"' + "x" * 200_000 + '",http://127.0.0.1:9/\n', "is not valid CSV at line 2"),
     ],
 )
 def test_it_rejects_a_bad_dealers_file_with_one_line(files, dealers, expected):

@@ -1,0 +1,117 @@
+"""The fixture dealer-site server: routes, placeholders, the second origin and the record
+of submissions that the engine's site tests rely on."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.fixture_server import FixtureServer
+
+SITE = "fixture-test-site"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    sites = tmp_path_factory.mktemp("sites")
+    site = sites / SITE
+    (site / "thanks").mkdir(parents=True)
+    (site / "index.html").write_text('<a href="{{OTHER_ORIGIN}}/{{SITE}}/">there</a> <i>{{MAIN_ORIGIN}}</i>')
+    (site / "thanks" / "index.html").write_text("<h1>Thank you</h1>")
+    (site / "expect.json").write_text('{"status": "submitted"}')
+    (site / "site.json").write_text(json.dumps({"routes": [
+        {"method": "POST", "path": "/lead", "redirect": "/thanks/"},
+        {"method": "POST", "path": "/api", "status": 201, "json": {"ok": True}},
+        {"method": "POST", "path": "/quiet", "record": False, "html": "<p>{{SITE}}</p>"},
+        {"method": "GET", "path": "/search", "record": True, "html": "<p>none</p>"},
+        {"method": "GET", "path": "/", "status": 200, "body_file": "index.html", "headers": {"X-Platform": "test"}},
+    ]}))
+    with FixtureServer(sites) as running:
+        yield running
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, data: bytes | None = None, content_type: str = "") -> tuple[int, dict, str]:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type} if content_type else {})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def test_it_serves_pages_with_both_origins_substituted(server):
+    status, headers, body = fetch(server.url(SITE))
+    assert status == 200 and headers["X-Platform"] == "test"
+    assert body == f'<a href="{server.other_origin}/{SITE}/">there</a> <i>{server.main_origin}</i>'
+    assert server.other_origin != server.main_origin
+    assert fetch(f"{server.other_origin}/{SITE}/thanks/")[2] == "<h1>Thank you</h1>"
+
+
+def test_it_never_serves_the_expectations_or_other_paths(server):
+    assert fetch(server.url(SITE, "expect.json"))[0] == 404
+    assert fetch(server.url(SITE, "site.json"))[0] == 404
+    connection = http.client.HTTPConnection(server.main_origin.removeprefix("http://"), timeout=5)
+    connection.request("GET", f"/{SITE}/../../../../etc/hostname")  # sent as is, not normalised
+    assert connection.getresponse().status == 404
+    connection.close()
+    assert fetch(f"{server.main_origin}/no-such-site/")[0] == 404
+
+
+def test_it_records_each_kind_of_body_per_site(server):
+    server.reset()
+    fetch(server.url(SITE, "lead"), b"name=Alice+Buyer&opt=1&opt=2&empty=", "application/x-www-form-urlencoded")
+    multipart = (b'--XX\r\nContent-Disposition: form-data; name="email"\r\n\r\nalice@example.org\r\n'
+                 b'--XX\r\nContent-Disposition: form-data; name="cv"; filename="cv.txt"\r\n\r\nhi\r\n--XX--\r\n')
+    fetch(server.url(SITE, "api"), multipart, "multipart/form-data; boundary=XX")
+    hubspot = {"fields": [{"name": "firstname", "value": "Alice"}], "context": {"pageUri": "x"}}
+    fetch(f"{server.other_origin}/{SITE}/api", json.dumps(hubspot).encode(), "application/json")
+    fetch(server.url(SITE, "search?q=rav4"))
+
+    form, upload, api, search = server.submissions(SITE)
+    assert (form.method, form.path, form.content_type) == ("POST", "/lead", "form")
+    assert form.fields == {"name": "Alice Buyer", "opt": ["1", "2"], "empty": ""}
+    assert form.value("opt") == "1, 2" and form.value("missing") == ""
+    assert upload.content_type == "multipart" and upload.fields == {"email": "alice@example.org", "cv": "cv.txt"}
+    assert api.fields == {"firstname": "Alice", "context.pageUri": "x"}
+    assert server.other_origin.endswith(f":{api.origin_port}")
+    assert (search.method, search.fields) == ("GET", {"q": "rav4"})
+
+
+def test_routes_answer_as_declared(server):
+    status, headers, _ = fetch(server.url(SITE, "lead"), b"a=1", "application/x-www-form-urlencoded")
+    assert status == 303 and headers["Location"] == f"/{SITE}/thanks/"
+    status, _, body = fetch(server.url(SITE, "api"), b"{}", "application/json")
+    assert (status, json.loads(body)) == (201, {"ok": True})
+
+
+def test_unrouted_and_unrecorded_posts(server):
+    server.reset()
+    assert fetch(server.url(SITE, "quiet"), b"a=1", "application/x-www-form-urlencoded")[2] == f"<p>{SITE}</p>"
+    assert server.submissions(SITE) == []
+    # A post nobody declared is still recorded, so a wrong submission never goes unseen.
+    assert fetch(server.url(SITE, "elsewhere"), b"a=1", "application/x-www-form-urlencoded")[0] == 405
+    assert [s.path for s in server.submissions(SITE)] == ["/elsewhere"]
+    server.reset(SITE)
+    assert server.submissions(SITE) == []
+
+
+def test_a_bad_route_is_refused_with_the_site_named(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "site.json").write_text('{"routes": [{"path": "/x", "body": "typo"}]}')
+    with pytest.raises(ValueError, match=r"site broken: unknown route keys \['body'\]"):
+        FixtureServer(tmp_path).start()
+
+
+def test_the_closed_port_refuses_connections():
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(FixtureServer.closed_port_url(), timeout=5)
