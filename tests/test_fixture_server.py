@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.fixture_server import FixtureServer
+from contacts.engine import outcomes
+from tests.fixture_server import SITES_DIR, FixtureServer, load_expectation, load_routes, site_names
 
 SITE = "fixture-test-site"
 
@@ -115,3 +116,35 @@ def test_a_bad_route_is_refused_with_the_site_named(tmp_path):
 def test_the_closed_port_refuses_connections():
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(FixtureServer.closed_port_url(), timeout=5)
+
+
+# --- every real fixture site is well formed ---------------------------------------------
+
+EXPECT_KEYS = {"platform", "notes", "status", "submissions", "submit_path", "other_origin", "fields", "empty",
+               "start", "start_url"}
+
+
+@pytest.mark.parametrize("site", site_names())
+def test_each_site_states_a_checkable_expectation(site):
+    expectation = load_expectation(site)
+    assert set(expectation) <= EXPECT_KEYS, f"unknown keys {set(expectation) - EXPECT_KEYS}"
+    assert expectation["status"] in outcomes.OUTCOMES
+    assert expectation["submissions"] in (0, 1)
+    assert expectation["platform"] and expectation["notes"]
+    if expectation["status"] in (outcomes.CAPTCHA, outcomes.NO_FORM):
+        assert expectation["submissions"] == 0
+    if expectation["submissions"]:
+        assert expectation["fields"], "a sent form must say what should arrive"
+    for rule in expectation.get("fields", {}).values():
+        assert isinstance(rule, str) or (isinstance(rule, dict) and len(rule) == 1
+                                         and next(iter(rule)) in {"digits", "contains", "in", "nonempty"}), rule
+    routes = load_routes(SITES_DIR / site)  # raises on a malformed site.json
+    if expectation.get("start_url") != "closed-port":
+        start = SITES_DIR / site / (expectation.get("start") or "index.html")
+        assert start.is_file() or any(r.path == "/" for r in routes), "no start page"
+
+
+def test_there_are_at_least_thirty_sites_of_every_outcome_but_cancelled():
+    statuses = [load_expectation(site)["status"] for site in site_names()]
+    assert len(statuses) >= 30
+    assert set(statuses) == set(outcomes.OUTCOMES) - {outcomes.CANCELLED}
