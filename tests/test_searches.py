@@ -449,3 +449,70 @@ def test_it_rejects_a_contact_post_without_a_csrf_token(owner, search, dealers):
     response = client.post(contact_url(search), {"customer": search.customer_id, "only": dealers[0].pk})
     assert response.status_code == 403
     assert ContactAttempt.objects.count() == 0
+
+
+# --- the results page's cost per row --------------------------------------------------
+
+
+def dealers_with_every_kind_of_row(search, count: int, start: int = 0) -> None:
+    """count dealers near the search: no website, never contacted, running, stopping,
+    finished with screenshots, from an earlier search, cancelled."""
+    earlier = Search.objects.create(owner=search.owner, customer=search.customer, zip_code="90210",
+                                    latitude=search.latitude, longitude=search.longitude)
+    kinds = [
+        {},
+        {"status": AttemptStatus.RUNNING, "phase": "filling"},
+        {"status": AttemptStatus.RUNNING, "cancel_requested": True},
+        {"status": AttemptStatus.SUBMITTED, "screenshot_form": "shots/f.png", "screenshot_result": "shots/r.png"},
+        {"status": AttemptStatus.FAILED, "error": "No reply.", "search": earlier},
+        {"status": AttemptStatus.CANCELLED},
+    ]
+    for i in range(start, start + count):
+        website = f"http://127.0.0.1:9/d{i}/" if i % 7 else ""
+        dealer = make_dealer(f"Dealer {i}", 34.07, -118.40 + i / 10_000, website, city="Beverly Hills", state="CA")
+        kind = dict(kinds[i % len(kinds)])
+        if kind:
+            ContactAttempt.objects.create(owner=search.owner, customer=search.customer, dealer=dealer,
+                                          search=kind.pop("search", search), **kind)
+
+
+def test_it_shows_many_dealers_in_the_same_number_of_queries_as_a_few(owner_client, search,
+                                                                      django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("search_detail", args=[search.pk])
+    dealers_with_every_kind_of_row(search, 6)
+    owner_client.get(url)  # the session and the like settle on the first request
+    with CaptureQueriesContext(connection) as few:
+        assert len(owner_client.get(url).context["rows"]) == 6
+    dealers_with_every_kind_of_row(search, 60, start=6)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = owner_client.get(url)
+    assert len(response.context["rows"]) == 66
+    text = page_text(response)
+    assert text.count('class="dealer-row"') == 66 and "shots/f.png" not in text
+    assert text.count(reverse("attempt_screenshot", args=[ContactAttempt.objects.filter(
+        status=AttemptStatus.SUBMITTED).first().pk, "form"])) == 2
+
+
+def test_it_links_each_row_to_its_own_attempt_and_dealer(owner_client, search, dealers):
+    running = record_attempt(search, dealers[0], AttemptStatus.RUNNING, phase="filling")
+    submitted = record_attempt(search, dealers[1], AttemptStatus.SUBMITTED, screenshot_form="shots/f.png")
+    text = page_text(owner_client.get(reverse("search_detail", args=[search.pk])))
+    assert f'formaction="{reverse("attempt_cancel", args=[running.pk])}"' in text
+    assert f'href="{reverse("attempt_detail", args=[running.pk])}"' in text
+    assert f'href="{reverse("attempt_detail", args=[submitted.pk])}"' in text
+    assert f'src="{reverse("attempt_screenshot", args=[submitted.pk, "form"])}"' in text
+    assert reverse("attempt_screenshot", args=[submitted.pk, "result"]) not in text
+    assert text.count(f'hx-post="{contact_url(search)}"') == 3  # Contact selected, and two rows
+
+
+def test_it_gives_a_row_rendered_alone_its_contact_button(owner_client, search, dealers):
+    queued = record_attempt(search, dealers[0], AttemptStatus.QUEUED)
+    response = owner_client.post(
+        reverse("attempt_cancel", args=[queued.pk]), {"search": search.pk}, HTTP_HX_REQUEST="true"
+    )
+    text = page_text(response)
+    assert f'id="dealer-{dealers[0].pk}"' in text and "Cancelled" in text
+    assert f'hx-post="{contact_url(search)}"' in text
