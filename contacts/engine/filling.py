@@ -97,13 +97,17 @@ def perform(frame, actions: list[Action], clock) -> list[FilledField]:
     typed = []
     for action in actions:
         clock.check()
-        if action.how == "type":
-            _type(frame, action)
-            typed.append(action)
-        elif action.how == "select":
-            _select(frame, action)
-        else:
-            _check(frame, action)
+        try:
+            if action.how == "type":
+                _type(frame, action)
+                typed.append(action)
+            elif action.how == "select":
+                _select(frame, action)
+            else:
+                _check(frame, action)
+        except PlaywrightError as exc:
+            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).") from exc
         filled.append(FilledField(action.kind, field_name(action.field), action.shown))
     _check_typed(frame, typed)
     return filled

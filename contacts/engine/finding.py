@@ -183,7 +183,8 @@ def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -
         if found:
             return found
     visited = {page.url.split("#", 1)[0]}
-    candidates = links or [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
+    # The site's own contact links first, then the paths dealer platforms use.
+    candidates = links + [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
     pages_seen = 0
     for url in candidates:
         if url in visited or pages_seen >= MAX_PAGES:
@@ -198,7 +199,8 @@ def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -
         if response is not None and response.status >= 400:
             continue
         settle(page, load_ms=2500)
-        found = look_on_page(page, 2.0, clock) or _after_overlays_and_modals(page, clock)
+        # A page the site links to as "Contact" surely has a form coming; a guessed path may not.
+        found = look_on_page(page, 2.0 if url in links else 1.0, clock) or _after_overlays_and_modals(page, clock)
         if found:
             return found
     return None

@@ -116,7 +116,7 @@ def contact_dealer(
     except TimedOut:
         _timed_out(attempt)
     except PlaywrightError as exc:
-        if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
+        if attempt.clock.remaining_s() <= 0:
             _timed_out(attempt)
         else:
             _broke(attempt, exc)

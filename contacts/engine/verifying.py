@@ -142,16 +142,6 @@ def _error_summary(state: dict, watch: SubmitWatch) -> str:
 _JSON_FAILURE_STATUS = re.compile(r"^(error|fail(ed|ure)?|invalid|validation_failed|spam|mail_failed|aborted)$", re.I)
 
 
-def _said_something(response) -> bool:
-    """Whether a 2xx answer carries content (a page, a message), unlike a bare 204."""
-    if response.status in (204, 205):
-        return False
-    try:
-        return bool(response.body().strip())
-    except PlaywrightError:
-        return True  # a navigation's body is gone once the new page has it
-
-
 def rejection_in(response) -> str:
     """The reason a 2xx JSON answer gives for refusing the submission, or ""."""
     if "json" not in (response.headers.get("content-type") or ""):
@@ -212,10 +202,8 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
                     reason = rejection_in(response)
                     if reason:
                         return outcomes.FAILED, f"The site refused the submission: {reason}"
-                if any(_said_something(r) for r in answered):
-                    return outcomes.SUBMITTED, ""
-                # A bare 204 and a page that did not change: nothing to go on.
-                return outcomes.UNCONFIRMED, "Submitted, but the site showed no confirmation."
+                # The site accepted the request and shows no error: that is its answer.
+                return outcomes.SUBMITTED, ""
             if not watch.requests and state["invalid"] and time.monotonic() - watch.started > 1.5:
                 return outcomes.FAILED, f"The form would not submit: {_invalid_summary(state)}"
         if time.monotonic() >= window_end:
@@ -225,6 +213,9 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
         page.wait_for_timeout(200)
     if watch.statuses and 0 in watch.statuses:
         return outcomes.UNCONFIRMED, "Submitted, but the connection dropped before the site answered."
+    if watch.requests and not watch.statuses:
+        waited = time.monotonic() - watch.started
+        return outcomes.UNCONFIRMED, f"Submitted, but the site had not answered after {waited:.0f} s."
     if last_state is not None and last_state["invalid"] and not watch.requests:
         return outcomes.FAILED, f"The form would not submit: {_invalid_summary(last_state)}"
     return outcomes.UNCONFIRMED, "Submitted, but no confirmation or error could be seen."
