@@ -516,3 +516,16 @@ def test_it_gives_a_row_rendered_alone_its_contact_button(owner_client, search, 
     text = page_text(response)
     assert f'id="dealer-{dealers[0].pk}"' in text and "Cancelled" in text
     assert f'hx-post="{contact_url(search)}"' in text
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_it_offers_a_refresh_from_openstreetmap_only_when_enabled(owner_client, search, settings, enabled):
+    settings.OSM_ENABLED = enabled
+    text = page_text(owner_client.get(reverse("search_detail", args=[search.pk])))
+    action = f'action="{reverse("search_refresh_osm", args=[search.pk])}"'
+    assert ("Refresh from OpenStreetMap" in text) is enabled
+    assert (action in text) is enabled
+    if enabled:
+        form = text[text.index(action):text.index("</form>", text.index(action))]
+        assert 'method="post"' in text[text.rindex("<form", 0, text.index(action)):text.index(action)]
+        assert 'name="csrfmiddlewaretoken"' in form
