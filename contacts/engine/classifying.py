@@ -252,11 +252,6 @@ def agrees_to_contact(field: dict) -> bool:
     return bool(_CONSENT.search(_checkbox_texts(field)))
 
 
-def is_phone_split(fields: list[dict]) -> bool:
-    kinds = {f["kind"] for f in fields}
-    return {PHONE_AREA, PHONE_PREFIX, PHONE_LINE} <= kinds
-
-
 def assign_split_phones(fields: list[dict]) -> None:
     """Three short tel inputs in a row (3/3/4 characters) are one phone split in parts.
 

@@ -25,7 +25,8 @@ def _stuck(action: Action, value: str) -> bool:
         return _digits(value).startswith(action.value[:5])
     maxlength = action.field.get("maxlength") or 0
     expected = action.value[:maxlength] if maxlength else action.value
-    return value.strip() == expected.strip()
+    # Text areas turn "\r\n" into "\n", and sites trim or collapse spaces.
+    return " ".join(value.split()) == " ".join(expected.split())
 
 
 def _locator(frame, action: Action):
@@ -56,8 +57,11 @@ def _type_key_by_key(frame, action: Action) -> None:
     box = _locator(frame, action)
     box.fill("")
     box.press("End")
-    keys = _digits(action.value) if action.kind.startswith("phone") or action.kind == "zip" else action.value
-    box.press_sequentially(keys, delay=15)
+    digits_only = action.kind.startswith("phone") or action.kind == "zip"
+    keys = _digits(action.value) if digits_only else action.value
+    # Masks want a human pace for a few digits; a long message is typed without pauses.
+    delay = 15 if digits_only else 0
+    box.press_sequentially(keys, delay=delay, timeout=5000 + len(keys) * (delay + 10))
     box.blur()
     if not _stuck(action, box.input_value()):
         raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d would not keep the value typed into it.")

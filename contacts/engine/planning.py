@@ -60,9 +60,6 @@ _STATES = {
     "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
     "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "PR": "Puerto Rico",
 }
-# Kinds left empty unless the site insists; none is ever guessed at when optional.
-_LEAVE_ALONE = {k.STOCK, k.VIN, k.HEAR_ABOUT, k.CONTACT_TIME, k.CONDITION, k.DEPARTMENT, k.COMPANY,
-                k.ADDRESS, k.CITY, k.STATE, k.SUBJECT}
 
 
 def field_name(field: dict) -> str:
@@ -109,43 +106,57 @@ def _condition_wanted(customer: Customer) -> str:
     return "used" if year and year < datetime.date.today().year - 1 else "new"
 
 
+# Kinds answered from the customer's own data: left alone when optional and nothing matches.
+_CUSTOMER_DATA_KINDS = {k.CONTACT_METHOD, k.STATE, k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM}
+# Optional choices still worth making: they route the inquiry to the sales team.
+_WORTH_ANSWERING = {k.DEPARTMENT, k.SUBJECT, k.VEHICLE, k.UNKNOWN}
+
+
+def _customer_answer(kind: str, options: list[dict], customer: Customer) -> dict | None:
+    if kind == k.CONTACT_METHOD:
+        preferred = _METHOD_WORDS.get(customer.preferred_contact, _METHOD_WORDS["email"])
+        return _pick(options, [preferred, _METHOD_WORDS["email"]])
+    if kind == k.STATE:
+        return _pick_equal(options, customer.state) or _pick_equal(options, _STATES.get(customer.state, ""))
+    if kind == k.VEHICLE:
+        return _pick_equal(options, customer.vehicle) or _pick_equal(
+            options, f"{customer.vehicle_make} {customer.vehicle_model}"
+        )
+    wanted = {
+        k.VEHICLE_YEAR: customer.vehicle_year,
+        k.VEHICLE_MAKE: customer.vehicle_make,
+        k.VEHICLE_MODEL: customer.vehicle_model,
+        k.VEHICLE_TRIM: customer.vehicle_trim,
+    }.get(kind, "")
+    return _pick_equal(options, wanted)
+
+
+def _sensible_answer(kind: str, options: list[dict], customer: Customer) -> dict | None:
+    if kind in _WORTH_ANSWERING:
+        # "Department", "Reason for inquiry", "I'm interested in": the sales side.
+        return _pick(options, _DEPARTMENT_PREFERENCE)
+    if kind == k.CONDITION:
+        wanted = _condition_wanted(customer)
+        return _pick(options, [re.compile(rf"\b{wanted}\b|{'nuevo' if wanted == 'new' else 'usado'}", re.I)])
+    if kind == k.HEAR_ABOUT:
+        return _pick(options, _HEAR_PREFERENCE)
+    if kind == k.CONTACT_TIME:
+        return _pick(options, _TIME_PREFERENCE) or options[0]
+    return None
+
+
 def choose_option(kind: str, options: list[dict], customer: Customer, required: bool) -> dict | None:
     """The option to choose for a select or radio group, or None to leave it alone."""
     if not options:
         return None
-    chosen = None
-    if kind == k.CONTACT_METHOD:
-        chosen = _pick(options, [_METHOD_WORDS.get(customer.preferred_contact, _METHOD_WORDS["email"]),
-                                 _METHOD_WORDS["email"]])
-    elif kind == k.STATE:
-        chosen = _pick_equal(options, customer.state) or _pick_equal(options, _STATES.get(customer.state, ""))
-    elif kind == k.VEHICLE_YEAR:
-        chosen = _pick_equal(options, customer.vehicle_year)
-    elif kind == k.VEHICLE_MAKE:
-        chosen = _pick_equal(options, customer.vehicle_make)
-    elif kind == k.VEHICLE_MODEL:
-        chosen = _pick_equal(options, customer.vehicle_model)
-    elif kind == k.VEHICLE_TRIM:
-        chosen = _pick_equal(options, customer.vehicle_trim)
-    elif kind == k.VEHICLE:
-        chosen = _pick_equal(options, customer.vehicle) or _pick_equal(options, f"{customer.vehicle_make} {customer.vehicle_model}")
-    if chosen or not required and kind in (k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM, k.VEHICLE, k.STATE):
-        return chosen
-    if kind in (k.DEPARTMENT, k.SUBJECT, k.VEHICLE) or (kind == k.UNKNOWN and _pick(options, _DEPARTMENT_PREFERENCE[:1])):
-        # "Department", "Reason for inquiry", "I'm interested in": the sales side.
-        chosen = _pick(options, _DEPARTMENT_PREFERENCE)
-    elif kind == k.CONDITION:
-        chosen = _pick(options, [re.compile(rf"\b{_condition_wanted(customer)}\b|{'nuevo' if _condition_wanted(customer) == 'new' else 'usado'}", re.I)])
-    elif kind == k.HEAR_ABOUT:
-        chosen = _pick(options, _HEAR_PREFERENCE)
-    elif kind == k.CONTACT_TIME:
-        chosen = _pick(options, _TIME_PREFERENCE) or options[0]
-    if chosen is None and required:
-        # A required choice the customer has no answer for: "Other"/"Not sure", or the only one there is.
-        chosen = _pick(options, [_OTHER_OPTION]) or (options[0] if len(options) == 1 else None)
-    if chosen is None or (not required and kind in _LEAVE_ALONE - {k.DEPARTMENT, k.SUBJECT}):
-        return None if not required else chosen
-    return chosen
+    matched = _customer_answer(kind, options, customer)
+    if matched or (kind in _CUSTOMER_DATA_KINDS and not required):
+        return matched
+    sensible = _sensible_answer(kind, options, customer)
+    if not required:
+        return sensible if kind in _WORTH_ANSWERING else None
+    # Required, and the customer has no answer: "Other"/"Not sure", or the only one there is.
+    return sensible or _pick(options, [_OTHER_OPTION]) or (options[0] if len(options) == 1 else None)
 
 
 def text_value(kind: str, field: dict, customer: Customer) -> str:
@@ -181,7 +192,6 @@ def text_value(kind: str, field: dict, customer: Customer) -> str:
 _ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIRM, k.PHONE, k.PHONE_LOCAL, k.PHONE_AREA,
                  k.PHONE_PREFIX, k.PHONE_LINE, k.MESSAGE, k.ZIP, k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE,
                  k.VEHICLE_MODEL, k.VEHICLE_TRIM}
-_VEHICLE_KINDS = {k.VEHICLE, k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM}
 _NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA}
 
 
@@ -207,16 +217,9 @@ def plan(fields: list[dict], customer: Customer) -> list[Action]:
             continue
         if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
             continue  # the site filled it in already (a vehicle of interest, a subject)
-        value = ""
-        if f["kind"] in _ALWAYS_TYPED or f["required"] or f["kind"] == k.SUBJECT and f["required"]:
-            value = text_value(f["kind"], f, customer)
-        if f["kind"] in _VEHICLE_KINDS and not value and not f["required"]:
-            continue
-        if f["kind"] in (k.UNKNOWN, k.DATE, k.TIME, k.STOCK, k.VIN, k.COMPANY, k.ADDRESS, k.HEAR_ABOUT,
-                         k.CONTACT_TIME, k.CONDITION) and not value:
-            if f["required"]:
-                raise UnfillableField(field_name(f))
-            continue
+        # Optional fields get only the customer's own details; required ones also the
+        # obvious answers (a subject, "Sales"), and nothing is ever made up.
+        value = text_value(f["kind"], f, customer) if f["kind"] in _ALWAYS_TYPED or f["required"] else ""
         if not value:
             if f["required"]:
                 raise UnfillableField(field_name(f))

@@ -365,3 +365,13 @@ def test_a_json_refusal_fails_with_its_message(make_site, contact):
     assert result.status == outcomes.FAILED
     assert "Lead rejected: duplicate" in result.error
     assert len(site.received) == 1
+
+
+def test_a_multi_line_message_is_accepted_as_typed(make_site, contact):
+    from dataclasses import replace
+
+    site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
+    customer = replace(CUSTOMER, message="Hello,\r\nIs the RAV4 XLE still available?\r\n\r\nThanks, Alice")
+    result = contact(site.url, customer=customer)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site)["comments"].replace("\r\n", "\n") == "Hello,\nIs the RAV4 XLE still available?\n\nThanks, Alice"
