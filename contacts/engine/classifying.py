@@ -86,7 +86,7 @@ _EMAIL_CONFIRM = re.compile(
 _RULES: list[tuple[str, re.Pattern]] = [
     (CAPTCHA, re.compile(
         r"captcha|security code|verification code|c[oó]digo de seguridad|anti-?spam|are you (a )?human"
-        r"|what is \d+\s*(\+|-|plus|minus|x|times|\*)\s*\d+|\d+\s*(\+|plus)\s*\d+\s*=|solve",
+        r"|what is \d+\s*(\+|-|plus|minus|x|times|\*)\s*\d+|\d+\s*(\+|plus)\s*\d+\s*=",
         re.I,
     )),
     (EMAIL_CONFIRM, _EMAIL_CONFIRM),

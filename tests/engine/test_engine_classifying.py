@@ -185,6 +185,11 @@ def test_an_image_captcha_field_guards_the_form():
     assert captcha.captcha_guarding(f, scan()) == "image CAPTCHA"
 
 
+@pytest.mark.parametrize("label", ["What is 3 + 4?", "Enter the security code", "Anti-spam question: 2 plus 5 ="])
+def test_math_and_code_questions_are_captchas(label):
+    assert k.classify_field(field(label)) == k.CAPTCHA
+
+
 @pytest.mark.parametrize("title,body", [("Just a moment...", "Checking your browser before accessing"),
                                         ("Attention Required! | Cloudflare", ""), ("", "Verify you are human")])
 def test_it_recognises_challenge_interstitials(title, body):

@@ -375,3 +375,13 @@ def test_a_multi_line_message_is_accepted_as_typed(make_site, contact):
     result = contact(site.url, customer=customer)
     assert result.status == outcomes.SUBMITTED, result.error
     assert only_submission(site)["comments"].replace("\r\n", "\n") == "Hello,\nIs the RAV4 XLE still available?\n\nThanks, Alice"
+
+
+def test_a_form_button_that_says_contact_is_never_pressed_to_open_a_modal(make_site, contact):
+    # Only a newsletter here, its button worded like a modal trigger: pressing it would send it.
+    home = page('<form method="post" action="/news"><h4>Stay in the loop</h4>'
+                '<input type="email" name="email" placeholder="Email"><button>Contact Us</button></form>')
+    site = make_site({"/": home})
+    result = contact(site.url)
+    assert result.status == outcomes.NO_FORM
+    assert site.received == []

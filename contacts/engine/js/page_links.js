@@ -16,9 +16,11 @@
     const href = el.tagName === 'A' ? (el.href || '') : '';
     const rawHref = el.getAttribute('href') || '';
     const opensHere = !href || /^(#|javascript:)/i.test(rawHref) || el.hasAttribute('data-toggle') || el.hasAttribute('data-bs-toggle');
+    // A button that would send a form is never pressed to "open" something.
+    const sendsForm = (el.tagName === 'BUTTON' && el.type === 'submit' && !!el.form) || el.tagName === 'INPUT';
     const r = el.getBoundingClientRect();
     const shown = r.width > 1 && r.height > 1 && getComputedStyle(el).visibility !== 'hidden';
-    out.push({ dc: tagOf(el), href: opensHere ? '' : href, text, button: opensHere, visible: shown,
+    out.push({ dc: tagOf(el), href: opensHere ? '' : href, text, button: opensHere && !sendsForm, visible: shown,
       title: el.getAttribute('title') || '', aria: el.getAttribute('aria-label') || '' });
   }
   return out;
