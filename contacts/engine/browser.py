@@ -1,9 +1,21 @@
-"""Finding and launching the browser the engine drives."""
+"""Finding and launching the browser the engine drives.
+
+One Chromium per OS process, shared by every thread: Playwright's sync objects belong to
+the thread that made them, so each thread's BrowserSession has its own Playwright driver,
+but they all connect over CDP to the same Chromium, which this module launches itself.
+Ten Chromium processes per worker thread were most of a batch's memory.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 # Chromium refuses to start as root without --no-sandbox. The rest keep it from
@@ -20,10 +32,29 @@ CHROMIUM_ARGS = [
     "--mute-audio",
 ]
 
+# Memory: each flag measured with bench/engine_bench.py (see bench/README.md). Dealer
+# sites are visited one per context, never side by side with a user's data, so sharing
+# renderer processes between sites costs no isolation we rely on; cross-origin iframes
+# stay reachable through page.frames (tests/engine/test_engine_browser.py).
+MEMORY_SAVING_ARGS = [
+    "--disable-gpu",
+    "--disable-extensions",
+    "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints",
+    "--renderer-process-limit=4",
+    "--no-zygote",  # needs --no-sandbox, which CHROMIUM_ARGS has
+]
+
 SYSTEM_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+LAUNCH_TIMEOUT_S = 30
+TERMINATE_GRACE_S = 3
 
 
 class BrowserNotFound(RuntimeError):
+    pass
+
+
+class BrowserLaunchFailed(RuntimeError):
     pass
 
 
@@ -70,9 +101,164 @@ USER_AGENT = (
 VIEWPORT = {"width": 1366, "height": 900}
 
 
+# --- the shared Chromium -------------------------------------------------------------------
+
+
+class SharedChromium:
+    """One launched Chromium (a "generation"): its process, CDP endpoint and profile dir.
+
+    Counters are changed only under the registry's lock.
+    """
+
+    def __init__(self, executable: str, headless: bool) -> None:
+        self.profile_dir = tempfile.mkdtemp(prefix="dealercontact-chromium-")
+        self.attempts = 0  # contexts opened on it, by every session
+        self.open_contexts = 0
+        self.retired = False  # no new contexts; ends when its last context closes
+        args = [executable, *CHROMIUM_ARGS, *MEMORY_SAVING_ARGS,
+                "--headless=new" if headless else "--new-window",
+                "--remote-debugging-port=0", f"--user-data-dir={self.profile_dir}", "about:blank"]
+        # stderr to a file: a pipe nobody drains would fill and stall Chromium.
+        self._log_path = os.path.join(self.profile_dir, "chromium-stderr.log")
+        with open(self._log_path, "wb") as log:
+            # Its own process group, so shutdown can end the renderers with the browser.
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=log, start_new_session=True)
+        self.pid = self.process.pid
+        try:
+            self.endpoint = self._wait_for_endpoint()
+        except BaseException:
+            self.terminate()
+            raise
+
+    def _wait_for_endpoint(self) -> str:
+        deadline = time.monotonic() + LAUNCH_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for line in self._log_lines():
+                if line.startswith("DevTools listening on ws://"):
+                    return line.split(" on ", 1)[1].strip()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        tail = "\n".join(self._log_lines()[-5:])
+        raise BrowserLaunchFailed(f"Chromium did not start (exit code {self.process.poll()}): {tail}")
+
+    def _log_lines(self) -> list[str]:
+        try:
+            return Path(self._log_path).read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def terminate(self) -> None:
+        """End the whole process group (bounded), then remove the profile; idempotent."""
+        for sig, wait_s in ((signal.SIGTERM, TERMINATE_GRACE_S), (signal.SIGKILL, TERMINATE_GRACE_S)):
+            try:
+                os.killpg(self.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass  # the group is already gone
+            try:
+                self.process.wait(wait_s)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # renderers that outlived the browser
+        except (ProcessLookupError, PermissionError):
+            pass
+        shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+class _Registry:
+    """This process's Chromium generations and the sessions using them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: SharedChromium | None = None
+        self.generations: list[SharedChromium] = []  # current and retired, still running
+        self.sessions = 0
+        self.executable = ""
+        self.launches = 0
+
+    def chromium_for_attempt(self, options) -> tuple[SharedChromium, bool]:
+        """The generation the next context should open on, counted as in use; and whether
+        it was launched by this call."""
+        ended = []
+        launched = False
+        with self.lock:
+            current = self.current
+            if current is not None and not current.alive():
+                ended.append(current)  # crashed or killed: start again
+                self._forget(current)
+                current = None
+            if current is not None and current.attempts >= options.recycle_after:
+                # Long-lived Chromiums grow; a fresh one is cheap. Attempts still running
+                # on the old one finish there.
+                current.retired = True
+                if current.open_contexts == 0:
+                    ended.append(current)
+                    self._forget(current)
+                self.current = current = None
+            if current is None:
+                # Looking for Playwright's own browser starts a driver: do it once.
+                self.executable = self.executable or find_browser_executable(options.browser_executable)
+                current = SharedChromium(self.executable, options.headless)
+                self.current = current
+                self.generations.append(current)
+                self.launches += 1
+                launched = True
+            current.attempts += 1
+            current.open_contexts += 1
+        for chromium in ended:
+            chromium.terminate()
+        return current, launched
+
+    def context_closed(self, chromium: SharedChromium) -> None:
+        with self.lock:
+            chromium.open_contexts -= 1
+            done = chromium.retired and chromium.open_contexts <= 0
+            if done:
+                self._forget(chromium)
+        if done:
+            chromium.terminate()
+
+    def _forget(self, chromium: SharedChromium) -> None:
+        if chromium in self.generations:
+            self.generations.remove(chromium)
+        if self.current is chromium:
+            self.current = None
+
+    def session_opened(self) -> None:
+        with self.lock:
+            self.sessions += 1
+
+    def session_closed(self) -> None:
+        with self.lock:
+            self.sessions -= 1
+            if self.sessions > 0:
+                return
+            ending, self.generations, self.current = self.generations, [], None
+        for chromium in ending:
+            chromium.terminate()
+
+    def shutdown(self) -> None:
+        with self.lock:
+            ending, self.generations, self.current = self.generations, [], None
+        for chromium in ending:
+            chromium.terminate()
+
+
+_registry = _Registry()
+atexit.register(_registry.shutdown)
+
+
 class BrowserSession:
-    """One Chromium for one thread: launched on first use, relaunched after a crash,
-    recycled after `options.recycle_after` attempts, each attempt in a fresh context.
+    """One thread's way to the process's shared Chromium: its own Playwright driver and CDP
+    connection, a fresh context per attempt. The Chromium is launched on first use,
+    relaunched after a crash, recycled after `options.recycle_after` attempts in total, and
+    ended when the last session closes (or at exit).
 
     Playwright's sync objects belong to the thread that created them, so a session must
     only be used (and closed) on one thread.
@@ -83,10 +269,11 @@ class BrowserSession:
 
         self.options = options or EngineOptions()
         self._playwright = None
-        self._browser = None
-        self._attempts_on_browser = 0
-        self._executable = ""
-        self.launches = 0  # how many browsers this session has started (tests, logs)
+        self._browser = None  # this session's CDP connection
+        self._chromium: SharedChromium | None = None  # what _browser is connected to
+        self._registered = False
+        self._open: dict[int, SharedChromium] = {}  # id(context) -> its generation
+        self.launches = 0  # Chromiums this session has connected to (tests, logs)
 
     def __enter__(self) -> "BrowserSession":
         return self
@@ -102,74 +289,96 @@ class BrowserSession:
 
         options = options or self.options
         try:
-            context = self._open_context()
+            context = self._open_context(options)
         except PlaywrightError:
-            # The browser died since it was last seen alive (is_connected() only learns
-            # of it when the driver's events are pumped): start a new one, once.
-            self._drop_browser()
-            context = self._open_context()
+            # The browser died since it was last seen alive: connect again (the registry
+            # relaunches it if its process has gone), once.
+            self._disconnect()
+            context = self._open_context(options)
         context.set_default_timeout(options.action_timeout_ms)
         context.set_default_navigation_timeout(options.navigation_timeout_ms)
         if not options.allow_private_targets:
             install_private_network_guard(context)
         return context
 
-    def _open_context(self):
-        browser = self._ready_browser()
-        self._attempts_on_browser += 1
-        return browser.new_context(
-            viewport=VIEWPORT,
-            user_agent=USER_AGENT,
-            locale="en-US",
-            ignore_https_errors=False,
-            # Service workers would fetch outside context.route, around the guard.
-            service_workers="block",
-        )
+    def _open_context(self, options):
+        if not self._registered:
+            _registry.session_opened()
+            self._registered = True
+        chromium, _ = _registry.chromium_for_attempt(options)
+        try:
+            browser = self._connected_to(chromium)
+            context = browser.new_context(
+                viewport=VIEWPORT,
+                user_agent=USER_AGENT,
+                locale="en-US",
+                ignore_https_errors=False,
+                # Service workers would fetch outside context.route, around the guard.
+                service_workers="block",
+            )
+        except BaseException:
+            _registry.context_closed(chromium)
+            raise
+        self._open[id(context)] = chromium
+        context.on("close", lambda closed: self._context_closed(closed))
+        return context
 
-    def _ready_browser(self):
-        if self._browser is not None and not self._browser.is_connected():
-            self._drop_browser()  # crashed or killed: start again
-        if self._browser is not None and self._attempts_on_browser >= self.options.recycle_after:
-            self._drop_browser()  # long-lived Chromiums grow; a fresh one is cheap
+    def _context_closed(self, context) -> None:
+        chromium = self._open.pop(id(context), None)
+        if chromium is not None:
+            _registry.context_closed(chromium)
+
+    def _connected_to(self, chromium: SharedChromium):
+        if self._browser is not None and (self._chromium is not chromium or not self._browser.is_connected()):
+            self._disconnect()
         if self._browser is None:
             if self._playwright is None:
                 from playwright.sync_api import sync_playwright
 
                 self._playwright = sync_playwright().start()
-            # Looking for Playwright's own browser starts a driver: do it once per session.
-            self._executable = self._executable or find_browser_executable(self.options.browser_executable)
-            self._browser = self._playwright.chromium.launch(
-                executable_path=self._executable,
-                headless=self.options.headless,
-                args=CHROMIUM_ARGS,
-                timeout=30_000,
-            )
-            self._attempts_on_browser = 0
+            self._browser = self._playwright.chromium.connect_over_cdp(chromium.endpoint, timeout=30_000)
+            self._chromium = chromium
             self.launches += 1
         return self._browser
 
     @property
     def browser(self):
-        """The running browser, or None before first use and after close."""
+        """This session's connection to the running browser, or None before first use and after close."""
         return self._browser
 
-    def _drop_browser(self) -> None:
-        browser, self._browser = self._browser, None
+    @property
+    def browser_pid(self) -> int | None:
+        """The process id of the Chromium this session is connected to (tests, logs)."""
+        return self._chromium.pid if self._browser is not None and self._chromium else None
+
+    def _disconnect(self) -> None:
+        browser, self._browser, self._chromium = self._browser, None, None
         if browser is not None:
             try:
-                browser.close(reason="recycled")
+                # Over CDP this closes the contexts this connection made and disconnects;
+                # the Chromium itself is shared and stays.
+                browser.close(reason="reconnecting")
             except Exception:
-                pass  # already gone; the driver reaps it
+                pass
 
     def close(self) -> None:
-        """Close the browser and the Playwright driver; safe to call more than once.
+        """Disconnect and stop this thread's driver; the last session to close ends the
+        Chromium. Safe to call more than once.
 
-        Stopping the driver ends its browsers too, so a hung browser cannot hold this up.
+        The driver is stopped rather than asked to close the browser politely, so a hung
+        browser cannot hold this up; Chromium drops a disconnected client's contexts.
         """
-        self._drop_browser()
+        self._browser, self._chromium = None, None
         playwright, self._playwright = self._playwright, None
         if playwright is not None:
             try:
                 playwright.stop()
             except Exception:
                 pass
+        # Contexts whose close event never came (a crash, or closed with the driver).
+        still_open, self._open = list(self._open.values()), {}
+        for chromium in still_open:
+            _registry.context_closed(chromium)
+        if self._registered:
+            self._registered = False
+            _registry.session_closed()

@@ -13,6 +13,11 @@ from contacts.engine.types import FilledField
 class FillProblem(Exception):
     """A value would not stay in a field; the message names it."""
 
+    def __init__(self, message: str, stale: bool = False) -> None:
+        super().__init__(message)
+        # The page re-rendered the form and the field we had found is gone.
+        self.stale = stale
+
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
@@ -72,7 +77,9 @@ def _check_typed(frame, typed: list[Action]) -> None:
         return
     values = frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in typed])
     for action, value in zip(typed, values):
-        if value is None or not _stuck(action, value):
+        if value is None:
+            raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d vanished while filling.", stale=True)
+        if not _stuck(action, value):
             _type_key_by_key(frame, action)
 
 
@@ -111,7 +118,10 @@ def perform(frame, actions: list[Action], clock) -> list[FilledField]:
                 _check(frame, action)
         except PlaywrightError as exc:
             reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).") from exc
+            stale = _locator(frame, action).count() == 0
+            raise FillProblem(
+                f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
+            ) from exc
         filled.append(FilledField(action.kind, field_name(action.field), action.shown))
     _check_typed(frame, typed)
     return filled

@@ -13,7 +13,7 @@ import tldextract
 from playwright.sync_api import Error as PlaywrightError
 
 from contacts.engine import captcha
-from contacts.engine.form_choice import best_contact_form
+from contacts.engine.form_choice import best_contact_form, form_purpose
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.scanning import FrameScan, scan_frames
 
@@ -90,8 +90,6 @@ def _best_in(scans: list[FrameScan]) -> Found | None:
 
 
 def _score(form: dict) -> int:
-    from contacts.engine.form_choice import form_purpose
-
     return form_purpose(form)[1]
 
 

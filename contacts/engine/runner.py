@@ -15,7 +15,8 @@ from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contac
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.planning import UnfillableField, plan
-from contacts.engine.scanning import rescan_form
+from contacts.engine.form_choice import best_contact_form
+from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
 from contacts.engine.submitting import next_button, press, submit_button
 from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks
 from contacts.engine.verifying import start_watch, stop_watch, verify
@@ -187,8 +188,6 @@ def _run(attempt: Attempt, url: str) -> None:
     try:
         if response is not None and response.status >= 400:
             # Bot walls answer 403/503 with a challenge page: that is a CAPTCHA, not an outage.
-            from contacts.engine.scanning import scan_frames
-
             scans = scan_frames(page)
             if scans and captcha.challenge_on_page(scans[0].data):
                 attempt.screenshot("form")
@@ -208,7 +207,20 @@ def _run(attempt: Attempt, url: str) -> None:
 
     attempt.enter(outcomes.FILLING)
     dismiss_overlays(page)
-    button = _fill_all_steps(attempt, frame, form)
+    try:
+        button = _fill_all_steps(attempt, frame, form)
+    except FillProblem as problem:
+        if not problem.stale:
+            raise Outcome(outcomes.FAILED, str(problem)) from None
+        # Script-built forms may re-render while we type: find the form again, start over.
+        form = _form_again(frame)
+        if form is None:
+            raise Outcome(outcomes.FAILED, "The contact form disappeared while it was being filled.") from None
+        attempt.result.fields.clear()
+        try:
+            button = _fill_all_steps(attempt, frame, form)
+        except FillProblem as again:
+            raise Outcome(outcomes.FAILED, str(again)) from None
     attempt.screenshot("form")
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
@@ -229,6 +241,11 @@ def _run(attempt: Attempt, url: str) -> None:
     attempt.result.status, attempt.result.error = status, error
 
 
+def _form_again(frame) -> dict | None:
+    scan = scan_frame(frame)
+    return best_contact_form(scan["forms"]) if scan else None
+
+
 def _has_later_steps(form: dict, done: set[str]) -> bool:
     return any(
         not f["visible"] and f["dc"] not in done and f["kind"] not in ("honeypot", "captcha")
@@ -246,11 +263,8 @@ def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
             actions = plan(fields, attempt.customer)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
-        try:
-            attempt.result.fields.extend(perform(frame, actions, attempt.clock))
-            done.update(f["dc"] for f in form["fields"] if f["visible"])
-        except FillProblem as problem:
-            raise Outcome(outcomes.FAILED, str(problem)) from None
+        attempt.result.fields.extend(perform(frame, actions, attempt.clock))
+        done.update(f["dc"] for f in form["fields"] if f["visible"])
         # Filling changes forms: submit buttons enable, later fields appear.
         form = rescan_form(frame, form["dc"]) or form
         button = submit_button(form)

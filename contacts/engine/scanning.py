@@ -22,26 +22,24 @@ def scan_frames(page) -> list[FrameScan]:
     """One scan per frame, main frame first; frames that vanish mid-scan are skipped."""
     scans = []
     for frame in page.frames:
-        if frame.is_detached():
-            continue
-        try:
-            data = frame.evaluate(SCAN_JS)
-        except PlaywrightError:
-            continue
-        for form in data["forms"]:
-            classify_fields(form["fields"])
-        scans.append(FrameScan(frame, data))
+        data = None if frame.is_detached() else scan_frame(frame)
+        if data is not None:
+            scans.append(FrameScan(frame, data))
     return scans
 
 
-def rescan_form(frame, form_dc: str) -> dict | None:
-    """The same form described again (after a step, or after the page changed it)."""
+def scan_frame(frame) -> dict | None:
+    """One frame's scan with its fields classified, or None if the frame is gone."""
     try:
         data = frame.evaluate(SCAN_JS)
     except PlaywrightError:
         return None
     for form in data["forms"]:
-        if form["dc"] == form_dc:
-            classify_fields(form["fields"])
-            return form
-    return None
+        classify_fields(form["fields"])
+    return data
+
+
+def rescan_form(frame, form_dc: str) -> dict | None:
+    """The same form described again (after a step, or after the page changed it)."""
+    data = scan_frame(frame)
+    return next((form for form in data["forms"] if form["dc"] == form_dc), None) if data else None

@@ -22,7 +22,8 @@ SUCCESS_TEXT = re.compile(
     r"thank(s| you)\b|we('ve| have)? received|has been (sent|received|submitted)|have been (sent|received)"
     r"|message (was )?sent|successfully (sent|submitted)|submission (was )?(received|successful)"
     r"|we('ll| will) (be in touch|get back|contact you|respond)|someone will (be in touch|contact you|reach out)"
-    r"|gracias|mensaje (ha sido )?enviado|hemos recibido|mail_sent|request (has been |was )?received",
+    r"|gracias|mensaje (ha sido )?enviado|hemos recibido|mail_sent|request (has been |was )?received"
+    r"|we appreciate your (interest|inquiry|message)|on its way|\bsuccess(ful(ly)?)?\b",
     re.I,
 )
 SUCCESS_URL = re.compile(r"thank|success|confirm|gracias|submitted|sent", re.I)

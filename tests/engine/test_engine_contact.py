@@ -385,3 +385,34 @@ def test_a_form_button_that_says_contact_is_never_pressed_to_open_a_modal(make_s
     result = contact(site.url)
     assert result.status == outcomes.NO_FORM
     assert site.received == []
+
+
+REHYDRATED = page("""
+<div id="root"></div>
+<script>
+const values = {};
+let hydrated = false;
+function render() {
+  document.getElementById('root').innerHTML = `<form id="f"><h2>Contact Us</h2>
+    <label for="n">Full Name</label><input id="n" name="name">
+    <label for="e">Email</label><input id="e" name="email" type="email">
+    <label for="m">Message</label><textarea id="m" name="message"></textarea><button>Send</button></form>`;
+  for (const [k, v] of Object.entries(values)) document.querySelector(`[name=${k}]`).value = v;
+  const form = document.getElementById('f');
+  form.addEventListener('input', (e) => {
+    values[e.target.name] = e.target.value;
+    if (!hydrated) { hydrated = true; render(); }  // the framework takes over: new nodes
+  });
+  form.addEventListener('submit', (e) => { e.preventDefault();
+    fetch('/lead', {method: 'POST', body: new URLSearchParams(values)}).then(() => {
+      document.getElementById('root').innerHTML = '<p>Thanks for reaching out!</p>'; }); });
+}
+render();
+</script>""")
+
+
+def test_it_starts_filling_again_when_the_page_rebuilds_the_form(make_site, contact):
+    site = make_site({"/": REHYDRATED, "POST /lead": Reply("", status=204)})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site) == {"name": "Alice Buyer", "email": CUSTOMER.email, "message": CUSTOMER.message}

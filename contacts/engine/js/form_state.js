@@ -14,7 +14,8 @@
   const ERROR_SEL = '.error, .errors, .error-message, .errorMessage, .field-error, .invalid-feedback, .validation_message, ' +
     '.gfield_error .gfield_description, .gform_validation_errors, .validation_error, .wpcf7-not-valid-tip, ' +
     '.hs-error-msgs, .hs-error-msg, .field-validation-error, .help-block, .text-danger, .alert-danger, .alert-error, ' +
-    '.parsley-errors-list, .form-error, .message-error, .is-error, .has-error .help-block, [role=alert], [aria-live=assertive]';
+    '.parsley-errors-list, .form-error, .message-error, .is-error, .has-error .help-block, [role=alert], [aria-live=assertive], ' +
+    '.alert, .errorlist, .validation-summary-errors, .field-validation-error, .form-errors, [class*=error i], [class*=invalid i]';
   const scope = form && form.isConnected ? (form.closest('.gform_wrapper, .wpcf7, .hbspt-form, [class*=form-wrap]') || form.parentElement || form) : document;
   const errors = [];
   for (const el of (scope.querySelectorAll ? scope.querySelectorAll(ERROR_SEL) : [])) {
