@@ -2,8 +2,12 @@
 
 One Chromium per OS process, shared by every thread: Playwright's sync objects belong to
 the thread that made them, so each thread's BrowserSession has its own Playwright driver,
-but they all connect over CDP to the same Chromium, which this module launches itself.
+but they all connect to the same browser server (one Chromium), which this module starts.
 Ten Chromium processes per worker thread were most of a batch's memory.
+
+Not connect_over_cdp: every CDP client attaches to every page in the browser, and
+Playwright dismisses a dialog nobody on *its* connection listens to, so one thread would
+answer another thread's confirm() with "cancel".
 """
 
 from __future__ import annotations
@@ -104,71 +108,108 @@ VIEWPORT = {"width": 1366, "height": 900}
 # --- the shared Chromium -------------------------------------------------------------------
 
 
+# Started with Playwright's own Node.js: the public `launchServer` of the bundled
+# playwright-core launches Chromium and serves it to any number of Playwright clients,
+# each of which sees only the contexts it made (so its dialogs, routes and pages go to it
+# alone). It prints the endpoint and the browser's pid, and ends the browser when its
+# stdin closes, that is when this process ends however it ends.
+_SERVER_SCRIPT = r"""
+const { chromium } = require(process.argv[1]);
+const options = JSON.parse(process.argv[2]);
+chromium.launchServer(options).then((server) => {
+  console.log(JSON.stringify({ endpoint: server.wsEndpoint(), pid: server.process().pid }));
+  server.on("close", () => process.exit(0));
+  const stop = () => server.close().finally(() => process.exit(0));
+  process.stdin.on("close", stop);
+  process.stdin.resume();
+  process.on("SIGTERM", stop);
+}, (error) => { console.error(String(error)); process.exit(1); });
+"""
+
+
 class SharedChromium:
-    """One launched Chromium (a "generation"): its process, CDP endpoint and profile dir.
+    """One browser server and its Chromium (a "generation"), shared by every session.
 
     Counters are changed only under the registry's lock.
     """
 
     def __init__(self, executable: str, headless: bool) -> None:
-        self.profile_dir = tempfile.mkdtemp(prefix="dealercontact-chromium-")
+        import json
+
+        from playwright._impl._driver import compute_driver_executable
+
+        node, cli = compute_driver_executable()
         self.attempts = 0  # contexts opened on it, by every session
         self.open_contexts = 0
         self.retired = False  # no new contexts; ends when its last context closes
-        args = [executable, *CHROMIUM_ARGS, *MEMORY_SAVING_ARGS,
-                "--headless=new" if headless else "--new-window",
-                "--remote-debugging-port=0", f"--user-data-dir={self.profile_dir}", "about:blank"]
-        # stderr to a file: a pipe nobody drains would fill and stall Chromium.
-        self._log_path = os.path.join(self.profile_dir, "chromium-stderr.log")
-        with open(self._log_path, "wb") as log:
-            # Its own process group, so shutdown can end the renderers with the browser.
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=log, start_new_session=True)
-        self.pid = self.process.pid
+        launch_options = {
+            "executablePath": executable,
+            "headless": headless,
+            "args": [*CHROMIUM_ARGS, *MEMORY_SAVING_ARGS],
+            "host": "127.0.0.1",
+            "handleSIGINT": False,
+            "timeout": LAUNCH_TIMEOUT_S * 1000,
+        }
+        self._log = tempfile.TemporaryFile()
+        # Its own process group, so shutdown can end Chromium's processes with it.
+        self.process = subprocess.Popen(
+            [str(node), "-e", _SERVER_SCRIPT, str(Path(cli).parent), json.dumps(launch_options)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
+        )
+        self.server_pid = self.process.pid
         try:
-            self.endpoint = self._wait_for_endpoint()
+            started = self._read_start_line()
         except BaseException:
             self.terminate()
             raise
+        self.endpoint, self.pid = started["endpoint"], started["pid"]
 
-    def _wait_for_endpoint(self) -> str:
-        deadline = time.monotonic() + LAUNCH_TIMEOUT_S
+    def _read_start_line(self) -> dict:
+        import json
+        import select
+
+        deadline = time.monotonic() + LAUNCH_TIMEOUT_S + 5
         while time.monotonic() < deadline:
-            for line in self._log_lines():
-                if line.startswith("DevTools listening on ws://"):
-                    return line.split(" on ", 1)[1].strip()
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        tail = "\n".join(self._log_lines()[-5:])
-        raise BrowserLaunchFailed(f"Chromium did not start (exit code {self.process.poll()}): {tail}")
-
-    def _log_lines(self) -> list[str]:
-        try:
-            return Path(self._log_path).read_text(errors="replace").splitlines()
-        except OSError:
-            return []
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+            if ready:
+                line = self.process.stdout.readline()
+                if line.startswith(b"{"):
+                    return json.loads(line)
+                if not line:
+                    break
+        self._log.seek(0)
+        tail = self._log.read().decode(errors="replace").strip()[-500:]
+        raise BrowserLaunchFailed(f"The browser server did not start (exit code {self.process.poll()}): {tail}")
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self.process.poll() is not None:
+            return False
+        try:  # Chromium may have died under a live server
+            return Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
 
     def terminate(self) -> None:
-        """End the whole process group (bounded), then remove the profile; idempotent."""
-        for sig, wait_s in ((signal.SIGTERM, TERMINATE_GRACE_S), (signal.SIGKILL, TERMINATE_GRACE_S)):
-            try:
-                os.killpg(self.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass  # the group is already gone
-            try:
-                self.process.wait(wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        """End the server and Chromium (bounded: SIGTERM, then SIGKILL to the whole
+        process group); idempotent. Playwright removes the profile it made."""
         try:
-            os.killpg(self.pid, signal.SIGKILL)  # renderers that outlived the browser
+            self.process.stdin.close()  # the server closes Chromium and exits
+        except OSError:
+            pass
+        try:
+            self.process.wait(TERMINATE_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.server_pid, signal.SIGKILL)  # whatever outlived it
         except (ProcessLookupError, PermissionError):
             pass
-        shutil.rmtree(self.profile_dir, ignore_errors=True)
+        try:
+            self.process.wait(TERMINATE_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
+        self.process.stdout.close()
+        self._log.close()
 
 
 class _Registry:
@@ -255,7 +296,7 @@ atexit.register(_registry.shutdown)
 
 
 class BrowserSession:
-    """One thread's way to the process's shared Chromium: its own Playwright driver and CDP
+    """One thread's way to the process's shared Chromium: its own Playwright driver and
     connection, a fresh context per attempt. The Chromium is launched on first use,
     relaunched after a crash, recycled after `options.recycle_after` attempts in total, and
     ended when the last session closes (or at exit).
@@ -269,7 +310,7 @@ class BrowserSession:
 
         self.options = options or EngineOptions()
         self._playwright = None
-        self._browser = None  # this session's CDP connection
+        self._browser = None  # this session's connection to the browser server
         self._chromium: SharedChromium | None = None  # what _browser is connected to
         self._registered = False
         self._open: dict[int, SharedChromium] = {}  # id(context) -> its generation
@@ -336,7 +377,7 @@ class BrowserSession:
                 from playwright.sync_api import sync_playwright
 
                 self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.connect_over_cdp(chromium.endpoint, timeout=30_000)
+            self._browser = self._playwright.chromium.connect(chromium.endpoint, timeout=30_000)
             self._chromium = chromium
             self.launches += 1
         return self._browser
@@ -355,8 +396,8 @@ class BrowserSession:
         browser, self._browser, self._chromium = self._browser, None, None
         if browser is not None:
             try:
-                # Over CDP this closes the contexts this connection made and disconnects;
-                # the Chromium itself is shared and stays.
+                # This closes the contexts this connection made and disconnects; the
+                # Chromium itself is shared and stays.
                 browser.close(reason="reconnecting")
             except Exception:
                 pass

@@ -112,6 +112,8 @@ def contact_dealer(
         _run(attempt, url)
     except Outcome as done:
         attempt.result.status, attempt.result.error = done.status, done.error
+        if attempt.phase == outcomes.FILLING and "form" not in attempt.result.screenshots:
+            attempt.screenshot("form")  # shows the person which field stopped us
     except Cancelled:
         attempt.result.status, attempt.result.error = outcomes.CANCELLED, "Cancelled before submitting."
     except TimedOut:

@@ -416,3 +416,12 @@ def test_it_starts_filling_again_when_the_page_rebuilds_the_form(make_site, cont
     result = contact(site.url)
     assert result.status == outcomes.SUBMITTED, result.error
     assert only_submission(site) == {"name": "Alice Buyer", "email": CUSTOMER.email, "message": CUSTOMER.message}
+
+
+def test_a_plain_script_link_can_be_the_submit_control(make_site, contact):
+    linked = PLAIN_FORM.replace('<button type="submit">Send Message</button>',
+                                '<a href="#" onclick="document.forms[0].submit(); return false;">Send</a>')
+    site = make_site({"/": linked, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert len(site.received) == 1

@@ -117,6 +117,9 @@
     if (el.tagName === 'BUTTON') return true;
     if (el.tagName === 'INPUT' && /^(submit|button|image)$/.test(el.type)) return true;
     if (el.getAttribute('role') === 'button') return true;
+    // A script link that says what it does: <a href="#" onclick="send()">Send</a>.
+    if (el.tagName === 'A' && /^\s*(#|javascript:)/i.test(el.getAttribute('href') || '#') &&
+        /^\s*(submit|send|enviar|get (my|your) (quote|e-?price))/i.test(el.textContent || '')) return true;
     if ((el.tagName === 'A' || el.tagName === 'DIV' || el.tagName === 'SPAN') &&
         /submit|btn|button/i.test((el.className || '') + '') && BUTTON_TEXT.test(el.textContent || '')
         && !el.querySelector('input,select,textarea,button')) return true;
