@@ -52,6 +52,7 @@ SYSTEM_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google
 
 LAUNCH_TIMEOUT_S = 30
 TERMINATE_GRACE_S = 3
+RETIRED_BROWSER_GRACE_S = 1
 
 
 class BrowserNotFound(RuntimeError):
@@ -263,7 +264,11 @@ class _Registry:
             if done:
                 self._forget(chromium)
         if done:
-            chromium.terminate()
+            # Not at once: this runs inside the context's close event, and the close call
+            # that fired it still waits for its answer from this browser.
+            timer = threading.Timer(RETIRED_BROWSER_GRACE_S, chromium.terminate)
+            timer.daemon = True
+            timer.start()
 
     def _forget(self, chromium: SharedChromium) -> None:
         if chromium in self.generations:
@@ -310,10 +315,12 @@ class BrowserSession:
 
         self.options = options or EngineOptions()
         self._playwright = None
-        self._browser = None  # this session's connection to the browser server
-        self._chromium: SharedChromium | None = None  # what _browser is connected to
+        # This session's connections: to the current Chromium, and to retired ones while
+        # a context of this session still runs there.
+        self._connections: dict[SharedChromium, object] = {}
+        self._chromium: SharedChromium | None = None  # the one new contexts go to
         self._registered = False
-        self._open: dict[int, SharedChromium] = {}  # id(context) -> its generation
+        self._open: dict[int, SharedChromium] = {}  # id(context) -> its Chromium
         self.launches = 0  # Chromiums this session has connected to (tests, logs)
 
     def __enter__(self) -> "BrowserSession":
@@ -334,7 +341,7 @@ class BrowserSession:
         except PlaywrightError:
             # The browser died since it was last seen alive: connect again (the registry
             # relaunches it if its process has gone), once.
-            self._disconnect()
+            self._forget_connection(self._chromium)
             context = self._open_context(options)
         context.set_default_timeout(options.action_timeout_ms)
         context.set_default_navigation_timeout(options.navigation_timeout_ms)
@@ -362,6 +369,7 @@ class BrowserSession:
             raise
         self._open[id(context)] = chromium
         context.on("close", lambda closed: self._context_closed(closed))
+        self._drop_idle_connections()
         return context
 
     def _context_closed(self, context) -> None:
@@ -370,30 +378,32 @@ class BrowserSession:
             _registry.context_closed(chromium)
 
     def _connected_to(self, chromium: SharedChromium):
-        if self._browser is not None and (self._chromium is not chromium or not self._browser.is_connected()):
-            self._disconnect()
-        if self._browser is None:
+        browser = self._connections.get(chromium)
+        if browser is not None and not browser.is_connected():
+            self._forget_connection(chromium)
+            browser = None
+        if browser is None:
             if self._playwright is None:
                 from playwright.sync_api import sync_playwright
 
                 self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.connect(chromium.endpoint, timeout=30_000)
-            self._chromium = chromium
+            browser = self._playwright.chromium.connect(chromium.endpoint, timeout=30_000)
+            self._connections[chromium] = browser
             self.launches += 1
-        return self._browser
+        self._chromium = chromium
+        return browser
 
-    @property
-    def browser(self):
-        """This session's connection to the running browser, or None before first use and after close."""
-        return self._browser
+    def _drop_idle_connections(self) -> None:
+        """Disconnect from retired Chromiums this session no longer has a context on."""
+        in_use = set(self._open.values())
+        for chromium in list(self._connections):
+            if chromium is not self._chromium and chromium not in in_use:
+                self._forget_connection(chromium)
 
-    @property
-    def browser_pid(self) -> int | None:
-        """The process id of the Chromium this session is connected to (tests, logs)."""
-        return self._chromium.pid if self._browser is not None and self._chromium else None
-
-    def _disconnect(self) -> None:
-        browser, self._browser, self._chromium = self._browser, None, None
+    def _forget_connection(self, chromium: SharedChromium | None) -> None:
+        browser = self._connections.pop(chromium, None)
+        if chromium is self._chromium:
+            self._chromium = None
         if browser is not None:
             try:
                 # This closes the contexts this connection made and disconnects; the
@@ -402,14 +412,24 @@ class BrowserSession:
             except Exception:
                 pass
 
+    @property
+    def browser(self):
+        """This session's connection to the running browser, or None before first use and after close."""
+        return self._connections.get(self._chromium)
+
+    @property
+    def browser_pid(self) -> int | None:
+        """The process id of the Chromium new contexts of this session open in (tests, logs)."""
+        return self._chromium.pid if self.browser is not None else None
+
     def close(self) -> None:
         """Disconnect and stop this thread's driver; the last session to close ends the
         Chromium. Safe to call more than once.
 
-        The driver is stopped rather than asked to close the browser politely, so a hung
-        browser cannot hold this up; Chromium drops a disconnected client's contexts.
+        The driver is stopped rather than asked to close anything politely, so a hung
+        browser cannot hold this up; the browser server drops a departed client's contexts.
         """
-        self._browser, self._chromium = None, None
+        self._connections, self._chromium = {}, None
         playwright, self._playwright = self._playwright, None
         if playwright is not None:
             try:
