@@ -32,6 +32,7 @@ VEHICLE_MAKE = "vehicle_make"
 VEHICLE_MODEL = "vehicle_model"
 VEHICLE_TRIM = "vehicle_trim"
 CONDITION = "condition"
+TRADE_IN = "trade_in"  # about the car the customer owns: nothing we know
 DEPARTMENT = "department"
 HEAR_ABOUT = "hear_about"
 CONTACT_TIME = "contact_time"
@@ -91,6 +92,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     )),
     (EMAIL_CONFIRM, _EMAIL_CONFIRM),
     (EMAIL, re.compile(r"e-?mail|correo", re.I)),
+    (TRADE_IN, re.compile(r"trade|current (vehicle|car)|vehicle you (own|have)|mileage|odometer|payoff|intercambio|veh[ií]culo actual", re.I)),
     (STOCK, re.compile(r"stock|\bstk\b", re.I)),
     (VIN, re.compile(r"\bvin\b|vehicle identification", re.I)),
     (PHONE_AREA, re.compile(r"area[-_ ]?code|phone[-_ ]?(1|part1|area)\b|\b(phone|tel)[-_]?a\b|c[oó]digo de [aá]rea", re.I)),
@@ -135,6 +137,26 @@ _CONSENT = re.compile(
     r"i understand|opt[- ]?in|contact me|acepto|autorizo|consiento|t[eé]rminos|privacidad",
     re.I,
 )
+
+_SECONDARY_PHONE = re.compile(r"\b(work|office|business|alternate|alternative|other|secondary|home|fax)\b", re.I)
+_PLAINLY_MESSAGE = re.compile(r"message|comment|question|how can we help|mensaje|comentario|pregunta", re.I)
+
+
+def _one_message_box(fields: list[dict]) -> None:
+    """The message goes in one box: the one that says so, else the first."""
+    boxes = [f for f in fields if f["kind"] == MESSAGE]
+    if not boxes:
+        # "Tell us about the vehicle you want" is the only free-text box: the message goes there.
+        boxes = [f for f in fields if f["type"] == "textarea" and f["kind"] == VEHICLE][:1]
+        for f in boxes:
+            f["kind"] = MESSAGE
+    if len(boxes) < 2:
+        return
+    keep = next((f for f in boxes if _PLAINLY_MESSAGE.search(field_texts(f))), boxes[0])
+    for f in boxes:
+        if f is not keep:
+            f["kind"] = UNKNOWN
+
 
 _SAYS_FIRST = re.compile(r"first|fname|given|primer", re.I)
 
@@ -197,7 +219,7 @@ def classify_field(field: dict) -> str:
     if ftype == "time":
         return TIME
     kind = _first_rule_match(field)
-    if ftype == "textarea" and kind in (UNKNOWN, VEHICLE, SUBJECT, DEPARTMENT, FULL_NAME):
+    if ftype == "textarea" and kind in (UNKNOWN, SUBJECT, DEPARTMENT, FULL_NAME):
         # A big free-text box is where the message goes, whatever it is called.
         return MESSAGE
     return kind
@@ -271,7 +293,12 @@ def classify_fields(fields: list[dict]) -> None:
     for f in fields:
         f["kind"] = classify_field(f)
     assign_split_phones(fields)
+    _one_message_box(fields)
     kinds = {f["kind"] for f in fields}
+    for f in fields:
+        # A second phone ("Work phone", "Alternate") is not one the customer gave us.
+        if f["kind"] == PHONE and _SECONDARY_PHONE.search(field_texts(f)):
+            f["kind"] = UNKNOWN
     for f in fields:
         # An area code box and a seven-digit box: the second takes the local number.
         if f["kind"] == PHONE and PHONE_AREA in kinds and f.get("maxlength") in (7, 8):

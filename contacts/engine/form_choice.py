@@ -14,10 +14,14 @@ from contacts.engine.submitting import next_button
 _NOT_CONTACT = [
     ("newsletter", re.compile(r"newsletter|subscribe|sign up for (our )?(e-?mail|news|updates|offers)|suscr[ií]b|bolet[ií]n", re.I)),
     ("service scheduling", re.compile(r"schedule (a )?service|service (appointment|scheduler|request|scheduling)|book (a |your )?service|maintenance appointment|cita de servicio", re.I)),
-    ("login", re.compile(r"\blog ?in\b|sign ?in\b|forgot (your )?password|iniciar sesi[oó]n", re.I)),
+    ("parts request", re.compile(r"parts (request|order|department|inquiry)|order parts|part number", re.I)),
+    ("login", re.compile(r"\blog ?in\b|sign ?in\b|forgot (your )?password|create (an |your )?account|iniciar sesi[oó]n", re.I)),
     ("job application", re.compile(r"career|resume|r[eé]sum[eé]|job application|apply for (this|a) (job|position)|empleo", re.I)),
-    ("credit application", re.compile(r"credit application|social security|\bssn\b|monthly income|apply for financing|pre-?qualif|solicitud de cr[eé]dito", re.I)),
-    ("trade-in appraisal", re.compile(r"value your trade|trade-?in (value|appraisal)|what'?s my car worth|appraise", re.I)),
+    ("credit application", re.compile(r"credit app|social security|\bssn\b|monthly income|apply for financing|finance application|pre-?qualif|pre-?approv|get approved|solicitud de cr[eé]dito", re.I)),
+    ("trade-in appraisal", re.compile(r"value your trade|trade-?in (value|appraisal)|what'?s my car worth|appraise|sell (us )?your (car|vehicle)|instant (cash )?offer|we buy cars", re.I)),
+    ("privacy request", re.compile(r"do not sell|opt[- ]?out|unsubscribe|privacy (rights )?request|data (access |deletion )?request|\bccpa\b|personal information request", re.I)),
+    ("review", re.compile(r"write a review|leave (us )?a review|testimonial", re.I)),
+    ("event registration", re.compile(r"\brsvp\b|register for (the|our|this) event", re.I)),
 ]
 # Judged on the form's name, heading and buttons only: contact forms often mention chat.
 _CHAT = re.compile(r"\bchat\b|live ?chat|text us|start (a )?conversation|podium|gubagoo|kenect|textus", re.I)

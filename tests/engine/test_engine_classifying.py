@@ -108,6 +108,19 @@ def test_three_short_inputs_in_a_row_are_a_split_phone():
     assert [f["kind"] for f in fields] == [k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE]
 
 
+def test_the_message_goes_in_one_box_and_never_in_trade_in_fields():
+    fields = [field("Trade-in details", "textarea"), field("Questions or comments", "textarea"),
+              field("Trade-in Year"), field("Trade-in Make"), field("Work phone", "tel"), field("Phone", "tel")]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.TRADE_IN, k.MESSAGE, k.TRADE_IN, k.TRADE_IN, k.UNKNOWN, k.PHONE]
+
+
+def test_two_unlabelled_text_areas_get_one_message():
+    fields = [field("Details", "textarea"), field("Notes", "textarea")]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.MESSAGE, k.UNKNOWN]
+
+
 def test_name_beside_last_name_is_the_first_name():
     fields = [field("Name"), field("Last Name")]
     k.classify_fields(fields)
@@ -140,6 +153,14 @@ def test_it_picks_the_contact_form_over_newsletter_search_login_and_service():
     assert form_purpose(search)[0] == "search or filter"
     assert form_purpose(login)[0] == "login"
     assert form_purpose(service)[0] == "service scheduling"
+
+
+@pytest.mark.parametrize("heading", ["Do Not Sell My Personal Information", "Value Your Trade", "Get Pre-Approved",
+                                     "Parts Request", "Careers at Valley Motors"])
+def test_forms_for_other_purposes_are_not_contact_forms(heading):
+    other = form([field("Name"), field("Email", "email"), field("Phone", "tel"), field("Comments", "textarea")],
+                 heading=heading)
+    assert best_contact_form([other]) is None
 
 
 def test_an_inventory_filter_is_not_a_contact_form():

@@ -212,7 +212,7 @@
       if (/\bg-recaptcha\b|grecaptcha/i.test(c)) widgets.push('reCAPTCHA');
       else if (/\bh-captcha\b/i.test(c)) widgets.push('hCaptcha');
       else if (/\bcf-turnstile\b/i.test(c)) widgets.push('Turnstile');
-      else if (n.hasAttribute('data-sitekey')) widgets.push('CAPTCHA');
+      else if (n.hasAttribute('data-sitekey') || /captcha|frc-|altcha|geetest|funcaptcha|arkose/i.test(c)) widgets.push('CAPTCHA');
       else if (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || '')) widgets.push('CAPTCHA');
       else if (n.tagName === 'IMG' && /captcha/i.test([n.src, n.alt, n.id, n.className].join(' ')) && visible(n)) widgets.push('image CAPTCHA');
     }
@@ -233,7 +233,7 @@
   const widgets = [];
   for (const n of all) {
     const c = (typeof n.className === 'string' ? n.className : '') + ' ' + (n.id || '');
-    const isWidget = /\bg-recaptcha\b|\bh-captcha\b|\bcf-turnstile\b/i.test(c) || n.hasAttribute('data-sitekey') ||
+    const isWidget = /captcha|cf-turnstile|frc-|altcha|geetest|funcaptcha|arkose/i.test(c) || n.hasAttribute('data-sitekey') ||
       (n.tagName === 'IFRAME' && /recaptcha|hcaptcha|challenges\.cloudflare|turnstile/i.test(n.src || ''));
     if (!isWidget) continue;
     let owner = '';
