@@ -1,5 +1,5 @@
 """One Chromium per process, shared by every thread's BrowserSession: sharing, isolation
-between threads, crash recovery, recycling, shutdown, and the memory flags' side effects."""
+between threads, crash recovery, recycling, shutdown, and what an attempt needs of it."""
 
 from __future__ import annotations
 
@@ -135,8 +135,8 @@ def test_the_guard_blocks_loopback_over_the_shared_browser(make_site, browser_se
 
 def test_a_cross_site_iframe_is_reachable_through_page_frames(make_site, browser_session):
     inner = make_site({"/form": page('<input name="email"><p id="where">inside</p>')})
-    # localhost and 127.0.0.1 are different sites: without our flags this would be an
-    # out-of-process iframe.
+    # localhost and 127.0.0.1 are different sites, so this is an out-of-process iframe
+    # in the browser server's Chromium.
     inner_url = inner.url.replace("127.0.0.1", "localhost") + "form"
     outer = make_site({"/": page(f'<iframe src="{inner_url}"></iframe>')})
     context = browser_session.new_context()
