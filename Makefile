@@ -31,9 +31,13 @@ test: setup
 	$(PY) -m pytest
 	$(MAKE) test-scaleout
 
-# The same non-browser suite against PostgreSQL and Redis-backed Huey.
+# The non-browser suite, plus the real-consumer task path and the end-to-end journey,
+# against PostgreSQL and Redis-backed Huey.
 test-scaleout: setup
-	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest -p no:cacheprovider \
+		-m "not browser" tests
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest -p no:cacheprovider \
+		tests/test_worker_browser.py tests/test_e2e.py
 
 bench: setup
 	$(PY) bench/run.py
