@@ -139,7 +139,7 @@ def print_table(results: list[dict], args: argparse.Namespace) -> None:
         verdict = "met" if median_50 < TARGET_MEDIAN_50_MS and page < TARGET_PAGE_MS else "MISSED"
         print(f"{result['vendor']}: {verdict} (50 mi median {median_50:.1f} ms, page {page:.1f} ms)")
         print(f"  plan: {result['plan']}")
-    print(f"  loaded in: " + ", ".join(f"{r['vendor']} {r['load_s']:.1f} s" for r in results))
+    print("  loaded in: " + ", ".join(f"{r['vendor']} {r['load_s']:.1f} s" for r in results))
 
 
 # --- Child: load, time, report one JSON line ------------------------------------------------

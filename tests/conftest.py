@@ -10,6 +10,16 @@ from contacts.models import CustomerProfile, Dealer, Search
 
 
 @pytest.fixture
+def empty_queue():
+    """Real Huey storage, emptied before and after, so a test sees only its own tasks."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield HUEY
+    HUEY.flush()
+
+
+@pytest.fixture
 def owner(db) -> User:
     return User.objects.create_user("alice", "alice@example.org", "password")
 

@@ -10,17 +10,12 @@ from huey.contrib.djhuey import HUEY
 
 from contacts.models import AttemptStatus, ContactAttempt, Event, SandboxSubmission
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_queue")]
 
 CHANGELIST = reverse("admin:contacts_contactattempt_changelist")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-@pytest.fixture(autouse=True)
-def empty_queue():
-    HUEY.flush()
-    yield
-    HUEY.flush()
 
 
 @pytest.fixture

@@ -10,17 +10,12 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 from PIL import Image
 
 from contacts.models import AttemptStatus, ContactAttempt, Event, Search
 
 
-@pytest.fixture(autouse=True)
-def empty_queue():
-    HUEY.flush()
-    yield
-    HUEY.flush()
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 
 @pytest.fixture

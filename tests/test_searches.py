@@ -14,11 +14,7 @@ from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Even
 from tests.conftest import make_dealer
 
 
-@pytest.fixture(autouse=True)
-def empty_queue():
-    HUEY.flush()
-    yield
-    HUEY.flush()
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 
 @pytest.fixture
@@ -354,7 +350,7 @@ def test_it_asks_for_a_customer(owner_client, owner, profile, dealers):
     assert ContactAttempt.objects.count() == 0
 
 
-def test_it_asks_for_a_customer_profile_first(client, owner, dealers):
+def test_it_asks_for_a_customer_profile_before_contacting(client, owner, dealers):
     search = Search.objects.create(owner=owner, zip_code="90210", latitude=34.09, longitude=-118.41)
     response = login(client, owner).post(contact_url(search), {"only": dealers[0].pk})
     assert response.status_code == 200

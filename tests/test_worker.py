@@ -12,11 +12,7 @@ from contacts import services, worker
 from contacts.models import AttemptStatus, ContactAttempt, Event
 
 
-@pytest.fixture(autouse=True)
-def empty_queue():
-    HUEY.flush()
-    yield
-    HUEY.flush()
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 
 def queue_attempt(owner, profile, dealer, search=None, **kw) -> ContactAttempt:
