@@ -230,7 +230,7 @@ def test_it_serves_a_screenshot_to_its_owner(owner_client, finished, which, colo
     response = owner_client.get(reverse("attempt_screenshot", args=[finished.pk, which]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == png_bytes(color)
+    assert response.content == png_bytes(color)
     assert response["Cache-Control"].startswith("private")
 
 
