@@ -43,8 +43,10 @@ _DEPARTMENT_PREFERENCE = [
     re.compile(r"\bnew\b|nuevo", re.I),
     re.compile(r"general|internet|inquiry|information|informaci[oó]n", re.I),
 ]
+# "Internet" is true of every inquiry we send; a named source (Google, Facebook, radio)
+# would be made up, so without "Internet" only "Other" will do.
 _HEAR_PREFERENCE = [
-    re.compile(r"internet|online|web|search engine|google", re.I),
+    re.compile(r"internet|online|\bweb(site)?\b", re.I),
     _OTHER_OPTION,
 ]
 _TIME_PREFERENCE = [re.compile(r"any|no preference|cualquier", re.I)]
@@ -141,7 +143,8 @@ def _sensible_answer(kind: str, options: list[dict], customer: Customer) -> dict
     if kind == k.HEAR_ABOUT:
         return _pick(options, _HEAR_PREFERENCE)
     if kind == k.CONTACT_TIME:
-        return _pick(options, _TIME_PREFERENCE) or options[0]
+        # Morning/Afternoon/Evening would be a made-up answer: only "any time" fits.
+        return _pick(options, _TIME_PREFERENCE)
     return None
 
 

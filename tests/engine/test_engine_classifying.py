@@ -271,6 +271,17 @@ def test_plan_refuses_a_required_select_with_no_sensible_choice():
         plan(fields, CUSTOMER)
 
 
+def test_plan_makes_up_no_call_time_and_no_named_lead_source():
+    no_time = [field("Best time to call", "select", required=True, options=options("--", "Morning", "Evening"))]
+    k.classify_fields(no_time)
+    with pytest.raises(UnfillableField):
+        plan(no_time, CUSTOMER)
+    source = [field("How did you hear about us?", "select", required=True,
+                    options=options("Select", "Google", "Facebook", "Other"))]
+    k.classify_fields(source)
+    assert [a.shown for a in plan(source, CUSTOMER)] == ["Other"]
+
+
 def test_plan_leaves_optional_vehicle_selects_alone_when_nothing_matches():
     fields = [field("Model", "select", options=options("-- Model --", "Civic", "Accord"))]
     k.classify_fields(fields)
