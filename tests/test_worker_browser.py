@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from huey.contrib.djhuey import HUEY
@@ -13,10 +10,11 @@ from huey.contrib.djhuey import HUEY
 from contacts import services
 from contacts.models import ContactAttempt, Event
 from tests.conftest import make_dealer
+from tests.engine.conftest import THANKS, Reply, Site, page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CONTACT_PAGE = b"""<!doctype html><html><head><title>Valley Motors</title></head><body>
+CONTACT_FORM = page("""
 <h1>Valley Motors</h1>
 <form method="post" action="/send">
   <label for="fn">First Name *</label><input id="fn" name="first_name" required>
@@ -25,61 +23,19 @@ CONTACT_PAGE = b"""<!doctype html><html><head><title>Valley Motors</title></head
   <label for="ph">Phone</label><input id="ph" name="phone" type="tel">
   <label for="msg">Comments</label><textarea id="msg" name="comments"></textarea>
   <button type="submit">Send Message</button>
-</form></body></html>"""
-
-THANKS_PAGE = b"<!doctype html><html><body><h1>Thank you! We received your message.</h1></body></html>"
-
-
-class DealerSite:
-    """A one-form dealer website on loopback that records what it receives."""
-
-    def __init__(self, page_delay_s: float = 0.0) -> None:
-        self.received: list[dict[str, list[str]]] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def do_GET(self):
-                if self.path.startswith("/favicon"):
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                time.sleep(page_delay_s)
-                self._send(CONTACT_PAGE)
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                site.received.append(parse_qs(self.rfile.read(length).decode()))
-                self._send(THANKS_PAGE)
-
-            def _send(self, body: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+</form>""")
 
 
 @pytest.fixture
 def dealer_site():
-    site = DealerSite()
+    site = Site({"GET /": CONTACT_FORM, "POST /send": THANKS})
     yield site
     site.close()
 
 
 @pytest.fixture
 def slow_dealer_site():
-    site = DealerSite(page_delay_s=4)
+    site = Site({"GET /": Reply(CONTACT_FORM, delay_s=4), "POST /send": THANKS})
     yield site
     site.close()
 
@@ -108,11 +64,11 @@ def test_it_contacts_a_dealer_through_the_queue(owner, profile, huey_consumer, d
     assert attempt.status == "submitted", attempt.error
     # Exactly one submission arrived, with the customer's details in the right fields.
     assert len(dealer_site.received) == 1
-    sent = dealer_site.received[0]
-    assert sent["first_name"] == ["Alice"] and sent["last_name"] == ["Buyer"]
-    assert sent["email"] == ["alice.buyer@example.org"]
-    assert "".join(ch for ch in sent["phone"][0] if ch.isdigit()).endswith("3105550123")
-    assert "RAV4" in sent["comments"][0] and "Valley Motors" in sent["comments"][0]
+    sent = dealer_site.received[0]["data"]
+    assert sent["first_name"] == "Alice" and sent["last_name"] == "Buyer"
+    assert sent["email"] == "alice.buyer@example.org"
+    assert "".join(ch for ch in sent["phone"] if ch.isdigit()).endswith("3105550123")
+    assert "RAV4" in sent["comments"] and "Valley Motors" in sent["comments"]
     # Evidence and timings were recorded.
     assert attempt.screenshot_form.name and attempt.screenshot_result.name
     assert attempt.screenshot_form.read(3) == b"\xff\xd8\xff"  # JPEG
