@@ -323,9 +323,8 @@ class ContactAttempt(models.Model):
             return 100
         if self.status == AttemptStatus.QUEUED:
             return 3
-        order = [p for p in outcomes.PHASES]
-        if self.phase in order:
-            return 10 + int(85 * order.index(self.phase) / len(order))
+        if self.phase in outcomes.PHASES:
+            return 10 + int(85 * outcomes.PHASES.index(self.phase) / len(outcomes.PHASES))
         return 6
 
     # --- transitions ------------------------------------------------------------

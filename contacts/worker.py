@@ -94,7 +94,7 @@ def _abandon_engine_for_this_thread() -> None:
     # (with a fresh browser) takes its place and the old one exits when it unblocks.
     engine = getattr(_local, "engine", None)
     if engine is not None:
-        engine.submit(None)  # type: ignore[arg-type]
+        engine.stop(wait_s=0)
         _local.engine = None
 
 
