@@ -213,42 +213,44 @@ def run_batch(
     on_progress: Progress = lambda *_: None,
     stop: threading.Event | None = None,
 ) -> list[tuple[Dealer, ContactResult]]:
-    """Contact every dealer with its customer; `concurrency` threads, each with its own
-    browser. Results come back in the order of `jobs`. Setting `stop` cancels whatever
-    has not pressed submit yet."""
+    """Contact every dealer with its customer, `concurrency` at a time, all in the
+    process's one browser. Results come back in the order of `jobs`. Setting `stop`
+    cancels whatever has not pressed submit yet."""
     stop = stop or threading.Event()
     pending: queue.Queue[int] = queue.Queue()
     for index in range(len(jobs)):
         pending.put(index)
     results: list[ContactResult | None] = [None] * len(jobs)
 
+    session = BrowserSession(options)
+
     def work() -> None:
-        with BrowserSession(options) as session:
-            while True:
-                try:
-                    index = pending.get_nowait()
-                except queue.Empty:
-                    return
-                dealer, customer = jobs[index]
-                position = index + 1
-                if stop.is_set():
-                    results[index] = ContactResult(status=outcomes.CANCELLED, error="Stopped before it started.")
-                    continue
-                hooks = Hooks(
-                    on_phase=lambda phase, p=position, d=dealer: on_progress(p, d, phase),
-                    should_stop=stop.is_set,
+        # Each thread waits for one attempt at a time; the attempts overlap on the engine loop.
+        while True:
+            try:
+                index = pending.get_nowait()
+            except queue.Empty:
+                return
+            dealer, customer = jobs[index]
+            position = index + 1
+            if stop.is_set():
+                results[index] = ContactResult(status=outcomes.CANCELLED, error="Stopped before it started.")
+                continue
+            hooks = Hooks(
+                on_phase=lambda phase, p=position, d=dealer: on_progress(p, d, phase),
+                should_stop=stop.is_set,
+            )
+            started = time.monotonic()
+            try:
+                result = contact_dealer(dealer.website, customer, session=session, options=options, hooks=hooks)
+            except Exception as exc:  # one broken site must not end the batch
+                result = ContactResult(
+                    status=outcomes.FAILED,
+                    error=f"The engine stopped with an error: {exc}".splitlines()[0],
+                    elapsed_s=time.monotonic() - started,
                 )
-                started = time.monotonic()
-                try:
-                    result = contact_dealer(dealer.website, customer, session=session, options=options, hooks=hooks)
-                except Exception as exc:  # one broken site must not end the batch
-                    result = ContactResult(
-                        status=outcomes.FAILED,
-                        error=f"The engine stopped with an error: {exc}".splitlines()[0],
-                        elapsed_s=time.monotonic() - started,
-                    )
-                results[index] = result
-                on_progress(position, dealer, result.status + (f": {result.error}" if result.error else ""))
+            results[index] = result
+            on_progress(position, dealer, result.status + (f": {result.error}" if result.error else ""))
 
     workers = [threading.Thread(target=work, name=f"contact-worker-{n}", daemon=True)
                for n in range(min(concurrency, len(jobs)))]
@@ -262,6 +264,8 @@ def run_batch(
         stop.set()
         for worker in workers:
             worker.join()
+    finally:
+        session.close()
     return [(jobs[i][0], result or ContactResult(status=outcomes.CANCELLED, error="Interrupted."))
             for i, result in enumerate(results)]
 

@@ -26,5 +26,6 @@ def reap_stale_attempts() -> None:
 
 @HUEY.on_shutdown()
 def close_browser() -> None:
-    # Each worker thread owns a browser; close it rather than leave Chromium behind.
-    worker.close_engine_for_this_thread()
+    # The worker process's threads share one browser; the first to stop closes it (the
+    # others find it closed), rather than leave Chromium behind.
+    worker.shutdown_engine()

@@ -1,14 +1,15 @@
 """Running one contact attempt: claim the row, drive the engine, record the outcome.
 
-Playwright's sync API keeps an event loop on the thread that uses it, and Django refuses
-ORM calls from such a thread. So the browser lives on a dedicated engine thread, and
-every database read or write, including the ones the engine asks for through its hooks
-while it runs, happens on the calling (Huey worker) thread, which pumps those requests
-until the engine is done.
+The engine runs on the process's one engine loop (contacts.engine.browser), where every
+attempt of the process shares one Playwright driver and one Chromium. Django refuses ORM
+calls from a thread running an event loop, so every database read or write, including
+the ones the engine asks for through its hooks while it runs, happens on the calling
+(Huey worker) thread, which pumps those requests until its attempt is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # How long the engine may wait for the worker thread to answer one hook call.
 HOOK_TIMEOUT_S = 60
+# After the hard deadline the engine is cancelled; this long is allowed for it to let go.
+CANCEL_WAIT_S = 15
 
 
 def engine_options(**overrides: Any) -> EngineOptions:
@@ -43,75 +46,52 @@ def engine_options(**overrides: Any) -> EngineOptions:
     return EngineOptions(**values)
 
 
-class EngineThread:
-    """A thread that owns one browser and runs jobs on it, one at a time."""
-
-    def __init__(self, options: EngineOptions) -> None:
-        self.options = options
-        self._jobs: queue.Queue[Callable[[Any], None] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="contact-engine", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from contacts.engine import BrowserSession
-
-        session = BrowserSession(self.options)
-        try:
-            while (job := self._jobs.get()) is not None:
-                job(session)
-        finally:
-            session.close()
-
-    def submit(self, job: Callable[[Any], None]) -> None:
-        self._jobs.put(job)
-
-    def stop(self, wait_s: float = 15) -> None:
-        self._jobs.put(None)
-        self._thread.join(wait_s)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+_session = None
+_session_lock = threading.Lock()
+_running = 0  # attempts of this process between claim and record
+_close_when_idle = False
 
 
-_local = threading.local()
-_all_engines: list[EngineThread] = []
-_engines_lock = threading.Lock()
+def engine_session():
+    """The process's handle on the engine, shared by every worker thread."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            from contacts.engine import BrowserSession
+
+            _session = BrowserSession(engine_options())
+        return _session
 
 
-def _engine_for_this_thread() -> EngineThread:
-    engine = getattr(_local, "engine", None)
-    if engine is None or not engine.alive:
-        engine = EngineThread(engine_options())
-        _local.engine = engine
-        with _engines_lock:
-            _all_engines.append(engine)
-    return engine
+def shutdown_engine() -> None:
+    """Close the process's browser (worker shutdown, tests). Idempotent.
+
+    Huey runs shutdown hooks on each worker thread as it stops, and an idle thread stops
+    before a busy one: the browser closes when the process's last attempt is recorded.
+    """
+    global _session, _close_when_idle
+    with _session_lock:
+        if _running:
+            _close_when_idle = True
+            return
+        session, _session, _close_when_idle = _session, None, False
+    if session is not None:
+        session.close()
 
 
-def _abandon_engine_for_this_thread() -> None:
-    # The engine thread is stuck past every timeout; it cannot be killed, so a fresh one
-    # (with a fresh browser) takes its place and the old one exits when it unblocks.
-    engine = getattr(_local, "engine", None)
-    if engine is not None:
-        engine.stop(wait_s=0)
-        _local.engine = None
+def _attempt_started() -> None:
+    global _running
+    with _session_lock:
+        _running += 1
 
 
-def close_engine_for_this_thread() -> None:
-    engine = getattr(_local, "engine", None)
-    if engine is not None:
-        engine.stop()
-        _local.engine = None
-
-
-def shutdown_engines() -> None:
-    """Close every engine thread's browser (worker shutdown, tests)."""
-    with _engines_lock:
-        engines, _all_engines[:] = list(_all_engines), []
-    for engine in engines:
-        engine.stop()
-    _local.engine = None
+def _attempt_ended() -> None:
+    global _running
+    with _session_lock:
+        _running -= 1
+        close_now = _running == 0 and _close_when_idle
+    if close_now:
+        shutdown_engine()
 
 
 def worker_name() -> str:
@@ -126,20 +106,30 @@ def execute_attempt(attempt_id: int) -> str | None:
     if not ContactAttempt.claim(attempt_id, worker_name()):
         log.info("attempt %s was not queued (cancelled or claimed elsewhere); skipping", attempt_id)
         return None
+    _attempt_started()
+    try:
+        return _execute_claimed(attempt_id)
+    finally:
+        _attempt_ended()
+
+
+def _execute_claimed(attempt_id: int) -> str:
     attempt = ContactAttempt.objects.select_related("customer", "dealer").get(pk=attempt_id)
     attempt.record_event("started")
     customer = attempt.customer.to_engine_customer(attempt.dealer.name)
-    engine = _engine_for_this_thread()
-    options = engine.options
+    session = engine_session()
+    options = session.options
 
     requests: queue.Queue[tuple[Any, Any]] = queue.Queue()
     phase_started: dict[str, float] = {}
     timings: dict[str, float] = {}
 
-    def call_in_worker(fn: Callable[[], Any]) -> Any:
+    async def in_worker(fn: Callable[[], Any]) -> Any:
+        # Runs on the engine loop: hand fn to this attempt's worker thread and wait for
+        # its answer without holding up the other attempts on the loop.
         answer: Future = Future()
         requests.put((fn, answer))
-        return answer.result(timeout=HOOK_TIMEOUT_S)
+        return await asyncio.wait_for(asyncio.wrap_future(answer), HOOK_TIMEOUT_S)
 
     def enter_phase(phase: str) -> None:
         now = time.monotonic()
@@ -150,35 +140,32 @@ def execute_attempt(attempt_id: int) -> str | None:
             attempt.record_event("phase")
 
     hooks = Hooks(
-        on_phase=lambda phase: call_in_worker(lambda: enter_phase(phase)),
-        on_submit_pressed=lambda: call_in_worker(attempt.mark_submit_pressed),
-        should_stop=lambda: call_in_worker(
+        on_phase=lambda phase: in_worker(lambda: enter_phase(phase)),
+        on_submit_pressed=lambda: in_worker(attempt.mark_submit_pressed),
+        should_stop=lambda: in_worker(
             lambda: ContactAttempt.objects.filter(pk=attempt_id, cancel_requested=True).exists()
         ),
     )
 
-    def job(session: Any) -> None:
-        from contacts.engine import contact_dealer
+    from contacts.engine import attempt_contact
 
-        try:
-            outcome: Any = contact_dealer(
-                attempt.dealer.website, customer, session=session, options=options, hooks=hooks
-            )
-        except BaseException as exc:  # the engine promises not to raise; record it if it does
-            outcome = exc
-        requests.put((_DONE, outcome))
-
-    engine.submit(job)
+    running = session.submit(
+        attempt_contact(attempt.dealer.website, customer, session=session, options=options, hooks=hooks)
+    )
+    running.add_done_callback(lambda done: requests.put((_DONE, done)))
+    # The engine cuts itself off at the timeout; this is the backstop if it cannot.
     deadline = time.monotonic() + options.timeout_s + settings.CONTACT_GRACE_S
     result: ContactResult | BaseException | None = None
     while True:
         try:
             fn, payload = requests.get(timeout=max(0.1, deadline - time.monotonic()))
         except queue.Empty:
-            _abandon_engine_for_this_thread()
+            log.error("attempt %s: the engine did not finish by its deadline; cancelling it", attempt_id)
+            running.cancel()
             break
         if fn is _DONE:
-            result = payload
+            if not payload.cancelled():
+                result = payload.exception() or payload.result()
             break
         try:
             payload.set_result(fn())

@@ -149,7 +149,7 @@ def huey_consumer(transactional_db):
     """A real Huey consumer (thread workers) reading the configured storage."""
     from huey.contrib.djhuey import HUEY
 
-    from contacts.worker import shutdown_engines
+    from contacts.worker import shutdown_engine
 
     HUEY.flush()
     consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.05,
@@ -159,5 +159,5 @@ def huey_consumer(transactional_db):
     consumer.start()
     yield consumer
     consumer.stop(graceful=True)
-    shutdown_engines()
+    shutdown_engine()
     HUEY.flush()

@@ -32,7 +32,7 @@ def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_c
     url = asgi_server.url
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_browser_executable(), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=find_browser_executable() or None, args=CHROMIUM_ARGS)
         context = browser.new_context()
         page = context.new_page()
 

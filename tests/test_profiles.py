@@ -286,7 +286,7 @@ def test_it_validates_live_in_the_browser_without_losing_input(asgi_server, owne
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=find_browser_executable(), args=["--no-sandbox", "--disable-background-networking"]
+            executable_path=find_browser_executable() or None, args=["--no-sandbox", "--disable-background-networking"]
         )
         page = browser.new_page()
         page.goto(f"{asgi_server.url}{reverse('login')}?next={reverse('profile_create')}")

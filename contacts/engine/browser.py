@@ -1,26 +1,29 @@
-"""Finding and launching the browser the engine drives.
+"""Finding, launching and sharing the browser the engine drives.
 
-One Chromium per OS process, shared by every thread: Playwright's sync objects belong to
-the thread that made them, so each thread's BrowserSession has its own Playwright driver,
-but they all connect to the same browser server (one Chromium), which this module starts.
-Ten Chromium processes per worker thread were most of a batch's memory.
+One Playwright driver and one Chromium per OS process, shared by every attempt the
+process runs. Playwright's objects belong to the event loop that made them, so the
+engine runs on one asyncio loop in a thread of its own (`EngineRuntime`), and any thread
+hands it work with `BrowserSession.run()`. Attempts overlap on that loop: while one
+waits for a page, another fills a form. A driver per thread (the sync API's way) cost
+about 80 MB each, and a browser server to share one Chromium between them 90 MB more.
 
-Not connect_over_cdp: every CDP client attaches to every page in the browser, and
-Playwright dismisses a dialog nobody on *its* connection listens to, so one thread would
-answer another thread's confirm() with "cancel".
+Headless, the engine prefers Chromium's headless shell ("old headless"): measured with
+four attempts at once, it holds about 480 MB where the full browser in its new headless
+mode held 790 MB, and finished the same pages in a third of the time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import concurrent.futures
 import os
 import shutil
-import signal
-import subprocess
-import tempfile
 import threading
-import time
 from pathlib import Path
+from typing import Any, Awaitable, TypeVar
+
+T = TypeVar("T")
 
 # Chromium refuses to start as root without --no-sandbox. The rest keep it from
 # phoning home: on a closed network those connections fail by the dozen and slow it.
@@ -36,22 +39,30 @@ CHROMIUM_ARGS = [
     "--mute-audio",
 ]
 
-# Background features a headless form filler never uses. Measured with a 12-dealer batch
-# at 4 threads (peak PSS, one sample each, so +-50 MB is noise): no extra flags 1015 MB;
-# these plus site-per-process/IsolateOrigins disabled and --renderer-process-limit=4,
-# 1046 MB (renderers cannot be shared across contexts, so the limit does nothing here);
-# adding --no-zygote, 1121 MB (renderers no longer share the zygote's pages). None of
-# them saved memory measurably; only these harmless ones are kept.
+# Background features a headless form filler never uses. Measured (peak PSS, four
+# attempts at once, one sample each so +-30 MB is noise): none of these, nor
+# --in-process-gpu, a network service in process, a smaller V8 young generation or
+# disabling process swaps, saved memory measurably; the headless shell saved 300 MB.
+# Only these harmless ones are kept.
 MEMORY_SAVING_ARGS = [
     "--disable-gpu",
     "--disable-extensions",
     "--disable-features=Translate,MediaRouter,OptimizationHints",
 ]
 
+# Headless shells first when headless: Debian's package (its /usr/bin entry is a shell
+# script that does not exec, so the binary itself is preferred), then other builds.
+SYSTEM_HEADLESS_SHELLS = (
+    "/usr/lib/chromium/chromium-headless-shell",
+    "chromium-headless-shell",
+    "chrome-headless-shell",
+    "headless_shell",
+)
 SYSTEM_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 LAUNCH_TIMEOUT_S = 30
-TERMINATE_GRACE_S = 3
+CLOSE_TIMEOUT_S = 10
+# A context that hangs while closing must not keep a retired Chromium alive for ever.
 RETIRED_BROWSER_GRACE_S = 1
 
 
@@ -64,7 +75,10 @@ class BrowserLaunchFailed(RuntimeError):
 
 
 def playwright_bundled_executable() -> str:
-    """Playwright's own Chromium, if `playwright install chromium` has been run."""
+    """Playwright's own Chromium, if `playwright install chromium` has been run.
+
+    Starts a driver of its own, so call it off the engine loop (and rarely).
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -77,24 +91,37 @@ def playwright_bundled_executable() -> str:
     return path if path and Path(path).exists() else ""
 
 
-def find_browser_executable(configured: str = "") -> str:
-    """BROWSER_EXECUTABLE if set, else Playwright's own browser, else a Chromium on PATH."""
+def _system_browser(headless: bool) -> str:
+    names = (*SYSTEM_HEADLESS_SHELLS, *SYSTEM_BROWSER_NAMES) if headless else SYSTEM_BROWSER_NAMES
+    for name in names:
+        path = name if name.startswith("/") and os.access(name, os.X_OK) else shutil.which(name)
+        if path:
+            return path
+    return ""
+
+
+# What find_browser_executable() returns when Playwright's own browsers are installed:
+# launch without an executable and let Playwright pick (its headless shell when headless).
+PLAYWRIGHT_OWN = ""
+
+
+def find_browser_executable(configured: str = "", headless: bool = True) -> str:
+    """BROWSER_EXECUTABLE if set, else Playwright's own browser (PLAYWRIGHT_OWN), else a
+    Chromium on this machine, its headless shell first when headless."""
     configured = configured or os.environ.get("BROWSER_EXECUTABLE", "")
     if configured:
         path = shutil.which(configured) or configured
         if not Path(path).exists():
             raise BrowserNotFound(f"BROWSER_EXECUTABLE points to {configured!r}, which does not exist")
         return path
-    bundled = playwright_bundled_executable()
-    if bundled:
-        return bundled
-    for name in SYSTEM_BROWSER_NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
+    if playwright_bundled_executable():
+        return PLAYWRIGHT_OWN
+    path = _system_browser(headless)
+    if path:
+        return path
     raise BrowserNotFound(
         "No browser found: set BROWSER_EXECUTABLE, run `playwright install chromium`, "
-        "or install Chromium (Debian: apt-get install chromium)"
+        "or install Chromium (Debian: apt-get install chromium-headless-shell chromium)"
     )
 
 
@@ -106,257 +133,152 @@ USER_AGENT = (
 VIEWPORT = {"width": 1366, "height": 900}
 
 
-# --- the shared Chromium -------------------------------------------------------------------
+# --- the engine's loop ----------------------------------------------------------------------
 
 
-# Started with Playwright's own Node.js: the public `launchServer` of the bundled
-# playwright-core launches Chromium and serves it to any number of Playwright clients,
-# each of which sees only the contexts it made (so its dialogs, routes and pages go to it
-# alone). It prints the endpoint and the browser's pid, and ends the browser when its
-# stdin closes, that is when this process ends however it ends.
-_SERVER_SCRIPT = r"""
-const { chromium } = require(process.argv[1]);
-const options = JSON.parse(process.argv[2]);
-chromium.launchServer(options).then((server) => {
-  console.log(JSON.stringify({ endpoint: server.wsEndpoint(), pid: server.process().pid }));
-  server.on("close", () => process.exit(0));
-  const stop = () => server.close().finally(() => process.exit(0));
-  process.stdin.on("close", stop);
-  process.stdin.resume();
-  process.on("SIGTERM", stop);
-}, (error) => { console.error(String(error)); process.exit(1); });
-"""
+class EngineRuntime:
+    """The process's engine loop: a daemon thread running asyncio, and on it one
+    Playwright driver and the Chromium generations it launched (a `BrowserPool`).
 
-
-class SharedChromium:
-    """One browser server and its Chromium (a "generation"), shared by every session.
-
-    Counters are changed only under the registry's lock.
+    Started on first use; `shutdown()` ends the browser, the driver and the thread, and
+    the next use starts them again.
     """
-
-    def __init__(self, executable: str, headless: bool) -> None:
-        import json
-
-        from playwright._impl._driver import compute_driver_executable
-
-        node, cli = compute_driver_executable()
-        self.attempts = 0  # contexts opened on it, by every session
-        self.open_contexts = 0
-        self.retired = False  # no new contexts; ends when its last context closes
-        launch_options = {
-            "executablePath": executable,
-            "headless": headless,
-            "args": [*CHROMIUM_ARGS, *MEMORY_SAVING_ARGS],
-            "host": "127.0.0.1",
-            "handleSIGINT": False,
-            "timeout": LAUNCH_TIMEOUT_S * 1000,
-        }
-        self._log = tempfile.TemporaryFile()
-        # Its own process group, so shutdown can end Chromium's processes with it.
-        self.process = subprocess.Popen(
-            [str(node), "-e", _SERVER_SCRIPT, str(Path(cli).parent), json.dumps(launch_options)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
-        )
-        self.server_pid = self.process.pid
-        try:
-            started = self._read_start_line()
-        except BaseException:
-            self.terminate()
-            raise
-        self.endpoint, self.pid = started["endpoint"], started["pid"]
-
-    def _read_start_line(self) -> dict:
-        import json
-        import select
-
-        deadline = time.monotonic() + LAUNCH_TIMEOUT_S + 5
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
-            if ready:
-                line = self.process.stdout.readline()
-                if line.startswith(b"{"):
-                    return json.loads(line)
-                if not line:
-                    break
-        self._log.seek(0)
-        tail = self._log.read().decode(errors="replace").strip()[-500:]
-        raise BrowserLaunchFailed(f"The browser server did not start (exit code {self.process.poll()}): {tail}")
-
-    def alive(self) -> bool:
-        if self.process.poll() is not None:
-            return False
-        try:  # Chromium may have died under a live server
-            return Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
-
-    def terminate(self) -> None:
-        """End the server and Chromium (bounded: SIGTERM, then SIGKILL to the whole
-        process group); idempotent. Playwright removes the profile it made."""
-        try:
-            self.process.stdin.close()  # the server closes Chromium and exits
-        except OSError:
-            pass
-        try:
-            self.process.wait(TERMINATE_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(self.server_pid, signal.SIGKILL)  # whatever outlived it
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.process.wait(TERMINATE_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
-        self.process.stdout.close()
-        self._log.close()
-
-
-class _Registry:
-    """This process's Chromium generations and the sessions using them."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.current: SharedChromium | None = None
-        self.generations: list[SharedChromium] = []  # current and retired, still running
-        self.sessions = 0
-        self.executable = ""
-        self.launches = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.pool: BrowserPool | None = None
 
-    def chromium_for_attempt(self, options) -> tuple[SharedChromium, bool]:
-        """The generation the next context should open on, counted as in use; and whether
-        it was launched by this call."""
-        ended = []
-        launched = False
-        with self.lock:
-            current = self.current
-            if current is not None and not current.alive():
-                ended.append(current)  # crashed or killed: start again
-                self._forget(current)
-                current = None
-            if current is not None and current.attempts >= options.recycle_after:
-                # Long-lived Chromiums grow; a fresh one is cheap. Attempts still running
-                # on the old one finish there.
-                current.retired = True
-                if current.open_contexts == 0:
-                    ended.append(current)
-                    self._forget(current)
-                self.current = current = None
-            if current is None:
-                # Looking for Playwright's own browser starts a driver: do it once.
-                self.executable = self.executable or find_browser_executable(options.browser_executable)
-                current = SharedChromium(self.executable, options.headless)
-                self.current = current
-                self.generations.append(current)
-                self.launches += 1
-                launched = True
-            current.attempts += 1
-            current.open_contexts += 1
-        for chromium in ended:
-            chromium.terminate()
-        return current, launched
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
 
-    def context_closed(self, chromium: SharedChromium) -> None:
-        with self.lock:
-            chromium.open_contexts -= 1
-            done = chromium.retired and chromium.open_contexts <= 0
-            if done:
-                self._forget(chromium)
-        if done:
-            # Not at once: this runs inside the context's close event, and the close call
-            # that fired it still waits for its answer from this browser.
-            timer = threading.Timer(RETIRED_BROWSER_GRACE_S, chromium.terminate)
-            timer.daemon = True
-            timer.start()
+                def serve() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
 
-    def _forget(self, chromium: SharedChromium) -> None:
-        if chromium in self.generations:
-            self.generations.remove(chromium)
-        if self.current is chromium:
-            self.current = None
+                thread = threading.Thread(target=serve, name="contact-engine", daemon=True)
+                thread.start()
+                ready.wait()
+                self._loop, self._thread, self.pool = loop, thread, BrowserPool()
+            return self._loop
 
-    def session_opened(self) -> None:
-        with self.lock:
-            self.sessions += 1
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
-    def session_closed(self) -> None:
-        with self.lock:
-            self.sessions -= 1
-            if self.sessions > 0:
-                return
-            ending, self.generations, self.current = self.generations, [], None
-        for chromium in ending:
-            chromium.terminate()
+    def in_engine_thread(self) -> bool:
+        return threading.current_thread() is self._thread
 
-    def shutdown(self) -> None:
-        with self.lock:
-            ending, self.generations, self.current = self.generations, [], None
-        for chromium in ending:
-            chromium.terminate()
+    def submit(self, coro: Awaitable[T]) -> concurrent.futures.Future[T]:
+        """Schedule `coro` on the engine loop; its Future may be waited on from any thread."""
+        loop = self._ensure_started()
+        return asyncio.run_coroutine_threadsafe(coro, loop)
+
+    def run(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        """Run `coro` on the engine loop and wait for it (never call this from the loop).
+
+        Raises TimeoutError after `timeout` seconds, once the coroutine has been cancelled.
+        """
+        if self.in_engine_thread():
+            if asyncio.iscoroutine(coro):
+                coro.close()  # never to run: do not leave it to warn as "never awaited"
+            raise RuntimeError("EngineRuntime.run() called from the engine loop itself; await instead")
+        future = self.submit(coro)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"the engine did not finish within {timeout} s") from None
+
+    def shutdown(self, timeout: float = CLOSE_TIMEOUT_S + 5) -> None:
+        """Close the browser and the driver, then stop the loop thread. Idempotent."""
+        with self._lock:
+            loop, thread, pool = self._loop, self._thread, self.pool
+            self._loop = self._thread = self.pool = None
+        if loop is None or thread is None:
+            return
+        if thread.is_alive() and pool is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(pool.close(), loop).result(timeout)
+            except Exception:
+                pass  # a hung driver is killed with the process group below
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if not thread.is_alive():
+            loop.close()
 
 
-_registry = _Registry()
-atexit.register(_registry.shutdown)
+class Generation:
+    """One launched Chromium and the contexts opened on it."""
+
+    def __init__(self, browser: Any, pid: int | None) -> None:
+        self.browser = browser
+        self.pid = pid
+        self.attempts = 0  # contexts opened on it
+        self.open_contexts = 0
+        self.retired = False  # no new contexts; closed when its last context closes
+        self.crashed = False
+        browser.on("disconnected", lambda _browser: self._gone())
+
+    def _gone(self) -> None:
+        self.crashed = True
+
+    @property
+    def usable(self) -> bool:
+        return not self.crashed and not self.retired and self.browser.is_connected()
 
 
-class BrowserSession:
-    """One thread's way to the process's shared Chromium: its own Playwright driver and
-    connection, a fresh context per attempt. The Chromium is launched on first use,
-    relaunched after a crash, recycled after `options.recycle_after` attempts in total, and
-    ended when the last session closes (or at exit).
+class BrowserPool:
+    """The Playwright driver and Chromium of the engine loop. Loop-only: every method
+    runs on the engine thread.
 
-    Playwright's sync objects belong to the thread that created them, so a session must
-    only be used (and closed) on one thread.
+    A Chromium is launched on first use, relaunched after a crash, and recycled after
+    `options.recycle_after` contexts: long-lived Chromiums grow, and a fresh one is cheap.
+    Attempts still running on a retired one finish there; it closes after them.
     """
 
-    def __init__(self, options=None) -> None:
-        from contacts.engine.types import EngineOptions
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._starting: asyncio.Lock | None = None
+        self.current: Generation | None = None
+        self.generations: list[Generation] = []
+        self.launches = 0  # Chromiums launched by this pool (tests, logs)
+        self._executable: str | None = None
 
-        self.options = options or EngineOptions()
-        self._playwright = None
-        # This session's connections: to the current Chromium, and to retired ones while
-        # a context of this session still runs there.
-        self._connections: dict[SharedChromium, object] = {}
-        self._chromium: SharedChromium | None = None  # the one new contexts go to
-        self._registered = False
-        self._open: dict[int, SharedChromium] = {}  # id(context) -> its Chromium
-        self.launches = 0  # Chromiums this session has connected to (tests, logs)
+    @property
+    def browser_pid(self) -> int | None:
+        """The process id of the Chromium new contexts open in (tests, logs)."""
+        return self.current.pid if self.current is not None and self.current.usable else None
 
-    def __enter__(self) -> "BrowserSession":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def new_context(self, options=None):
+    async def new_context(self, options) -> Any:
         """A fresh BrowserContext for one attempt, guarded unless private targets are allowed."""
+        from playwright.async_api import Error as PlaywrightError
+
         from contacts.engine.network_guard import install_private_network_guard
 
-        from playwright.sync_api import Error as PlaywrightError
-
-        options = options or self.options
+        generation = await self._generation_for_attempt(options)
         try:
-            context = self._open_context(options)
+            context = await self._open_context(generation)
         except PlaywrightError:
-            # The browser died since it was last seen alive: connect again (the registry
-            # relaunches it if its process has gone), once.
-            self._forget_connection(self._chromium)
-            context = self._open_context(options)
+            # It died since it was last seen alive: launch again, once.
+            generation.crashed = True
+            self._release(generation)
+            generation = await self._generation_for_attempt(options)
+            context = await self._open_context(generation)
         context.set_default_timeout(options.action_timeout_ms)
         context.set_default_navigation_timeout(options.navigation_timeout_ms)
         if not options.allow_private_targets:
-            install_private_network_guard(context)
+            await install_private_network_guard(context)
         return context
 
-    def _open_context(self, options):
-        if not self._registered:
-            _registry.session_opened()
-            self._registered = True
-        chromium, _ = _registry.chromium_for_attempt(options)
+    async def _open_context(self, generation: Generation) -> Any:
         try:
-            browser = self._connected_to(chromium)
-            context = browser.new_context(
+            context = await generation.browser.new_context(
                 viewport=VIEWPORT,
                 user_agent=USER_AGENT,
                 locale="en-US",
@@ -365,81 +287,178 @@ class BrowserSession:
                 service_workers="block",
             )
         except BaseException:
-            _registry.context_closed(chromium)
+            self._release(generation)
             raise
-        self._open[id(context)] = chromium
-        context.on("close", lambda closed: self._context_closed(closed))
-        self._drop_idle_connections()
+        context.once("close", lambda _context: self._release(generation))
         return context
 
-    def _context_closed(self, context) -> None:
-        chromium = self._open.pop(id(context), None)
-        if chromium is not None:
-            _registry.context_closed(chromium)
+    async def _generation_for_attempt(self, options) -> Generation:
+        """The Chromium the next context opens in, counted as in use."""
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:  # one launch at a time, however many attempts ask
+            current = self.current
+            if current is not None and current.usable and current.attempts >= options.recycle_after:
+                current.retired = True
+                if current.open_contexts == 0:
+                    await self._close_generation(current)
+                current = self.current = None
+            if current is None or not current.usable:
+                if current is not None:
+                    await self._close_generation(current)  # crashed: whatever is left of it
+                current = self.current = await self._launch(options)
+            current.attempts += 1
+            current.open_contexts += 1
+            return current
 
-    def _connected_to(self, chromium: SharedChromium):
-        browser = self._connections.get(chromium)
-        if browser is not None and not browser.is_connected():
-            self._forget_connection(chromium)
-            browser = None
-        if browser is None:
-            if self._playwright is None:
-                from playwright.sync_api import sync_playwright
+    async def _launch(self, options) -> Generation:
+        if self._playwright is None:
+            from playwright.async_api import async_playwright
 
-                self._playwright = sync_playwright().start()
-            browser = self._playwright.chromium.connect(chromium.endpoint, timeout=30_000)
-            self._connections[chromium] = browser
-            self.launches += 1
-        self._chromium = chromium
-        return browser
+            self._playwright = await async_playwright().start()
+        if self._executable is None:
+            # Looking for Playwright's own browser starts a driver: do it once, off the loop.
+            self._executable = await asyncio.to_thread(
+                find_browser_executable, options.browser_executable, options.headless
+            )
+        known = set(chromium_main_pids())
+        try:
+            browser = await self._playwright.chromium.launch(
+                executable_path=self._executable or None,
+                headless=options.headless,
+                args=[*CHROMIUM_ARGS, *MEMORY_SAVING_ARGS],
+                handle_sigint=False,
+                timeout=LAUNCH_TIMEOUT_S * 1000,
+            )
+        except Exception as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise BrowserLaunchFailed(f"The browser did not start: {first_line}") from exc
+        new_pids = [pid for pid in chromium_main_pids() if pid not in known]
+        generation = Generation(browser, new_pids[0] if len(new_pids) == 1 else None)
+        self.generations.append(generation)
+        self.launches += 1
+        return generation
 
-    def _drop_idle_connections(self) -> None:
-        """Disconnect from retired Chromiums this session no longer has a context on."""
-        in_use = set(self._open.values())
-        for chromium in list(self._connections):
-            if chromium is not self._chromium and chromium not in in_use:
-                self._forget_connection(chromium)
+    def _release(self, generation: Generation) -> None:
+        generation.open_contexts -= 1
+        if generation.retired and generation.open_contexts <= 0 and generation in self.generations:
+            # Not at once: this runs inside the context's close event, and the close
+            # call that fired it still waits for its answer from this browser.
+            asyncio.get_running_loop().call_later(
+                RETIRED_BROWSER_GRACE_S, lambda: asyncio.ensure_future(self._close_generation(generation))
+            )
 
-    def _forget_connection(self, chromium: SharedChromium | None) -> None:
-        browser = self._connections.pop(chromium, None)
-        if chromium is self._chromium:
-            self._chromium = None
-        if browser is not None:
-            try:
-                # This closes the contexts this connection made and disconnects; the
-                # Chromium itself is shared and stays.
-                browser.close(reason="reconnecting")
-            except Exception:
-                pass
+    async def _close_generation(self, generation: Generation) -> None:
+        if generation in self.generations:
+            self.generations.remove(generation)
+        if self.current is generation:
+            self.current = None
+        try:
+            await asyncio.wait_for(generation.browser.close(), CLOSE_TIMEOUT_S)
+        except Exception:
+            pass  # a crashed browser is already gone; stopping the driver ends the rest
 
-    @property
-    def browser(self):
-        """This session's connection to the running browser, or None before first use and after close."""
-        return self._connections.get(self._chromium)
-
-    @property
-    def browser_pid(self) -> int | None:
-        """The process id of the Chromium new contexts of this session open in (tests, logs)."""
-        return self._chromium.pid if self.browser is not None else None
-
-    def close(self) -> None:
-        """Disconnect and stop this thread's driver; the last session to close ends the
-        Chromium. Safe to call more than once.
-
-        The driver is stopped rather than asked to close anything politely, so a hung
-        browser cannot hold this up; the browser server drops a departed client's contexts.
-        """
-        self._connections, self._chromium = {}, None
+    async def close(self) -> None:
+        """Close every Chromium and stop the driver (bounded)."""
+        for generation in list(self.generations):
+            await self._close_generation(generation)
         playwright, self._playwright = self._playwright, None
         if playwright is not None:
             try:
-                playwright.stop()
+                await asyncio.wait_for(playwright.stop(), CLOSE_TIMEOUT_S)
             except Exception:
                 pass
-        # Contexts whose close event never came (a crash, or closed with the driver).
-        still_open, self._open = list(self._open.values()), {}
-        for chromium in still_open:
-            _registry.context_closed(chromium)
-        if self._registered:
-            self._registered = False
-            _registry.session_closed()
+
+
+def chromium_main_pids() -> list[int]:
+    """Chromium browser processes below this process (the driver launches them): the ones
+    started with Playwright's pipe and without a --type of their own."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            try:
+                args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--remote-debugging-pipe" in args and not any(a.startswith(b"--type=") for a in args):
+                found.append(child)
+    return found
+
+
+_runtime = EngineRuntime()
+atexit.register(_runtime.shutdown)
+
+
+def runtime() -> EngineRuntime:
+    return _runtime
+
+
+class BrowserSession:
+    """A handle on the process's engine, usable from any thread: `run()` a coroutine on
+    the engine loop, open contexts, see the browser's pid. Sessions are counted; when the
+    last one closes, the browser and the driver end (they start again on next use).
+    """
+
+    _open_sessions = 0
+    _count_lock = threading.Lock()
+
+    def __init__(self, options=None) -> None:
+        from contacts.engine.types import EngineOptions
+
+        self.options = options or EngineOptions()
+        self._runtime = _runtime
+        self._closed = False
+        with BrowserSession._count_lock:
+            BrowserSession._open_sessions += 1
+
+    def __enter__(self) -> "BrowserSession":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        """Run a coroutine on the engine loop and wait for its result."""
+        return self._runtime.run(coro, timeout)
+
+    def submit(self, coro: Awaitable[T]) -> concurrent.futures.Future[T]:
+        return self._runtime.submit(coro)
+
+    async def new_context(self, options=None) -> Any:
+        """A fresh context for one attempt (await it on the engine loop)."""
+        return await self.pool.new_context(options or self.options)
+
+    @property
+    def pool(self) -> BrowserPool:
+        self._runtime._ensure_started()
+        assert self._runtime.pool is not None
+        return self._runtime.pool
+
+    @property
+    def launches(self) -> int:
+        """Chromiums launched in this process since the engine last started."""
+        return self._runtime.pool.launches if self._runtime.pool is not None else 0
+
+    @property
+    def browser_pid(self) -> int | None:
+        return self._runtime.pool.browser_pid if self._runtime.pool is not None else None
+
+    def close(self) -> None:
+        """Let go of the engine; the last session to close ends the browser. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with BrowserSession._count_lock:
+            BrowserSession._open_sessions -= 1
+            last = BrowserSession._open_sessions <= 0
+        if last:
+            self._runtime.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 
 
@@ -11,6 +12,15 @@ class TimedOut(Exception):
 
 class Cancelled(Exception):
     pass
+
+
+async def call_hook(hook, *args):
+    """Call a caller's hook: a plain function (quick, run on the engine loop) or a
+    coroutine function (awaited, for hooks that wait on another thread)."""
+    answer = hook(*args)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return answer
 
 
 class Clock:
@@ -29,9 +39,9 @@ class Clock:
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started
 
-    def check(self) -> None:
+    async def check(self) -> None:
         """Raise Cancelled if the user asked to stop, TimedOut past the deadline."""
-        if self._should_stop():
+        if await call_hook(self._should_stop):
             raise Cancelled()
         if time.monotonic() >= self.deadline:
             raise TimedOut()

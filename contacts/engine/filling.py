@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine.planning import Action, field_name
 from contacts.engine.types import FilledField
@@ -52,76 +52,76 @@ _READ_VALUES_JS = """(ids) => {
 }"""
 
 
-def _type(frame, action: Action) -> None:
+async def _type(frame, action: Action) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    _locator(frame, action).fill(action.value)
+    await _locator(frame, action).fill(action.value)
 
 
-def _type_key_by_key(frame, action: Action) -> None:
+async def _type_key_by_key(frame, action: Action) -> None:
     """Masked inputs reject values set at once: press each key, digits only for phones."""
     box = _locator(frame, action)
-    box.fill("")
-    box.press("End")
+    await box.fill("")
+    await box.press("End")
     digits_only = action.kind.startswith("phone") or action.kind == "zip"
     keys = _digits(action.value) if digits_only else action.value
     # Masks want a human pace for a few digits; a long message is typed without pauses.
     delay = 15 if digits_only else 0
-    box.press_sequentially(keys, delay=delay, timeout=5000 + len(keys) * (delay + 10))
-    box.blur()
-    if not _stuck(action, box.input_value()):
+    await box.press_sequentially(keys, delay=delay, timeout=5000 + len(keys) * (delay + 10))
+    await box.blur()
+    if not _stuck(action, await box.input_value()):
         raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d would not keep the value typed into it.")
 
 
-def _check_typed(frame, typed: list[Action]) -> None:
+async def _check_typed(frame, typed: list[Action]) -> None:
     if not typed:
         return
-    values = frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in typed])
+    values = await frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in typed])
     for action, value in zip(typed, values):
         if value is None:
             raise FillProblem(f"The field \u201c{field_name(action.field)}\u201d vanished while filling.", stale=True)
         if not _stuck(action, value):
-            _type_key_by_key(frame, action)
+            await _type_key_by_key(frame, action)
 
 
-def _select(frame, action: Action) -> None:
+async def _select(frame, action: Action) -> None:
     box = _locator(frame, action)
     # Styled dropdowns (Select2, Chosen) hide the real select and mirror its change event.
-    box.select_option(value=action.value, force=bool(action.field.get("via_widget")))
-    if box.input_value() != action.value:
+    await box.select_option(value=action.value, force=bool(action.field.get("via_widget")))
+    if await box.input_value() != action.value:
         raise FillProblem(f"The choice \u201c{field_name(action.field)}\u201d would not stay selected.")
 
 
-def _check(frame, action: Action) -> None:
+async def _check(frame, action: Action) -> None:
     box = _locator(frame, action)
     try:
-        box.check(timeout=1500)
+        await box.check(timeout=1500)
     except PlaywrightError:
         # Styled checkboxes hide the input behind their label: click it the way the label would.
-        box.evaluate("el => { if (!el.checked) el.click(); }")
-    if not box.is_checked():
+        await box.evaluate("el => { if (!el.checked) el.click(); }")
+    if not await box.is_checked():
         raise FillProblem(f"The box \u201c{field_name(action.field)}\u201d could not be ticked.")
 
 
-def perform(frame, actions: list[Action], clock) -> list[FilledField]:
+async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
     """Carry out the planned actions in order; return what was filled."""
     filled = []
     typed = []
     for action in actions:
-        clock.check()
+        await clock.check()
         try:
             if action.how == "type":
-                _type(frame, action)
+                await _type(frame, action)
                 typed.append(action)
             elif action.how == "select":
-                _select(frame, action)
+                await _select(frame, action)
             else:
-                _check(frame, action)
+                await _check(frame, action)
         except PlaywrightError as exc:
             reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            stale = _locator(frame, action).count() == 0
+            stale = await _locator(frame, action).count() == 0
             raise FillProblem(
                 f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
             ) from exc
         filled.append(FilledField(action.kind, field_name(action.field), action.shown))
-    _check_typed(frame, typed)
+    await _check_typed(frame, typed)
     return filled

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import tldextract
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha
 from contacts.engine.form_choice import best_contact_form, form_purpose
@@ -93,19 +93,19 @@ def _score(form: dict) -> int:
     return form_purpose(form)[1]
 
 
-def dismiss_overlays(page) -> None:
+async def dismiss_overlays(page) -> None:
     try:
-        page.evaluate(DISMISS_JS)
+        await page.evaluate(DISMISS_JS)
     except PlaywrightError:
         pass
 
 
-def look_on_page(page, wait_s: float, clock) -> Found | None:
+async def look_on_page(page, wait_s: float, clock) -> Found | None:
     """Scan the page until a contact form appears or `wait_s` passes (scripts render late)."""
     give_up = time.monotonic() + wait_s
     while True:
-        clock.check()
-        scans = scan_frames(page)
+        await clock.check()
+        scans = await scan_frames(page)
         if scans:
             reason = captcha.challenge_on_page(scans[0].data)
             if reason:
@@ -113,20 +113,20 @@ def look_on_page(page, wait_s: float, clock) -> Found | None:
         found = _best_in(scans)
         if found or time.monotonic() >= give_up:
             return found
-        page.wait_for_timeout(_POLL_S * 1000)
+        await page.wait_for_timeout(_POLL_S * 1000)
 
 
-def _links(page) -> list[dict]:
+async def _links(page) -> list[dict]:
     try:
-        return page.evaluate(LINKS_JS)
+        return await page.evaluate(LINKS_JS)
     except PlaywrightError:
         return []
 
 
-def contact_links(page, start_url: str) -> list[str]:
+async def contact_links(page, start_url: str) -> list[str]:
     """Same-site links whose text or address says "contact", best first."""
     ranked: list[tuple[int, str]] = []
-    for link in _links(page):
+    for link in await _links(page):
         href = link["href"]
         if not href or not same_site(href, start_url):
             continue
@@ -143,41 +143,41 @@ def contact_links(page, start_url: str) -> list[str]:
     return [u for _, u in ranked]
 
 
-def modal_triggers(page) -> list[str]:
+async def modal_triggers(page) -> list[str]:
     """data-dc ids of visible buttons that open a contact form in place."""
     return [
         link["dc"]
-        for link in _links(page)
+        for link in await _links(page)
         if link["button"] and link["visible"] and MODAL_TRIGGER_TEXT.match(link["text"] or link["aria"] or "")
     ][:3]
 
 
-def try_modals(page, clock) -> Found | None:
-    for dc in modal_triggers(page):
-        clock.check()
+async def try_modals(page, clock) -> Found | None:
+    for dc in await modal_triggers(page):
+        await clock.check()
         try:
-            page.locator(f'[data-dc="{dc}"]').first.click(timeout=2000)
+            await page.locator(f'[data-dc="{dc}"]').first.click(timeout=2000)
         except PlaywrightError:
             continue
-        found = look_on_page(page, 1.5, clock)
+        found = await look_on_page(page, 1.5, clock)
         if found:
             return found
     return None
 
 
-def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
+async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
     """The contact form on the open page or the pages it leads to, or None."""
-    found = look_on_page(page, 0, clock)
+    found = await look_on_page(page, 0, clock)
     if found:
         return found
-    links = contact_links(page, start_url)
-    dismiss_overlays(page)
-    found = try_modals(page, clock)
+    links = await contact_links(page, start_url)
+    await dismiss_overlays(page)
+    found = await try_modals(page, clock)
     if found:
         return found
     if not links:
         # No contact page to go to: give the home page's scripts time to render a form.
-        found = look_on_page(page, 2.5, clock)
+        found = await look_on_page(page, 2.5, clock)
         if found:
             return found
     visited = {page.url.split("#", 1)[0]}
@@ -189,21 +189,23 @@ def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -
             continue
         visited.add(url)
         pages_seen += 1
-        clock.check()
+        await clock.check()
         try:
-            response = open_page(page, url, min(navigation_timeout_ms, clock.remaining_ms()))
+            response = await open_page(page, url, min(navigation_timeout_ms, clock.remaining_ms()))
         except PageProblem:
             continue
         if response is not None and response.status >= 400:
             continue
-        settle(page, load_ms=2500)
+        await settle(page, load_ms=2500)
         # A page the site links to as "Contact" surely has a form coming; a guessed path may not.
-        found = look_on_page(page, 2.0 if url in links else 1.0, clock) or _after_overlays_and_modals(page, clock)
+        found = await look_on_page(page, 2.0 if url in links else 1.0, clock) or await _after_overlays_and_modals(
+            page, clock
+        )
         if found:
             return found
     return None
 
 
-def _after_overlays_and_modals(page, clock) -> Found | None:
-    dismiss_overlays(page)
-    return try_modals(page, clock)
+async def _after_overlays_and_modals(page, clock) -> Found | None:
+    await dismiss_overlays(page)
+    return await try_modals(page, clock)

@@ -6,6 +6,7 @@ is aborted when any address is private, loopback, link-local, reserved or multic
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import threading
@@ -71,15 +72,36 @@ def forbidden_address_for(url: str) -> str:
     return ""
 
 
-def install_private_network_guard(context) -> None:
-    def guard(route) -> None:
+def _needs_lookup(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return False
+    except ValueError:
+        pass
+    with _cache_lock:
+        return host not in _cache
+
+
+async def forbidden_address_for_async(url: str) -> str:
+    """forbidden_address_for() for the engine loop: a name lookup runs on a helper
+    thread, so one slow DNS answer does not stall every attempt on the loop."""
+    if _needs_lookup(url):
+        return await asyncio.to_thread(forbidden_address_for, url)
+    return forbidden_address_for(url)
+
+
+async def install_private_network_guard(context) -> None:
+    async def guard(route) -> None:
         try:
-            blocked = bool(forbidden_address_for(route.request.url))
+            blocked = bool(await forbidden_address_for_async(route.request.url))
         except UnresolvableHost:
             blocked = False  # the browser's own lookup will fail the same way
         if blocked:
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
         else:
-            route.fallback()
+            await route.fallback()
 
-    context.route("**/*", guard)
+    await context.route("**/*", guard)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 _NET_ERRORS = [
     (re.compile(r"ERR_NAME_NOT_RESOLVED|ERR_NAME_RESOLUTION_FAILED"), "The site's address could not be found (DNS lookup failed)."),
@@ -33,21 +33,21 @@ def describe_navigation_error(exc: Exception) -> str:
     return "The site could not be opened: " + text.splitlines()[0][:160]
 
 
-def open_page(page, url: str, timeout_ms: int):
+async def open_page(page, url: str, timeout_ms: int):
     """Navigate and return the main response (None for same-document pages)."""
     try:
-        return page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+        return await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
     except PlaywrightTimeout as exc:
         raise PageProblem(describe_navigation_error(exc)) from exc
     except PlaywrightError as exc:
         raise PageProblem(describe_navigation_error(exc)) from exc
 
 
-def settle(page, load_ms: int = 3000) -> None:
+async def settle(page, load_ms: int = 3000) -> None:
     """Wait for the load event, never longer than the cap (a stuck ad script must not
     hold us). Forms that scripts render later are found by polling, which is quicker
     than waiting for network idle: that costs half a second even on a quiet page."""
     try:
-        page.wait_for_load_state("load", timeout=load_ms)
+        await page.wait_for_load_state("load", timeout=load_ms)
     except PlaywrightError:
         pass

@@ -1,18 +1,23 @@
-"""contact_dealer: one attempt to reach one dealer, from opening the site to the verdict."""
+"""One attempt to reach one dealer, from opening the site to the verdict.
+
+`attempt_contact` is the engine itself, a coroutine on the engine loop; `contact_dealer`
+runs it from any other thread and waits.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
 from contacts.engine.browser import BrowserSession
-from contacts.engine.clock import Cancelled, Clock, TimedOut
+from contacts.engine.clock import Cancelled, Clock, TimedOut, call_hook
 from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
-from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for
+from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.form_choice import best_contact_form
@@ -48,27 +53,27 @@ class Attempt:
         self._phase_started = 0.0
         self.page = None
 
-    def enter(self, phase: str, *, may_stop: bool = True) -> None:
+    async def enter(self, phase: str, *, may_stop: bool = True) -> None:
         self._close_phase()
         self.phase = phase
         self._phase_started = time.monotonic()
-        self.hooks.on_phase(phase)
+        await call_hook(self.hooks.on_phase, phase)
         if may_stop:
-            self.clock.check()
+            await self.clock.check()
 
     def _close_phase(self) -> None:
         if self.phase:
             spent = time.monotonic() - self._phase_started
             self.result.phase_timings[self.phase] = round(self.result.phase_timings.get(self.phase, 0) + spent, 3)
 
-    def screenshot(self, name: str) -> None:
+    async def screenshot(self, name: str) -> None:
         if self.page is None:
             return
         try:
-            self.result.screenshots[name] = self.page.screenshot(
+            self.result.screenshots[name] = await self.page.screenshot(
                 type="jpeg", quality=60, timeout=SCREENSHOT_TIMEOUT_MS
             )
-        except PlaywrightError:
+        except (PlaywrightError, asyncio.TimeoutError):
             pass  # evidence is welcome, never essential
 
     def finish(self) -> ContactResult:
@@ -97,26 +102,41 @@ def contact_dealer(
     options: EngineOptions | None = None,
     hooks: Hooks | None = None,
 ) -> ContactResult:
+    """attempt_contact() from any thread but the engine's: runs it there and waits."""
+    return session.run(attempt_contact(website_url, customer, session=session, options=options, hooks=hooks))
+
+
+async def attempt_contact(
+    website_url: str,
+    customer: Customer,
+    *,
+    session: BrowserSession,
+    options: EngineOptions | None = None,
+    hooks: Hooks | None = None,
+) -> ContactResult:
     """Find the dealer's contact form, fill it for `customer`, submit once, and report.
 
-    Never raises for anything a site does; the result says what happened.
+    Never raises for anything a site does; the result says what happened. The whole
+    attempt, navigations included, is cut off at `options.timeout_s`; closing its
+    context afterwards is bounded too.
     """
     options = options or session.options
     attempt = Attempt(customer, options, hooks or Hooks())
     context = None
     try:
-        url = normalise_url(website_url)
-        _refuse_private_target(url, options)
-        context = session.new_context(options)
-        attempt.page = context.new_page()
-        _run(attempt, url)
+        async with asyncio.timeout(options.timeout_s):
+            url = normalise_url(website_url)
+            await _refuse_private_target(url, options)
+            context = await session.pool.new_context(options)
+            attempt.page = await context.new_page()
+            await _run(attempt, url)
     except Outcome as done:
         attempt.result.status, attempt.result.error = done.status, done.error
         if attempt.phase == outcomes.FILLING and "form" not in attempt.result.screenshots:
-            attempt.screenshot("form")  # shows the person which field stopped us
+            await attempt.screenshot("form")  # shows the person which field stopped us
     except Cancelled:
         attempt.result.status, attempt.result.error = outcomes.CANCELLED, "Cancelled before submitting."
-    except TimedOut:
+    except (TimedOut, TimeoutError):
         _timed_out(attempt)
     except PlaywrightError as exc:
         if attempt.clock.remaining_s() <= 0:
@@ -127,7 +147,7 @@ def contact_dealer(
         _broke(attempt, exc)
     finally:
         result = attempt.finish()
-        _close_quietly(attempt.page, context)
+        await _close_quietly(attempt.page, context)
     return result
 
 
@@ -150,101 +170,102 @@ def _broke(attempt: Attempt, exc: Exception) -> None:
         attempt.result.error = f"The browser failed while {attempt.phase or 'starting'}: {first_line}"
 
 
-def _close_quietly(page, context) -> None:
+async def _close_quietly(page, context) -> None:
     for closable in (page, context):
         if closable is None:
             continue
         try:
-            closable.close(reason="attempt finished") if closable is context else closable.close()
+            closing = closable.close(reason="attempt finished") if closable is context else closable.close()
+            await asyncio.wait_for(closing, CLOSE_TIMEOUT_MS / 1000)
         except Exception:
-            pass  # a crashed browser has already let go of it
+            pass  # a crashed browser has already let go of it; a hung one is recycled
 
 
-def _refuse_private_target(url: str, options: EngineOptions) -> None:
+async def _refuse_private_target(url: str, options: EngineOptions) -> None:
     host = urlsplit(url).hostname
     if not host:
         raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}")
     if options.allow_private_targets:
         return
     try:
-        address = forbidden_address_for(url)
+        address = await forbidden_address_for_async(url)
     except UnresolvableHost:
         raise Outcome(outcomes.FAILED, "The site's address could not be found (DNS lookup failed).") from None
     if address:
         raise Outcome(outcomes.FAILED, f"Refusing to contact a private network address ({address}).")
 
 
-def _run(attempt: Attempt, url: str) -> None:
+async def _run(attempt: Attempt, url: str) -> None:
     page, clock, options = attempt.page, attempt.clock, attempt.options
 
-    attempt.enter(outcomes.OPENING)
+    await attempt.enter(outcomes.OPENING)
     try:
-        response = open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
+        response = await open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
     except PageProblem as problem:
-        clock.check()  # a navigation cut short by our own deadline is a timeout
+        await clock.check()  # a navigation cut short by our own deadline is a timeout
         raise Outcome(outcomes.FAILED, str(problem)) from None
-    settle(page, load_ms=min(3000, clock.remaining_ms()))
-    clock.check()
+    await settle(page, load_ms=min(3000, clock.remaining_ms()))
+    await clock.check()
 
-    attempt.enter(outcomes.FINDING_FORM)
+    await attempt.enter(outcomes.FINDING_FORM)
     try:
         if response is not None and response.status >= 400:
             # Bot walls answer 403/503 with a challenge page: that is a CAPTCHA, not an outage.
-            scans = scan_frames(page)
+            scans = await scan_frames(page)
             if scans and captcha.challenge_on_page(scans[0].data):
-                attempt.screenshot("form")
+                await attempt.screenshot("form")
                 raise Outcome(outcomes.CAPTCHA, captcha.challenge_on_page(scans[0].data))
             raise Outcome(outcomes.FAILED, f"The site answered with HTTP {response.status}.")
-        found = find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
+        found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
     except SiteChallenge as challenge:
-        attempt.screenshot("form")
+        await attempt.screenshot("form")
         raise Outcome(outcomes.CAPTCHA, str(challenge)) from None
     if found is None:
         raise Outcome(outcomes.NO_FORM, "No contact form was found on the site.")
     frame, form = found.scan.frame, found.form
     guard = captcha.captcha_guarding(form, found.scan.data)
     if guard:
-        attempt.screenshot("form")
+        await attempt.screenshot("form")
         raise Outcome(outcomes.CAPTCHA, f"The contact form is protected by a CAPTCHA ({guard}); nothing was sent.")
 
-    attempt.enter(outcomes.FILLING)
-    dismiss_overlays(page)
+    await attempt.enter(outcomes.FILLING)
+    await dismiss_overlays(page)
     try:
-        button = _fill_all_steps(attempt, frame, form)
+        button = await _fill_all_steps(attempt, frame, form)
     except FillProblem as problem:
         if not problem.stale:
             raise Outcome(outcomes.FAILED, str(problem)) from None
         # Script-built forms may re-render while we type: find the form again, start over.
-        form = _form_again(frame)
+        form = await _form_again(frame)
         if form is None:
             raise Outcome(outcomes.FAILED, "The contact form disappeared while it was being filled.") from None
         attempt.result.fields.clear()
         try:
-            button = _fill_all_steps(attempt, frame, form)
+            button = await _fill_all_steps(attempt, frame, form)
         except FillProblem as again:
             raise Outcome(outcomes.FAILED, str(again)) from None
-    attempt.screenshot("form")
+    await attempt.screenshot("form")
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
 
-    attempt.enter(outcomes.SUBMITTING)
-    watch = start_watch(page, frame, form["dc"])
-    attempt.hooks.on_submit_pressed()
+    await attempt.enter(outcomes.SUBMITTING)
+    watch = await start_watch(page, frame, form["dc"])
+    await call_hook(attempt.hooks.on_submit_pressed)
     attempt.result.submit_pressed = True
     try:
-        press(frame, button)
+        await press(frame, button)
         # Past the click there is no stopping: cancelling now would hide a real submission.
-        attempt.enter(outcomes.VERIFYING, may_stop=False)
-        status, error = verify(page, frame, form["dc"], watch, clock)
+        await attempt.enter(outcomes.VERIFYING, may_stop=False)
+        status, error = await verify(page, frame, form["dc"], watch, clock)
     finally:
         stop_watch(page, watch)
-    settle(page, load_ms=1500)
-    attempt.screenshot("result")
+    await settle(page, load_ms=1500)
+    await attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
 
 
-def _form_again(frame) -> dict | None:
-    scan = scan_frame(frame)
+async def _form_again(frame) -> dict | None:
+    scan = await scan_frame(frame)
     return best_contact_form(scan["forms"]) if scan else None
 
 
@@ -256,7 +277,7 @@ def _has_later_steps(form: dict, done: set[str]) -> bool:
     )
 
 
-def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
+async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
     """Fill every step of the form; return the final submit control (not pressed)."""
     done: set[str] = set()
     for _step in range(MAX_STEPS):
@@ -265,10 +286,10 @@ def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
             actions = plan(fields, attempt.customer)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
-        attempt.result.fields.extend(perform(frame, actions, attempt.clock))
+        attempt.result.fields.extend(await perform(frame, actions, attempt.clock))
         done.update(f["dc"] for f in form["fields"] if f["visible"])
         # Filling changes forms: submit buttons enable, later fields appear.
-        form = rescan_form(frame, form["dc"]) or form
+        form = await rescan_form(frame, form["dc"]) or form
         button = submit_button(form)
         if button is not None:
             return button
@@ -278,10 +299,10 @@ def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
         if not _has_later_steps(form, done):
             # "Continue" with nothing left to fill sends the form: it is the submit.
             return step
-        attempt.clock.check()
-        press(frame, step)
-        frame.page.wait_for_timeout(300)
-        form = rescan_form(frame, form["dc"])
+        await attempt.clock.check()
+        await press(frame, step)
+        await frame.page.wait_for_timeout(300)
+        form = await rescan_form(frame, form["dc"])
         if form is None:
             raise Outcome(outcomes.FAILED, "The contact form disappeared after its first step.")
     raise Outcome(outcomes.FAILED, "The contact form has more steps than expected.")

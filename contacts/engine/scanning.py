@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine.classifying import classify_fields
 
@@ -18,20 +18,20 @@ class FrameScan:
     data: dict  # what scan.js returned, fields classified
 
 
-def scan_frames(page) -> list[FrameScan]:
+async def scan_frames(page) -> list[FrameScan]:
     """One scan per frame, main frame first; frames that vanish mid-scan are skipped."""
     scans = []
     for frame in page.frames:
-        data = None if frame.is_detached() else scan_frame(frame)
+        data = None if frame.is_detached() else await scan_frame(frame)
         if data is not None:
             scans.append(FrameScan(frame, data))
     return scans
 
 
-def scan_frame(frame) -> dict | None:
+async def scan_frame(frame) -> dict | None:
     """One frame's scan with its fields classified, or None if the frame is gone."""
     try:
-        data = frame.evaluate(SCAN_JS)
+        data = await frame.evaluate(SCAN_JS)
     except PlaywrightError:
         return None
     for form in data["forms"]:
@@ -39,7 +39,7 @@ def scan_frame(frame) -> dict | None:
     return data
 
 
-def rescan_form(frame, form_dc: str) -> dict | None:
+async def rescan_form(frame, form_dc: str) -> dict | None:
     """The same form described again (after a step, or after the page changed it)."""
-    data = scan_frame(frame)
+    data = await scan_frame(frame)
     return next((form for form in data["forms"] if form["dc"] == form_dc), None) if data else None

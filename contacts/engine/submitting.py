@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 NEXT_TEXT = re.compile(r"^\W*(next|continue|proceed|siguiente|continuar)\b", re.I)
 SUBMIT_TEXT = re.compile(
@@ -50,14 +50,14 @@ def submit_button(form: dict) -> dict | None:
     return max(candidates, key=rank) if candidates else None
 
 
-def press(frame, button: dict) -> None:
+async def press(frame, button: dict) -> None:
     """One activation of the control. If something covers it (a chat bubble, a sticky
     bar) the click is delivered to the control itself instead; never both."""
     target = frame.locator(f'[data-dc="{button["dc"]}"]').first
     try:
-        target.scroll_into_view_if_needed(timeout=1500)
-        target.click(trial=True, timeout=1500)
+        await target.scroll_into_view_if_needed(timeout=1500)
+        await target.click(trial=True, timeout=1500)
     except PlaywrightError:
-        target.dispatch_event("click")
+        await target.dispatch_event("click")
         return
-    target.click(timeout=3000, no_wait_after=True)
+    await target.click(timeout=3000, no_wait_after=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -77,16 +77,17 @@ def _never() -> bool:
 class Hooks:
     """How the caller follows and steers one attempt.
 
-    The engine calls these from its own thread; they must not touch the Django ORM from
-    inside Playwright's event loop, so the task runs them on a helper thread.
+    Each may be a plain function, called on the engine loop (so it must be quick and must
+    not touch the Django ORM), or a coroutine function, awaited there; the worker's hooks
+    are coroutines that wait for the Huey worker thread to do the database work.
     """
 
-    on_phase: Callable[[str], None] = _noop
+    on_phase: Callable[[str], Any] = _noop
     # Called (and must return) immediately before the one and only submit click, so the
     # caller can durably record that a submission may have happened.
-    on_submit_pressed: Callable[[], None] = _noop
+    on_submit_pressed: Callable[[], Any] = _noop
     # Returns True when the user cancelled; checked between steps, never after submit.
-    should_stop: Callable[[], bool] = _never
+    should_stop: Callable[[], Any] = _never
 
 
 @dataclass(frozen=True)

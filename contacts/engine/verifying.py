@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import outcomes
 
@@ -72,11 +72,11 @@ class SubmitWatch:
         elif request.resource_type in ("xhr", "fetch") and request.method in ("POST", "PUT", "PATCH"):
             self.requests.append(request)
 
-    def on_dialog(self, dialog) -> None:
+    async def on_dialog(self, dialog) -> None:
         # A thank-you alert() is a confirmation; accepting it is what a person does.
         self.dialogs.append(dialog.message)
         try:
-            dialog.accept()
+            await dialog.accept()
         except PlaywrightError:
             pass
 
@@ -92,8 +92,8 @@ class SubmitWatch:
             self.last_response_at = time.monotonic()
 
 
-def start_watch(page, frame, form_dc: str) -> SubmitWatch:
-    state = form_state(frame, form_dc)
+async def start_watch(page, frame, form_dc: str) -> SubmitWatch:
+    state = await form_state(frame, form_dc)
     watch = SubmitWatch(
         frame=frame,
         main_frame=page.main_frame,
@@ -117,9 +117,9 @@ def stop_watch(page, watch: SubmitWatch) -> None:
             pass
 
 
-def form_state(frame, form_dc: str) -> dict | None:
+async def form_state(frame, form_dc: str) -> dict | None:
     try:
-        return frame.evaluate(FORM_STATE_JS, form_dc)
+        return await frame.evaluate(FORM_STATE_JS, form_dc)
     except PlaywrightError:
         return None  # navigating: the next look sees the new document
 
@@ -143,12 +143,12 @@ def _error_summary(state: dict, watch: SubmitWatch) -> str:
 _JSON_FAILURE_STATUS = re.compile(r"^(error|fail(ed|ure)?|invalid|validation_failed|spam|mail_failed|aborted)$", re.I)
 
 
-def rejection_in(response) -> str:
+async def rejection_in(response) -> str:
     """The reason a 2xx JSON answer gives for refusing the submission, or ""."""
     if "json" not in (response.headers.get("content-type") or ""):
         return ""
     try:
-        data = response.json()
+        data = await response.json()
     except Exception:
         return ""
     if not isinstance(data, dict):
@@ -171,7 +171,7 @@ def _invalid_summary(state: dict) -> str:
     return "; ".join(parts)
 
 
-def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, str]:
+async def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, str]:
     """(status, error) after the submit click. Never clicks or types anything."""
     window_end = min(time.monotonic() + VERIFY_WINDOW_S, time.monotonic() + clock.remaining_s())
     last_state = None
@@ -185,9 +185,9 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
         if ERROR_TEXT.search(said):
             return outcomes.FAILED, f"The site showed an error after submitting: {said[:200]}"
         target = frame if not frame.is_detached() else page.main_frame
-        state = form_state(target, form_dc)
+        state = await form_state(target, form_dc)
         if state is None and target is not page.main_frame:
-            state = form_state(page.main_frame, form_dc)
+            state = await form_state(page.main_frame, form_dc)
         if state is not None:
             last_state = state
             if state["cf7_status"] == "sent" or _new_success(watch.before_text, state["text"]):
@@ -200,7 +200,7 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
             answered = [r for r in watch.responses if 200 <= r.status < 400]
             if answered and time.monotonic() - watch.last_response_at >= SETTLE_AFTER_RESPONSE_S:
                 for response in answered:
-                    reason = rejection_in(response)
+                    reason = await rejection_in(response)
                     if reason:
                         return outcomes.FAILED, f"The site refused the submission: {reason}"
                 # The site accepted the request and shows no error: that is its answer.
@@ -211,7 +211,7 @@ def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[str, s
             break
         if not watch.requests and time.monotonic() - watch.started >= QUIET_WINDOW_S:
             break
-        page.wait_for_timeout(200)
+        await page.wait_for_timeout(200)
     if watch.statuses and 0 in watch.statuses:
         return outcomes.UNCONFIRMED, "Submitted, but the connection dropped before the site answered."
     if watch.requests and not watch.statuses:

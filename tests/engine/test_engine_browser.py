@@ -1,8 +1,10 @@
-"""One Chromium per process, shared by every thread's BrowserSession: sharing, isolation
-between threads, crash recovery, recycling, shutdown, and what an attempt needs of it."""
+"""One engine loop, one Playwright driver and one Chromium per process, shared by every
+attempt: overlapping attempts, isolation between them, crash recovery, recycling,
+shutdown, and what an attempt needs of the browser."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,10 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
-from contacts.engine import BrowserSession
-from tests.engine.conftest import OPTIONS, page
+from tests.engine.conftest import OPTIONS, Reply, page
 
 pytestmark = pytest.mark.browser
 
@@ -38,119 +39,157 @@ def _wait_until_gone(pid: int, within_s: float = 15) -> bool:
     return not _alive(pid)
 
 
-def in_threads(*jobs):
-    """Run each job(session) on its own thread with its own BrowserSession (Playwright's
-    sync API wants one driver per thread); their return values, in order."""
-    outcomes: list[dict] = [{} for _ in jobs]
+def test_threads_share_one_loop_and_one_chromium_and_each_answers_its_own_dialogs(make_site, browser_session):
+    site = make_site({"/": page("<h1>Valley Motors</h1>")})
+    both_open = threading.Barrier(2, timeout=60)
+    results: list = [None, None]
 
-    def run(job, outcome):
+    async def visit(context):
+        tab = await context.new_page()
+        tab.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await tab.goto(site.url)
+        return tab
+
+    def job(index: int) -> None:
+        context = browser_session.run(browser_session.new_context())
         try:
-            with BrowserSession(OPTIONS) as session:
-                outcome["value"] = job(session)
-        except BaseException as exc:  # handed back to the test thread
-            outcome["error"] = exc
+            tab = browser_session.run(visit(context))
+            both_open.wait()  # both contexts live at once, in one browser
+            answers = [browser_session.run(tab.evaluate("confirm('Send?')")) for _ in range(3)]
+            results[index] = (browser_session.browser_pid, browser_session.run(tab.inner_text("h1")), answers,
+                              threading.current_thread().name)
+        finally:
+            browser_session.run(context.close())
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(jobs, outcomes)]
+    threads = [threading.Thread(target=job, args=(n,), name=f"caller-{n}") for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
-    for outcome in outcomes:
-        if "error" in outcome:
-            raise outcome["error"]
-    return [outcome["value"] for outcome in outcomes]
+    first, second = results
+    assert first[0] == second[0] and _alive(first[0])
+    assert first[1:3] == second[1:3] == ("Valley Motors", [True, True, True])
 
 
-def test_two_threads_share_one_chromium_and_each_answers_its_own_dialogs(make_site):
-    site = make_site({"/": page("<h1>Valley Motors</h1>")})
-    both_open = threading.Barrier(2, timeout=60)
+def test_attempts_overlap_on_the_engine_loop(make_site, browser_session):
+    # Two slow pages opened at once take about as long as one: the loop is not serial.
+    site = make_site({"/": Reply(page("<h1>slow</h1>"), delay_s=1.5)})
 
-    def job(session):
-        context = session.new_context()
+    async def open_slow_page():
+        context = await browser_session.new_context()
         try:
-            tab = context.new_page()
-            tab.on("dialog", lambda dialog: dialog.accept())
-            tab.goto(site.url)
-            both_open.wait()  # both contexts live at once, in one browser
-            # Another connection to the same browser must not dismiss this dialog.
-            answers = [tab.evaluate("confirm('Send?')") for _ in range(3)]
-            return (session.browser_pid, _alive(session.browser_pid), tab.inner_text("h1"), answers,
-                    len(session.browser.contexts))
+            tab = await context.new_page()
+            await tab.goto(site.url)
+            return await tab.inner_text("h1")
         finally:
-            context.close()
+            await context.close()
 
-    first, second = in_threads(job, job)
-    assert first[0] == second[0]
-    assert first[1:] == second[1:] == (True, "Valley Motors", [True, True, True], 1)
+    async def both():
+        return await asyncio.gather(open_slow_page(), open_slow_page())
+
+    browser_session.run(open_slow_page())  # the browser is up before timing
+    started = time.monotonic()
+    assert browser_session.run(both()) == ["slow", "slow"]
+    assert time.monotonic() - started < 2.9
 
 
 def test_a_killed_chromium_is_replaced_at_the_next_context(browser_session):
-    browser_session.new_context().close()
+    browser_session.run(_open_and_close(browser_session))
     killed = browser_session.browser_pid
+    assert killed is not None
     os.kill(killed, signal.SIGKILL)
     assert _wait_until_gone(killed)
 
-    context = browser_session.new_context()
-    try:
-        tab = context.new_page()
-        tab.set_content("<p>alive</p>")
-        assert tab.inner_text("p") == "alive"
-    finally:
-        context.close()
+    async def use_again():
+        context = await browser_session.new_context()
+        try:
+            tab = await context.new_page()
+            await tab.set_content("<p>alive</p>")
+            return await tab.inner_text("p")
+        finally:
+            await context.close()
+
+    assert browser_session.run(use_again()) == "alive"
     assert browser_session.browser_pid not in (None, killed)
 
 
+async def _open_and_close(session, options=None):
+    context = await session.new_context(options)
+    await context.close()
+
+
 def test_recycling_starts_a_new_chromium_and_ends_the_old_one_after_its_last_context(browser_session):
-    # recycle_after=1 leaves exactly one attempt on the current Chromium, whatever ran before.
-    first = browser_session.new_context(replace(OPTIONS, recycle_after=1))
-    old_pid = browser_session.browser_pid
-    every_two = replace(OPTIONS, recycle_after=2)
-    running = browser_session.new_context(every_two)
-    assert browser_session.browser_pid == old_pid
-    first.close()
-    fresh = browser_session.new_context(every_two)
-    try:
-        assert browser_session.browser_pid not in (None, old_pid)
-        # The attempt still running on the old browser is not cut short.
-        assert _alive(old_pid)
-        tab = running.new_page()
-        tab.set_content("<p>still here</p>")
-        assert tab.inner_text("p") == "still here"
-    finally:
-        running.close()
-        fresh.close()
+    async def scenario():
+        # recycle_after=1 leaves exactly one attempt on the current Chromium, whatever ran before.
+        first = await browser_session.new_context(replace(OPTIONS, recycle_after=1))
+        old_pid = browser_session.browser_pid
+        every_two = replace(OPTIONS, recycle_after=2)
+        running = await browser_session.new_context(every_two)
+        same_pid = browser_session.browser_pid
+        await first.close()
+        fresh = await browser_session.new_context(every_two)
+        try:
+            new_pid = browser_session.browser_pid
+            # The attempt still running on the old browser is not cut short.
+            old_alive = _alive(old_pid)
+            tab = await running.new_page()
+            await tab.set_content("<p>still here</p>")
+            text = await tab.inner_text("p")
+        finally:
+            await running.close()
+            await fresh.close()
+        return old_pid, same_pid, new_pid, old_alive, text
+
+    old_pid, same_pid, new_pid, old_alive, text = browser_session.run(scenario())
+    assert same_pid == old_pid
+    assert new_pid not in (None, old_pid)
+    assert old_alive and text == "still here"
     assert _wait_until_gone(old_pid)
 
 
-def test_the_guard_blocks_loopback_over_the_shared_browser(make_site, browser_session):
+def test_the_guard_blocks_loopback(make_site, browser_session):
     site = make_site({"/": page("<h1>private</h1>")})
-    context = browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
-    try:
-        with pytest.raises(PlaywrightError):
-            context.new_page().goto(site.url)
-    finally:
-        context.close()
+
+    async def visit():
+        context = await browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
+        try:
+            with pytest.raises(PlaywrightError):
+                await (await context.new_page()).goto(site.url)
+        finally:
+            await context.close()
+
+    browser_session.run(visit())
     assert site.hits == []
 
 
 def test_a_cross_site_iframe_is_reachable_through_page_frames(make_site, browser_session):
     inner = make_site({"/form": page('<input name="email"><p id="where">inside</p>')})
-    # localhost and 127.0.0.1 are different sites, so this is an out-of-process iframe
-    # in the browser server's Chromium.
+    # localhost and 127.0.0.1 are different sites, so this is an out-of-process iframe.
     inner_url = inner.url.replace("127.0.0.1", "localhost") + "form"
     outer = make_site({"/": page(f'<iframe src="{inner_url}"></iframe>')})
-    context = browser_session.new_context()
-    try:
-        tab = context.new_page()
-        tab.goto(outer.url)
-        tab.wait_for_load_state("load")
-        frame = next(f for f in tab.frames if f.url == inner_url)
-        frame.fill("input[name=email]", "alice.buyer@example.org")
-        assert frame.input_value("input[name=email]") == "alice.buyer@example.org"
-        assert frame.inner_text("#where") == "inside"
-        assert tab.screenshot()[:4] == b"\x89PNG"
-    finally:
-        context.close()
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            tab = await context.new_page()
+            await tab.goto(outer.url)
+            await tab.wait_for_load_state("load")
+            frame = next(f for f in tab.frames if f.url == inner_url)
+            await frame.fill("input[name=email]", "alice.buyer@example.org")
+            return (await frame.input_value("input[name=email]"), await frame.inner_text("#where"),
+                    (await tab.screenshot())[:4])
+        finally:
+            await context.close()
+
+    assert browser_session.run(visit()) == ("alice.buyer@example.org", "inside", b"\x89PNG")
+
+
+def test_run_refuses_to_block_the_engine_loop_on_itself(browser_session):
+    async def nested():
+        browser_session.run(asyncio.sleep(0))
+
+    with pytest.raises(RuntimeError, match="engine loop itself"):
+        browser_session.run(nested())
 
 
 def _run_child(script: str) -> subprocess.Popen:
@@ -187,30 +226,38 @@ def test_closing_the_last_session_leaves_no_browser_processes():
         from contacts.engine import BrowserSession
         from contacts.engine.types import EngineOptions
 
+        async def open_page(session):
+            context = await session.new_context()
+            await (await context.new_page()).set_content("<p>x</p>")
+            return context
+
+        async def open_and_close(session):
+            await (await session.new_context()).close()
+
         options = EngineOptions(allow_private_targets=True)
         first = BrowserSession(options)
-        context = first.new_context()
-        context.new_page().set_content("<p>x</p>")
+        context = first.run(open_page(first))
 
         def use_and_close():
             with BrowserSession(options) as second:
-                second.new_context().close()
+                second.run(open_and_close(second))
 
         thread = threading.Thread(target=use_and_close)
         thread.start()
         thread.join()
-        print(*descendants(os.getpid()), flush=True)  # drivers, server, Chromium, renderers
-        context.close()
+        print(*descendants(os.getpid()), flush=True)  # driver, Chromium, renderers
+        first.run(context.close())
         first.close()
         first.close()  # idempotent
         print(*descendants(os.getpid()), flush=True)
+        print(threading.active_count(), flush=True)
     """)
     out, _ = child.communicate(timeout=180)
     assert child.returncode == 0
-    while_open, after_close = out.splitlines()
+    while_open, after_close, threads_left = out.splitlines()
     assert len(while_open.split()) >= 3
     assert after_close == ""
-    # Chromium's processes are not our children once the server is gone: look for them.
+    assert threads_left == "1"  # the engine loop's thread ended too
     assert [pid for pid in map(int, while_open.split()) if not _wait_until_gone(pid, 5)] == []
 
 
@@ -220,8 +267,11 @@ def test_a_killed_worker_process_takes_its_browser_with_it():
         from contacts.engine import BrowserSession
         from contacts.engine.types import EngineOptions
 
+        async def open_context(session):
+            return await session.new_context()
+
         session = BrowserSession(EngineOptions(allow_private_targets=True))
-        session.new_context()
+        session.run(open_context(session))
         print(session.browser_pid, flush=True)
         time.sleep(300)
     """)
@@ -229,6 +279,6 @@ def test_a_killed_worker_process_takes_its_browser_with_it():
         browser_pid = int(child.stdout.readline())
         assert _alive(browser_pid)
     finally:
-        child.kill()  # no atexit, no close(): only the server's watch on its stdin is left
+        child.kill()  # no atexit, no close(): only the driver's watch on its stdin is left
         child.wait()
     assert _wait_until_gone(browser_pid)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from contacts.engine import BrowserSession, contact_dealer, outcomes
+from contacts.engine import contact_dealer, outcomes
+from contacts.engine.browser import chromium_main_pids
 from contacts.engine.types import Hooks
 from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Reply, page
 from tests.engine.test_engine_contact import PLAIN_FORM
@@ -29,16 +29,21 @@ def test_it_refuses_a_private_start_address_when_private_targets_are_not_allowed
 
 def test_the_guard_aborts_page_requests_to_private_addresses(make_site, browser_session):
     site = make_site({"/pixel.gif": Reply(b"GIF89a", content_type="image/gif")})
-    context = browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
-    try:
-        tab = context.new_page()
+
+    async def visit():
+        context = await browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
         failed = []
-        tab.on("requestfailed", lambda request: failed.append(request.url))
-        # A page from elsewhere (set_content has no network origin) pointing at loopback.
-        tab.set_content(f'<img src="{site.url}pixel.gif">')
-        tab.wait_for_timeout(300)
-    finally:
-        context.close()
+        try:
+            tab = await context.new_page()
+            tab.on("requestfailed", lambda request: failed.append(request.url))
+            # A page from elsewhere (set_content has no network origin) pointing at loopback.
+            await tab.set_content(f'<img src="{site.url}pixel.gif">')
+            await tab.wait_for_timeout(300)
+        finally:
+            await context.close()
+        return failed
+
+    failed = browser_session.run(visit())
     assert site.hits == []
     assert f"{site.url}pixel.gif" in failed
 
@@ -98,23 +103,6 @@ def test_a_cancel_after_the_click_does_not_hide_the_submission(make_site, contac
     assert len(site.received) == 1 and pressed == [True]
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -122,74 +110,33 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _browser_main_pids() -> list[int]:
-    """Chromium main processes this test process started (through the Playwright driver)."""
-    pids = []
-    for pid in _descendants(os.getpid()):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"--remote-debugging-pipe" in cmdline and not any(a.startswith(b"--type=") for a in cmdline):
-            pids.append(pid)
-    return pids
-
-
-def on_own_thread(job):
-    """Run job(session) with a second BrowserSession on a thread of its own: Playwright's
-    sync API allows one driver per thread, and the shared session holds this one."""
-    outcome = {}
-
-    def run():
-        try:
-            with BrowserSession(replace(OPTIONS, recycle_after=2)) as session:
-                outcome["value"] = job(session)
-        except BaseException as exc:  # handed back to the test thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(120)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def test_it_relaunches_a_browser_that_crashed(make_site):
+def test_it_relaunches_a_browser_that_crashed(make_site, browser_session):
     site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
-    already_running = set(_browser_main_pids())
-
-    def job(session):
-        first = contact_dealer(site.url, CUSTOMER, session=session, options=session.options)
-        killed = set(_browser_main_pids()) - already_running
-        assert killed
-        for pid in killed:
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in killed) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        second = contact_dealer(site.url, CUSTOMER, session=session, options=session.options)
-        return first, second, session.launches
-
-    first, second, launches = on_own_thread(job)
+    first = contact_dealer(site.url, CUSTOMER, session=browser_session, options=OPTIONS)
+    launches = browser_session.launches
+    killed = browser_session.browser_pid
+    assert killed in chromium_main_pids()
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(killed) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = contact_dealer(site.url, CUSTOMER, session=browser_session, options=OPTIONS)
     assert first.status == outcomes.SUBMITTED, first.error
     assert second.status == outcomes.SUBMITTED, second.error
-    assert launches == 2
+    assert browser_session.launches == launches + 1
+    assert browser_session.browser_pid not in (None, killed)
     assert len(site.received) == 2
 
 
-def test_it_recycles_the_browser_after_the_configured_number_of_attempts(make_site):
+def test_it_recycles_the_browser_after_the_configured_number_of_attempts(make_site, browser_session):
     site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
-
-    def job(session):
-        statuses = [contact_dealer(site.url, CUSTOMER, session=session, options=session.options).status
-                    for _ in range(3)]
-        launches = session.launches
-        session.close()
-        session.close()  # idempotent
-        return statuses, launches, session.browser
-
-    statuses, launches, browser = on_own_thread(job)
-    assert statuses == [outcomes.SUBMITTED] * 3
-    assert launches == 2
-    assert browser is None
+    every_two = replace(OPTIONS, recycle_after=2)
+    # Whatever ran before, this attempt leaves a fresh Chromium with one attempt on it.
+    contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, recycle_after=1))
+    launches = browser_session.launches
+    statuses = [contact_dealer(site.url, CUSTOMER, session=browser_session, options=every_two).status
+                for _ in range(5)]
+    assert statuses == [outcomes.SUBMITTED] * 5
+    # The first ran on the Chromium launched above, then two on each of two new ones.
+    assert browser_session.launches == launches + 2
+    assert browser_session.browser_pid in chromium_main_pids()

@@ -85,7 +85,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         engine_options = engine_options_from_settings(timeout, dry_run=dry_run)
         try:
-            find_browser_executable(engine_options.browser_executable)
+            find_browser_executable(engine_options.browser_executable, engine_options.headless)
         except BrowserNotFound as exc:
             raise CommandError(str(exc)) from None
 
