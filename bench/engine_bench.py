@@ -2,20 +2,26 @@
 
     .venv/bin/python bench/engine_bench.py [--batch 20] [--concurrency 1,2,4]
 
+The fixture sites (tests/fixture_server.py) run in a process of their own, as a dealer's
+server would: neither their CPU nor their memory counts as the engine's.
+
 1. Per dealer: every fixture site whose expected outcome is "submitted", one after the
    other in one warmed-up browser; the median and p95 of the wall time per dealer.
 2. Throughput: a batch of --batch dealers (those sites in turn) through
    contacts.cli.run_batch, exactly as `manage.py contact_dealers` runs it, at each
-   concurrency; dealers per minute and the speedup over one browser. Browser start-up
-   counts, as it does for a real batch.
+   concurrency; dealers per minute and the speedup over concurrency 1. Browser start-up
+   counts, as it does for a real batch. Beside it, the CPU time of this process and
+   every process below it (driver, Chromium and its children) per dealer, and how many
+   cores that kept busy: on a small machine the batch is bound by CPU, not by waiting.
 3. Memory: while the batch runs at the highest concurrency, the proportional set size
    (PSS, /proc/<pid>/smaps_rollup) of this process plus every process below it (the
-   Playwright drivers, the browser server, all Chromium processes) is sampled from /proc
-   every 0.2 s. The target is judged on PSS: it splits the pages processes share between
-   them, so the sum is what the batch really holds. RSS, which counts every shared page
-   once per process (Chromium's processes share a lot), is printed beside it.
+   Playwright driver, all Chromium processes) is sampled from /proc every 0.2 s, with a
+   breakdown by kind of process at the peak. The target is judged on PSS: it splits the
+   pages processes share between them, so the sum is what the batch really holds. RSS,
+   which counts every shared page once per process (Chromium's processes share a lot),
+   is printed beside it.
 
-Targets: median < 3 s per dealer; 4 threads >= 2.5x the dealers per minute of one;
+Targets: median < 3 s per dealer; concurrency 4 >= 2.5x the dealers per minute of 1;
 peak PSS < 600 MB. Nothing leaves 127.0.0.1 and no database is used.
 """
 
@@ -66,10 +72,16 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+# The fixture sites run in a process of their own (below), which is not the engine's.
+_not_measured: set[int] = set()
+
+
 def process_tree(root: int) -> list[int]:
     tree, found, todo = _children(), [], [root]
     while todo:
         pid = todo.pop()
+        if pid in _not_measured:
+            continue
         found.append(pid)
         todo.extend(tree.get(pid, []))
     return found
@@ -86,12 +98,52 @@ def _kib(path: str, field: str) -> int:
     return 0
 
 
-def memory_mb(root: int) -> tuple[float, float, int]:
-    """(RSS, PSS, processes) of `root` and all its descendants."""
+def process_kind(pid: int) -> str:
+    """What a process of the batch is: python, node (Playwright's driver), or a Chromium
+    process by its --type (browser, renderer, gpu-process, zygote, utility:<service>)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as raw:
+            # Chromium's child processes rewrite their command line as one spaced string.
+            args = raw.read().replace(b"\0", b" ").decode(errors="replace").split()
+    except OSError:
+        return "gone"
+    if not args:
+        return "other"
+    program = os.path.basename(args[0])
+    kind = next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "")
+    if not kind:
+        return "python" if program.startswith("python") else "node" if program == "node" else (
+            "chromium (browser)" if "chrom" in program or "headless" in program else program)
+    service = next((a.split("=", 1)[1] for a in args if a.startswith("--utility-sub-type=")), "")
+    return f"{kind}:{service.split('.')[0]}" if service else kind
+
+
+def memory_mb(root: int) -> tuple[float, float, int, dict[str, tuple[float, int]]]:
+    """(RSS, PSS, processes, PSS and count by kind of process) of `root` and its descendants."""
     pids = process_tree(root)
-    rss = sum(_kib(f"/proc/{pid}/status", "VmRSS:") for pid in pids)
-    pss = sum(_kib(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in pids)
-    return rss / 1024, pss / 1024, len(pids)
+    rss = pss = 0.0
+    kinds: dict[str, tuple[float, int]] = {}
+    for pid in pids:
+        rss += _kib(f"/proc/{pid}/status", "VmRSS:") / 1024
+        own = _kib(f"/proc/{pid}/smaps_rollup", "Pss:") / 1024
+        pss += own
+        kind = process_kind(pid)
+        total, count = kinds.get(kind, (0.0, 0))
+        kinds[kind] = (total + own, count + 1)
+    return rss, pss, len(pids), kinds
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time used so far by `root`, its live descendants and the children they reaped."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class MemorySampler:
@@ -99,13 +151,16 @@ class MemorySampler:
         self.interval_s = interval_s
         self.peak_rss = self.peak_pss = 0.0
         self.peak_processes = 0
+        self.peak_kinds: dict[str, tuple[float, int]] = {}  # at the PSS peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss, pss, count = memory_mb(os.getpid())
-            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            rss, pss, count, kinds = memory_mb(os.getpid())
+            if pss > self.peak_pss:
+                self.peak_pss, self.peak_kinds = pss, kinds
+            self.peak_rss = max(self.peak_rss, rss)
             self.peak_processes = max(self.peak_processes, count)
             self._stop.wait(self.interval_s)
 
@@ -116,6 +171,37 @@ class MemorySampler:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+
+
+# --- the dealer sites --------------------------------------------------------------------
+
+
+class FixtureSitesProcess:
+    """tests/fixture_server.py in a process of its own, as a dealer's server would be: in
+    this process its Python threads would compete with the engine's for the GIL, and its
+    CPU and memory would be counted as the engine's."""
+
+    def __enter__(self) -> "FixtureSitesProcess":
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fixture_server.py")], cwd=ROOT,
+            stdout=subprocess.PIPE, text=True,
+        )
+        _not_measured.add(self.process.pid)
+        first_line = self.process.stdout.readline()  # "fixture sites at http://127.0.0.1:<port>/<site>/ ..."
+        if " at http://" not in first_line:
+            self.process.kill()
+            raise RuntimeError(f"the fixture server did not start: {first_line!r}")
+        self.main_origin = first_line.split(" at ", 1)[1].split("/<site>/", 1)[0]
+        return self
+
+    def url(self, site: str) -> str:
+        return f"{self.main_origin}/{site}/"
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 # --- the runs ----------------------------------------------------------------------------
@@ -142,16 +228,24 @@ def per_dealer_times(server, sites, customer, options) -> tuple[list[float], lis
     return times, surprises
 
 
-def batch_run(server, sites, customer, options, size: int, concurrency: int) -> tuple[float, list[str]]:
+def batch_run(server, sites, customer, options, size: int, concurrency: int) -> tuple[float, float, list[str]]:
+    """(wall seconds, CPU seconds of every process involved, runs that did not submit)."""
     from contacts.cli import Dealer, run_batch
 
     jobs = [(Dealer(name=sites[i % len(sites)], website=server.url(sites[i % len(sites)]), line=i + 2), customer)
             for i in range(size)]
-    started = time.perf_counter()
-    results = run_batch(jobs, options, concurrency)
-    wall = time.perf_counter() - started
+    from contacts.engine import BrowserSession
+
+    # Held open so the browser outlives run_batch until its CPU time is read: Chromium's
+    # renderers are not our descendants' to reap once it has gone, and their time with them.
+    with BrowserSession(options):
+        cpu_before = cpu_seconds(os.getpid())
+        started = time.perf_counter()
+        results = run_batch(jobs, options, concurrency)
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(os.getpid()) - cpu_before
     surprises = [f"{d.name}: {r.status} {r.error}" for d, r in results if r.status != "submitted"]
-    return wall, surprises
+    return wall, cpu, surprises
 
 
 def verdict(ok: bool) -> str:
@@ -173,25 +267,26 @@ def main() -> int:
     setup_django(tempfile.mkdtemp(prefix="engine-bench-"))
     from contacts.cli import engine_options_from_settings
     from tests.engine.conftest import STANDARD_CUSTOMER
-    from tests.fixture_server import FixtureServer, load_expectation, site_names
+    from tests.fixture_server import load_expectation, site_names
 
     options = engine_options_from_settings()
     sites = [s for s in site_names() if load_expectation(s)["status"] == "submitted"]
-    with FixtureServer() as server:
+    with FixtureSitesProcess() as server:
         print(f"Per dealer: {len(sites)} submitting fixture sites, one warmed-up browser", flush=True)
         times, surprises = per_dealer_times(server, sites, STANDARD_CUSTOMER, options)
 
         walls: dict[int, float] = {}
+        cpus: dict[int, float] = {}
         sampler = None
         for level in levels:
             print(f"Batch of {args.batch} at concurrency {level} ...", flush=True)
             if level == levels[-1]:
                 with MemorySampler() as sampler:
-                    walls[level], batch_surprises = batch_run(server, sites, STANDARD_CUSTOMER, options,
-                                                              args.batch, level)
+                    walls[level], cpus[level], batch_surprises = batch_run(
+                        server, sites, STANDARD_CUSTOMER, options, args.batch, level)
             else:
-                walls[level], batch_surprises = batch_run(server, sites, STANDARD_CUSTOMER, options,
-                                                          args.batch, level)
+                walls[level], cpus[level], batch_surprises = batch_run(
+                    server, sites, STANDARD_CUSTOMER, options, args.batch, level)
             surprises += [f"(c={level}) {s}" for s in batch_surprises]
 
     median, p95 = statistics.median(times), percentile(times, 0.95)
@@ -204,6 +299,7 @@ def main() -> int:
     for level in levels:
         rate = args.batch / walls[level] * 60
         line = f"{f'batch of {args.batch}, concurrency {level}: dealers/min':44} {rate:12.1f}"
+        line += f"   (CPU {cpus[level] / args.batch:.2f} s/dealer, {cpus[level] / walls[level]:.2f} cores busy)"
         if base and level != 1:
             speedup = base / walls[level]
             line += f"   {speedup:.2f}x vs 1"
@@ -214,6 +310,9 @@ def main() -> int:
         print(f"{f'peak PSS, concurrency {levels[-1]} (MB)':44} {sampler.peak_pss:12.0f}   < {TARGET_PEAK_MB} MB: "
               f"{verdict(sampler.peak_pss < TARGET_PEAK_MB)}")
         print(f"{f'peak RSS, same run (MB)':44} {sampler.peak_rss:12.0f}   ({sampler.peak_processes} processes at most)")
+        print("  at the PSS peak, by kind of process:")
+        for kind, (mb, count) in sorted(sampler.peak_kinds.items(), key=lambda item: -item[1][0]):
+            print(f"    {kind:40} {mb:7.0f} MB  x{count}")
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
     if surprises:
         print(f"\n{len(surprises)} runs did not end 'submitted' (their times are still counted):")

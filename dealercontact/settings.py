@@ -156,16 +156,18 @@ BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
 # --- Huey ---------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
-HUEY_WORKERS = env_int("HUEY_WORKERS", 2, minimum=1, maximum=64)
+# Attempts overlap on one engine loop per process, so threads are cheap: four at once hold
+# about 600 MB with the browser (bench/README.md).
+HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1, maximum=64)
 _huey_consumer = {
     "workers": HUEY_WORKERS,
-    # One Playwright browser per worker; threads keep memory low and each thread owns
-    # its browser (Playwright's sync objects must stay on the thread that made them).
+    # Threads: a process's worker threads share its engine loop, driver and Chromium.
+    # Worker processes each start their own (more memory, same behaviour).
     "worker_type": env_str("HUEY_WORKER_TYPE", "thread"),
     "periodic": True,
     "check_worker_health": True,
 }
-if _huey_consumer["worker_type"] not in {"thread", "process", "greenlet"}:
+if _huey_consumer["worker_type"] not in {"thread", "process"}:
     raise ImproperlyConfigured("HUEY_WORKER_TYPE must be thread or process")
 HUEY = {
     "name": "dealercontact",

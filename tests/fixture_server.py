@@ -381,7 +381,7 @@ def site_names(sites_dir: Path = SITES_DIR) -> list[str]:
 def main() -> None:
     """Serve the fixture sites for a look by hand: python tests/fixture_server.py"""
     with FixtureServer() as server:
-        print(f"fixture sites at {server.main_origin}/<site>/ (other origin {server.other_origin}); Ctrl-C stops")
+        print(f"fixture sites at {server.main_origin}/<site>/ (other origin {server.other_origin}); Ctrl-C stops", flush=True)
         for site in server.sites:
             print(" ", server.url(site))
         try:
