@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # How long the engine may wait for the worker thread to answer one hook call.
 HOOK_TIMEOUT_S = 60
-# After the hard deadline the engine is cancelled; this long is allowed for it to let go.
+# After the hard deadline the engine is cancelled; if its loop cannot answer within this
+# long, it is blocked and abandoned for a fresh one.
 CANCEL_WAIT_S = 15
 
 
@@ -162,6 +163,7 @@ def _execute_claimed(attempt_id: int) -> str:
         except queue.Empty:
             log.error("attempt %s: the engine did not finish by its deadline; cancelling it", attempt_id)
             running.cancel()
+            session.abandon_engine_if_blocked(CANCEL_WAIT_S)
             break
         if fn is _DONE:
             if not payload.cancelled():

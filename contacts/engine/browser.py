@@ -17,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import logging
 import os
 import shutil
+import signal
 import threading
 from pathlib import Path
 from typing import Any, Awaitable, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Chromium refuses to start as root without --no-sandbox. The rest keep it from
 # phoning home: on a closed network those connections fail by the dozen and slow it.
@@ -195,6 +198,15 @@ class EngineRuntime:
             future.cancel()
             raise TimeoutError(f"the engine did not finish within {timeout} s") from None
 
+    def abandon(self) -> None:
+        """Give up on a loop that no longer answers (something blocked it): new work goes to
+        a fresh loop, driver and Chromium; the old driver and its browsers are ended with
+        signals, since asking them politely needs the blocked loop."""
+        with self._lock:
+            pool, self._loop, self._thread, self.pool = self.pool, None, None, None
+        if pool is not None:
+            pool.kill()
+
     def shutdown(self, timeout: float = CLOSE_TIMEOUT_S + 5) -> None:
         """Close the browser and the driver, then stop the loop thread. Idempotent."""
         with self._lock:
@@ -249,6 +261,7 @@ class BrowserPool:
         self.generations: list[Generation] = []
         self.launches = 0  # Chromiums launched by this pool (tests, logs)
         self._executable: str | None = None
+        self.driver_pid: int | None = None
 
     @property
     def browser_pid(self) -> int | None:
@@ -315,7 +328,10 @@ class BrowserPool:
         if self._playwright is None:
             from playwright.async_api import async_playwright
 
+            known = set(_driver_pids())
             self._playwright = await async_playwright().start()
+            started = [pid for pid in _driver_pids() if pid not in known]
+            self.driver_pid = started[0] if len(started) == 1 else None
         if self._executable is None:
             # Looking for Playwright's own browser starts a driver: do it once, off the loop.
             self._executable = await asyncio.to_thread(
@@ -358,6 +374,17 @@ class BrowserPool:
         except Exception:
             pass  # a crashed browser is already gone; stopping the driver ends the rest
 
+    def kill(self) -> None:
+        """End the driver and every Chromium with signals, from any thread (abandon())."""
+        # Browsers first: the driver would close them, but it does not answer SIGTERM
+        # promptly, and a polite close needs the blocked loop.
+        for pid in [generation.pid for generation in self.generations] + [self.driver_pid]:
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
     async def close(self) -> None:
         """Close every Chromium and stop the driver (bounded)."""
         for generation in list(self.generations):
@@ -368,6 +395,21 @@ class BrowserPool:
                 await asyncio.wait_for(playwright.stop(), CLOSE_TIMEOUT_S)
             except Exception:
                 pass
+
+
+def _driver_pids() -> list[int]:
+    """Playwright drivers this process started (node running Playwright's CLI run-driver)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid() and b"run-driver" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def chromium_main_pids() -> list[int]:
@@ -451,6 +493,17 @@ class BrowserSession:
     @property
     def browser_pid(self) -> int | None:
         return self._runtime.pool.browser_pid if self._runtime.pool is not None else None
+
+    def abandon_engine_if_blocked(self, wait_s: float = 10) -> bool:
+        """If the engine loop does not answer within `wait_s` (something blocked it), move
+        every session to a fresh one (EngineRuntime.abandon); whether it did."""
+        try:
+            self._runtime.run(asyncio.sleep(0), timeout=wait_s)
+            return False
+        except TimeoutError:
+            log.error("the contact engine's loop is not answering; starting a fresh one")
+            self._runtime.abandon()
+            return True
 
     def close(self) -> None:
         """Let go of the engine; the last session to close ends the browser. Idempotent."""

@@ -29,6 +29,9 @@ from contacts.engine.verifying import start_watch, stop_watch, verify
 MAX_STEPS = 5  # pages of a multi-step form
 SCREENSHOT_TIMEOUT_MS = 4000
 CLOSE_TIMEOUT_MS = 5000
+# Past its own timeout an attempt still closes its context (bounded above); beyond this
+# the engine loop is taken to be blocked.
+ENGINE_GRACE_S = 30
 
 
 class Outcome(Exception):
@@ -102,8 +105,21 @@ def contact_dealer(
     options: EngineOptions | None = None,
     hooks: Hooks | None = None,
 ) -> ContactResult:
-    """attempt_contact() from any thread but the engine's: runs it there and waits."""
-    return session.run(attempt_contact(website_url, customer, session=session, options=options, hooks=hooks))
+    """attempt_contact() from any thread but the engine's: runs it there and waits.
+
+    The attempt ends itself at its timeout; if it has not within ENGINE_GRACE_S more, it
+    is cancelled, the engine loop is replaced if it has stopped answering, and this
+    raises TimeoutError.
+    """
+    options = options or session.options
+    try:
+        return session.run(
+            attempt_contact(website_url, customer, session=session, options=options, hooks=hooks),
+            timeout=options.timeout_s + ENGINE_GRACE_S,
+        )
+    except TimeoutError:
+        session.abandon_engine_if_blocked()
+        raise
 
 
 async def attempt_contact(

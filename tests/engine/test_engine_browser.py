@@ -282,3 +282,52 @@ def test_a_killed_worker_process_takes_its_browser_with_it():
         child.kill()  # no atexit, no close(): only the driver's watch on its stdin is left
         child.wait()
     assert _wait_until_gone(browser_pid)
+
+
+def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
+    # A process of its own: the blocked loop and its driver are this test's alone.
+    child = _run_child("""
+        import time
+        from pathlib import Path
+        from contacts.engine import BrowserSession
+        from contacts.engine.types import EngineOptions
+
+        async def page_text(session):
+            context = await session.new_context()
+            tab = await context.new_page()
+            await tab.set_content("<p>alive</p>")
+            return await tab.inner_text("p")
+
+        async def block_the_loop():
+            time.sleep(20)  # the kind of bug this guards against: a blocking call on the loop
+
+        session = BrowserSession(EngineOptions(allow_private_targets=True))
+        session.run(page_text(session))
+        old_browser, old_driver = session.browser_pid, session.pool.driver_pid
+        print(session.abandon_engine_if_blocked(1), flush=True)  # answering: kept
+        session.submit(block_the_loop())
+        print(session.abandon_engine_if_blocked(1), flush=True)  # blocked: replaced
+        print(session.run(page_text(session), timeout=60), flush=True)
+        print(old_browser, old_driver, session.browser_pid, session.pool.driver_pid, flush=True)
+
+        def gone(pid, within_s=10):
+            deadline = time.monotonic() + within_s
+            while time.monotonic() < deadline:
+                try:
+                    if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                        return True
+                except OSError:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        # While the old loop is still blocked (and this process alive): ended by signals.
+        print(gone(old_browser), gone(old_driver), flush=True)
+    """)
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == 0
+    kept, replaced, text, pids, old_ones_gone = out.splitlines()
+    assert (kept, replaced, text) == ("False", "True", "alive")
+    old_browser, old_driver, new_browser, new_driver = map(int, pids.split())
+    assert new_browser != old_browser and new_driver != old_driver
+    assert old_ones_gone == "True True"
