@@ -49,13 +49,20 @@ NOT_A_SUBMISSION = re.compile(
 @dataclass
 class SubmitWatch:
     """Requests a form submission may make (navigations of the form's frame or the page,
-    XHR/fetch writes) and alert() texts, from the moment before the click."""
+    XHR/fetch writes) and alert() texts, from the moment before the click.
+
+    A form with target="_blank", or a submit handler calling window.open(), sends or
+    answers from a new tab: pages the context opens meanwhile are watched as well. Their
+    own navigations count as the submission's requests, their text and URL as its answer.
+    """
 
     frame: object
     main_frame: object
     before_text: str
     before_url: str
     before_errors: set[str]
+    pages_before: list = field(default_factory=list)
+    opened_pages: list = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     dialogs: list[str] = field(default_factory=list)
     requests: list = field(default_factory=list)
@@ -67,10 +74,26 @@ class SubmitWatch:
         if NOT_A_SUBMISSION.search(request.url):
             return
         if request.resource_type == "document":
-            if request.frame in (self.frame, self.main_frame):
+            if self._is_watched_navigation(request):
                 self.requests.append(request)
         elif request.resource_type in ("xhr", "fetch") and request.method in ("POST", "PUT", "PATCH"):
             self.requests.append(request)
+
+    def _is_watched_navigation(self, request) -> bool:
+        try:
+            frame = request.frame
+        except PlaywrightError:
+            # Playwright has no frame yet for the first navigation of a page still being
+            # opened: that is a new tab or window, loading what the submit sent it.
+            return request.is_navigation_request()
+        if frame in (self.frame, self.main_frame):
+            return True
+        # A tab opened since the watch began, navigating again (a redirect, a reload).
+        return frame.parent_frame is None and frame.page not in self.pages_before
+
+    def on_page(self, page) -> None:
+        self.opened_pages.append(page)
+        page.on("dialog", self.on_dialog)
 
     async def on_dialog(self, dialog) -> None:
         # A thank-you alert() is a confirmation; accepting it is what a person does.
@@ -94,25 +117,34 @@ class SubmitWatch:
 
 async def start_watch(page, frame, form_dc: str) -> SubmitWatch:
     state = await form_state(frame, form_dc)
+    context = page.context
     watch = SubmitWatch(
         frame=frame,
         main_frame=page.main_frame,
         before_text=state["text"] if state else "",
         before_url=frame.url,
         before_errors=set(state["errors"]) if state else set(),
+        pages_before=list(context.pages),
     )
-    page.on("request", watch.on_request)
-    page.on("response", watch.on_response)
-    page.on("requestfailed", watch.on_failed)
+    # On the context, not the page: a new tab's requests are never the old page's events.
+    context.on("request", watch.on_request)
+    context.on("response", watch.on_response)
+    context.on("requestfailed", watch.on_failed)
+    context.on("page", watch.on_page)
     page.on("dialog", watch.on_dialog)
     return watch
 
 
 def stop_watch(page, watch: SubmitWatch) -> None:
-    for event, handler in (("request", watch.on_request), ("response", watch.on_response),
-                           ("requestfailed", watch.on_failed), ("dialog", watch.on_dialog)):
+    """Stop listening. Tabs the submission opened stay open until the attempt's context
+    closes, which closes them with it; nothing in them is ever clicked."""
+    listeners = [(page.context, event, handler) for event, handler in (
+        ("request", watch.on_request), ("response", watch.on_response),
+        ("requestfailed", watch.on_failed), ("page", watch.on_page))]
+    listeners += [(watched, "dialog", watch.on_dialog) for watched in (page, *watch.opened_pages)]
+    for emitter, event, handler in listeners:
         try:
-            page.remove_listener(event, handler)
+            emitter.remove_listener(event, handler)
         except Exception:
             pass
 
@@ -188,15 +220,24 @@ async def verify(page, frame, form_dc: str, watch: SubmitWatch, clock) -> tuple[
         state = await form_state(target, form_dc)
         if state is None and target is not page.main_frame:
             state = await form_state(page.main_frame, form_dc)
+        shown = []  # (what a page shows now, its text and URL before the click)
         if state is not None:
             last_state = state
-            if state["cf7_status"] == "sent" or _new_success(watch.before_text, state["text"]):
+            shown.append((state, watch.before_text, watch.before_url))
+        for opened in watch.opened_pages:
+            opened_state = await form_state(opened.main_frame, form_dc)
+            if opened_state is not None:
+                shown.append((opened_state, "", ""))  # a new tab showed nothing before
+        for seen, text_before, url_before in shown:
+            if seen["cf7_status"] == "sent" or _new_success(text_before, seen["text"]):
                 return outcomes.SUBMITTED, ""
-            if SUCCESS_URL.search(state["url"]) and not SUCCESS_URL.search(watch.before_url):
+            if SUCCESS_URL.search(seen["url"]) and not SUCCESS_URL.search(url_before):
                 return outcomes.SUBMITTED, ""
-            error = _error_summary(state, watch)
+        for seen, _text_before, _url_before in shown:
+            error = _error_summary(seen, watch)
             if error and (watch.statuses or time.monotonic() - watch.started > 1.0):
                 return outcomes.FAILED, f"The site showed an error after submitting: {error}"
+        if state is not None:
             answered = [r for r in watch.responses if 200 <= r.status < 400]
             if answered and time.monotonic() - watch.last_response_at >= SETTLE_AFTER_RESPONSE_S:
                 for response in answered:
