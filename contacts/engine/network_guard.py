@@ -2,6 +2,12 @@
 
 Every request the context makes is checked: its host is resolved (cached) and the request
 is aborted when any address is private, loopback, link-local, reserved or multicast.
+WebSockets, which request routing never sees, are checked the same way when a page
+creates one, and refused before any connection is made.
+
+Limitation: Playwright routes WebSockets by replacing `WebSocket` in each page and frame
+with a stand-in, so a WebSocket opened inside a Web Worker is not routed and is not
+checked. A page must be written to do that on purpose; the guard does not claim it.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ def resolve(host: str) -> tuple[str, ...]:
         return (host,)
     except ValueError:
         pass
+    if host == "localhost" or host.endswith(".localhost"):
+        # Chromium answers these names with loopback itself, whatever DNS says (RFC 6761).
+        return ("127.0.0.1", "::1")
     with _cache_lock:
         if host in _cache:
             return _cache[host]
@@ -74,7 +83,7 @@ def forbidden_address_for(url: str) -> str:
 
 def _needs_lookup(url: str) -> bool:
     host = (urlsplit(url).hostname or "").strip("[]").lower()
-    if not host:
+    if not host or host == "localhost" or host.endswith(".localhost"):
         return False
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
@@ -93,15 +102,32 @@ async def forbidden_address_for_async(url: str) -> str:
     return forbidden_address_for(url)
 
 
+async def _is_blocked(url: str) -> bool:
+    try:
+        return bool(await forbidden_address_for_async(url))
+    except UnresolvableHost:
+        return False  # the browser's own lookup will fail the same way
+
+
+# What a page sees when its WebSocket is refused: the close code of a connection that
+# never opened, as if the server could not be reached.
+REFUSED_WEB_SOCKET_CODE = 1006
+
+
 async def install_private_network_guard(context) -> None:
     async def guard(route) -> None:
-        try:
-            blocked = bool(await forbidden_address_for_async(route.request.url))
-        except UnresolvableHost:
-            blocked = False  # the browser's own lookup will fail the same way
-        if blocked:
+        if await _is_blocked(route.request.url):
             await route.abort("blockedbyclient")
         else:
             await route.fallback()
 
+    async def guard_web_socket(web_socket_route) -> None:
+        # A routed WebSocket has no server until connect_to_server(): refusing it
+        # means closing the page's side before anything is dialled.
+        if await _is_blocked(web_socket_route.url):
+            await web_socket_route.close(code=REFUSED_WEB_SOCKET_CODE, reason="blocked: private network address")
+        else:
+            web_socket_route.connect_to_server()  # messages and closes are then relayed both ways
+
     await context.route("**/*", guard)
+    await context.route_web_socket(lambda _url: True, guard_web_socket)
