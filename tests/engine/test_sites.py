@@ -24,6 +24,9 @@ def rule_mismatch(rule, value: str) -> str:
     """Why `value` breaks `rule` (an exact string or a rule object), or "" if it does not."""
     if isinstance(rule, str):
         return "" if value == rule else f"expected {rule!r}"
+    if isinstance(rule, list):
+        # Several rules on one value (a JSON string carrying the whole form): all must hold.
+        return "; ".join(why for why in (rule_mismatch(one, value) for one in rule) if why)
     if "digits" in rule:
         digits = re.sub(r"\D", "", value)
         return "" if digits in (rule["digits"], "1" + rule["digits"]) else f"expected the digits {rule['digits']}"
