@@ -170,17 +170,22 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
     found = await look_on_page(page, 0, clock)
     if found:
         return found
+    here = page.url.split("#", 1)[0]
     links = await contact_links(page, start_url)
+    # A "Contact" link to the open page itself (the menu's current item) says this is
+    # the contact page: its form is coming, rendered by script, not somewhere else.
+    is_contact_page = here in links
+    links = [u for u in links if u != here]
     await dismiss_overlays(page)
     found = await try_modals(page, clock)
     if found:
         return found
-    if not links:
-        # No contact page to go to: give the home page's scripts time to render a form.
+    if not links or is_contact_page:
+        # No contact page to go to, or this is it: give the page's scripts time to render a form.
         found = await look_on_page(page, 2.5, clock)
         if found:
             return found
-    visited = {page.url.split("#", 1)[0]}
+    visited = {here}
     # The site's own contact links first, then the paths dealer platforms use.
     candidates = links + [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
     pages_seen = 0
