@@ -58,7 +58,8 @@
     const parts = [];
     if (el.labels) for (const l of el.labels) parts.push(ownText(l, el));
     const lb = el.getAttribute('aria-labelledby');
-    if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t) parts.push(ownText(t)); }
+    // aria-labelledby often repeats the <label> (Jotform): each text once.
+    if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t && !parts.includes(ownText(t))) parts.push(ownText(t)); }
     return squash(parts.join(' '));
   };
   const isControl = (n) => n.nodeType === 1 && /^(INPUT|SELECT|TEXTAREA)$/.test(n.tagName);
@@ -76,9 +77,14 @@
     }
     return '';
   };
+  // Controls in `box` other than those of el's own group (same name, or el itself).
+  const othersIn = (box, el) => [...box.querySelectorAll('input,select,textarea')]
+    .filter((c) => c !== el && !(el.name && c.name === el.name) && !(c.tagName === 'INPUT' && SKIP_TYPES.test(c.type))).length;
   const groupLabelOf = (el) => {
+    // Form builders (Formidable, Gravity Forms) wrap the whole form in a fieldset whose
+    // legend names the form: a legend names the group only if its fieldset holds just it.
     const fs = el.closest('fieldset');
-    if (fs) { const lg = fs.querySelector('legend'); if (lg) return ownText(lg); }
+    if (fs && !othersIn(fs, el)) { const lg = fs.querySelector('legend'); if (lg) return ownText(lg); }
     const grp = el.closest('[role=radiogroup],[role=group]');
     if (grp) {
       const lb = grp.getAttribute('aria-labelledby');
@@ -106,7 +112,8 @@
     if (/\*|\(required\)|\brequired\b|obligatorio|requerido/i.test(texts)) return true;
     // Contact Form 7 acceptance boxes are required unless marked optional.
     if (el.closest('.wpcf7-acceptance:not(.optional)')) return true;
-    const box = el.closest('.gfield_contains_required,.required,.is-required,.field-required');
+    const box = el.closest('.gfield_contains_required,.required,.is-required,.field-required,.frm_required_field,' +
+      '[role=radiogroup][aria-required=true],[role=group][aria-required=true]');
     return !!box && box !== el.form;
   };
   const SKIP_TYPES = /^(hidden|submit|button|image|reset|file)$/;
