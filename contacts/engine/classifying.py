@@ -59,6 +59,7 @@ _AUTOCOMPLETE = {
     "tel-area-code": PHONE_AREA,
     "tel-local-prefix": PHONE_PREFIX,
     "tel-local-suffix": PHONE_LINE,
+    "tel-local": PHONE_LOCAL,
     "postal-code": ZIP,
     "street-address": ADDRESS,
     "address-line1": ADDRESS,
@@ -299,9 +300,11 @@ def classify_fields(fields: list[dict]) -> None:
         # A second phone ("Work phone", "Alternate") is not one the customer gave us.
         if f["kind"] == PHONE and _SECONDARY_PHONE.search(field_texts(f)):
             f["kind"] = UNKNOWN
-    for f in fields:
-        # An area code box and a seven-digit box: the second takes the local number.
-        if f["kind"] == PHONE and PHONE_AREA in kinds and f.get("maxlength") in (7, 8):
+    for before, f in zip([None, *fields], fields):
+        # An area code box and a seven-digit box: the second takes the local number. Jotform
+        # and others set no maxlength: a phone box right after the area code box is its rest.
+        follows_area = before is not None and before["kind"] == PHONE_AREA and PHONE_PREFIX not in kinds
+        if f["kind"] == PHONE and PHONE_AREA in kinds and (f.get("maxlength") in (7, 8) or follows_area):
             f["kind"] = PHONE_LOCAL
     for f in fields:
         # "Name" next to "Last Name" is the first name; a lone "Nombre" is the whole name.

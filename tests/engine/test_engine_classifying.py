@@ -108,6 +108,15 @@ def test_three_short_inputs_in_a_row_are_a_split_phone():
     assert [f["kind"] for f in fields] == [k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE]
 
 
+def test_a_phone_box_right_after_an_area_code_box_takes_the_local_number():
+    # Jotform's phone: "Area Code" and "Phone Number", neither with a maxlength.
+    fields = [field("Area Code", "tel"), field("Phone Number", "tel"), field("Email", "email")]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.PHONE_AREA, k.PHONE_LOCAL, k.EMAIL]
+    by_autocomplete = field("Phone Number", "tel", autocomplete="section-input_5 tel-local")
+    assert k.classify_field(by_autocomplete) == k.PHONE_LOCAL
+
+
 def test_the_message_goes_in_one_box_and_never_in_trade_in_fields():
     fields = [field("Trade-in details", "textarea"), field("Questions or comments", "textarea"),
               field("Trade-in Year"), field("Trade-in Make"), field("Work phone", "tel"), field("Phone", "tel")]
