@@ -84,11 +84,18 @@ _EMAIL_CONFIRM = re.compile(
     re.I,
 )
 
+# Arithmetic questions spell numbers out so bots cannot parse them ("three plus five").
+_WORD_NUMBER = r"(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)"
+_ANY_NUMBER = rf"(\d+|{_WORD_NUMBER})"
 # (kind, pattern) in priority order; the first that matches a field's text wins.
 _RULES: list[tuple[str, re.Pattern]] = [
     (CAPTCHA, re.compile(
         r"captcha|security code|verification code|c[oó]digo de seguridad|anti-?spam|are you (a )?human"
-        r"|what is \d+\s*(\+|-|plus|minus|x|times|\*)\s*\d+|\d+\s*(\+|plus)\s*\d+\s*=",
+        r"|(stop|prevent|fight|block)\w*\s+spam|spam (check|question|prevention|protection)"
+        r"|prove (that )?you('| a)re (a )?(human|person|real|not a (ro)?bot)|\bnot a (ro)?bot\b"
+        rf"|(what is|what's|how much is|solve|calculate)\W{{0,3}}{_ANY_NUMBER}\s*(\+|-|plus|minus|x|times|\*)\s*{_ANY_NUMBER}"
+        rf"|\b{_ANY_NUMBER}\s+(plus|minus|times)\s+{_ANY_NUMBER}\b|\b{_WORD_NUMBER}\s*[+x×*]\s*{_ANY_NUMBER}\b"
+        r"|\d+\s*(\+|plus)\s*\d+\s*=",
         re.I,
     )),
     (EMAIL_CONFIRM, _EMAIL_CONFIRM),

@@ -215,9 +215,17 @@ def test_an_image_captcha_field_guards_the_form():
     assert captcha.captcha_guarding(f, scan()) == "image CAPTCHA"
 
 
-@pytest.mark.parametrize("label", ["What is 3 + 4?", "Enter the security code", "Anti-spam question: 2 plus 5 ="])
+@pytest.mark.parametrize("label", ["What is 3 + 4?", "Enter the security code", "Anti-spam question: 2 plus 5 =",
+                                   "Quick question to stop spam: what is three plus five?", "seven + 4 =",
+                                   "Prove you're human: 6 plus 1", "Solve: 9 - 2"])
 def test_math_and_code_questions_are_captchas(label):
     assert k.classify_field(field(label)) == k.CAPTCHA
+
+
+@pytest.mark.parametrize("label,kind", [("Phone (310) 555-0123", k.PHONE), ("Questions or comments", k.MESSAGE),
+                                        ("Best time to call: 9 - 5", k.CONTACT_TIME)])
+def test_numbers_and_questions_that_are_not_arithmetic_are_not_captchas(label, kind):
+    assert k.classify_field(field(label)) == kind
 
 
 @pytest.mark.parametrize("title,body", [("Just a moment...", "Checking your browser before accessing"),
