@@ -37,6 +37,14 @@ _SIGN_UP_WORDS = re.compile(
     r"|notify me|price (drop )?alerts?|keep me (posted|informed)|register",
     re.I,
 )
+# Questions only a credit application asks. A contact form never wants the customer's
+# birth date, income or SSN, whatever its heading says ("Check your buying power").
+_CREDIT_QUESTION = re.compile(
+    r"social security|\bssn\b|date of birth|birth ?date|\bdob\b|fecha de nacimiento|(annual|monthly|gross|yearly) income"
+    r"|employment status|time at (job|employer|address|residence)|(housing|rent|mortgage) payment"
+    r"|ingresos",
+    re.I,
+)
 _FILTER_KINDS = {k.VEHICLE_YEAR, k.VEHICLE_MAKE, k.VEHICLE_MODEL, k.VEHICLE_TRIM, k.CONDITION, k.SEARCH, k.STOCK}
 _NAME_KINDS = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME}
 _PHONE_KINDS = {k.PHONE, k.PHONE_AREA}
@@ -78,6 +86,8 @@ def form_purpose(form: dict) -> tuple[str, int]:
                         + [b["text"] for b in form["buttons"]])
     if _CHAT.search(identity):
         return "chat", 0
+    if any(_CREDIT_QUESTION.search(k.field_texts(f)) for f in fields):
+        return "credit application", 0
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
             return purpose, 0

@@ -172,6 +172,14 @@ def test_forms_for_other_purposes_are_not_contact_forms(heading):
     assert best_contact_form([other]) is None
 
 
+@pytest.mark.parametrize("question", ["Date of Birth", "Annual Income", "Social Security Number", "Employment Status"])
+def test_a_form_asking_credit_questions_is_a_credit_application_whatever_its_heading(question):
+    prequal = form([field("First Name"), field("Email", "email"), field("Phone", "tel"), field(question),
+                    field("Questions or comments", "textarea")], heading="Check Your Buying Power")
+    assert form_purpose(prequal) == ("credit application", 0)
+    assert form_purpose(CONTACT())[0] == "contact"
+
+
 def test_an_inventory_filter_is_not_a_contact_form():
     year = field("Year", "select", options=[{"value": "2024", "text": "2024", "disabled": False, "selected": False}])
     filters = form([year, field("Make", "select"), field("Model", "select")])
