@@ -24,7 +24,12 @@ _NOT_CONTACT = [
     ("event registration", re.compile(r"\brsvp\b|register for (the|our|this) event", re.I)),
 ]
 # Judged on the form's name, heading and buttons only: contact forms often mention chat.
-_CHAT = re.compile(r"\bchat\b|live ?chat|text us|start (a )?conversation|podium|gubagoo|kenect|textus", re.I)
+# Texting widgets ("Text with a team member", "Send us a text") start an SMS conversation.
+_CHAT = re.compile(
+    r"\bchat\b|live ?chat|\btext (us|with)\b|send us a text|\btexting\b|\bsms\b|start (a )?conversation"
+    r"|podium|gubagoo|kenect|textus",
+    re.I,
+)
 _CONTACT_WORDS = re.compile(
     r"contact|get in touch|send (us )?a message|message us|ask a question|question|inquiry|enquiry|request (more )?info"
     r"|e-?price|sales|how can we help|quote|availability|test drive|inquire|cont[aá]ct|env[ií]enos|mensaje|pregunta"

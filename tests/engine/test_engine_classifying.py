@@ -165,7 +165,8 @@ def test_it_picks_the_contact_form_over_newsletter_search_login_and_service():
 
 
 @pytest.mark.parametrize("heading", ["Do Not Sell My Personal Information", "Value Your Trade", "Get Pre-Approved",
-                                     "Parts Request", "Careers at Valley Motors"])
+                                     "Parts Request", "Careers at Valley Motors", "Text with a team member",
+                                     "Send us a text"])
 def test_forms_for_other_purposes_are_not_contact_forms(heading):
     other = form([field("Name"), field("Email", "email"), field("Phone", "tel"), field("Comments", "textarea")],
                  heading=heading)
