@@ -125,15 +125,23 @@ async def _links(page) -> list[dict]:
 
 async def contact_links(page, start_url: str) -> list[str]:
     """Same-site links whose text or address says "contact", best first."""
+    return rank_contact_links(await _links(page), start_url)
+
+
+def rank_contact_links(links: list[dict], start_url: str) -> list[str]:
+    """The addresses of page_links.js's links that lead to a contact page, best first (pure)."""
     ranked: list[tuple[int, str]] = []
-    for link in await _links(page):
+    for link in links:
         href = link["href"]
         if not href or not same_site(href, start_url):
             continue
         href = href.split("#", 1)[0]
-        label = link["text"] or link["aria"] or link["title"]
+        # An icon link's text is often its SVG's <title> ("envelope"); what a person is
+        # told it does is its aria-label or title, so any of the three may say "Contact".
+        names = [name for name in (link["text"], link["aria"], link["title"]) if name]
+        label = next((name for name in names if CONTACT_LINK_TEXT.match(name)), "")
         score = 0
-        if CONTACT_LINK_TEXT.match(label):
+        if label:
             score += 10 if re.search(r"contact|cont[aá]ct", label, re.I) else 5
         if CONTACT_LINK_HREF.search(urlsplit(href).path):
             score += 4
