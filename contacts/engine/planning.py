@@ -276,11 +276,18 @@ def _select_action(f: dict, customer: Customer) -> Action | None:
 
 
 def _radio_action(group: list[dict], customer: Customer) -> Action | None:
-    if any(r["checked"] for r in group):
-        return None
     first = group[0]
     kind = first["kind"]
     options = [{"value": r["dc"], "text": r["label"] or r["value"], "disabled": False, "selected": False} for r in group]
+    checked = next((r for r in group if r["checked"]), None)
+    if checked is not None:
+        # The site's pre-checked answer stands unless it contradicts what the customer told
+        # us (Phone pre-checked for a customer who prefers email), as a pre-selected option does.
+        own = _customer_answer(kind, options, customer) if kind in _CUSTOMER_DATA_KINDS else None
+        if own is None or own["value"] == checked["dc"]:
+            return None
+        radio = next(r for r in group if r["dc"] == own["value"])
+        return Action(radio, kind, "check", own["text"], own["text"])
     required = any(r["required"] for r in group)
     chosen = choose_option(kind, options, customer, required)
     if chosen is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -312,3 +313,18 @@ def test_plan_leaves_optional_vehicle_selects_alone_when_nothing_matches():
     fields = [field("Model", "select", options=options("-- Model --", "Civic", "Accord"))]
     k.classify_fields(fields)
     assert plan(fields, CUSTOMER) == []
+
+
+def test_plan_switches_a_pre_checked_contact_method_to_the_customers_own():
+    def group(checked: str) -> list[dict]:
+        return [field(label, "radio", name="contactMethod", group_label="Preferred contact method",
+                      checked=label == checked, value=label.lower()) for label in ("Phone", "Text", "Email")]
+
+    emails = replace(CUSTOMER, preferred_contact="email")
+    phone_checked = group("Phone")
+    k.classify_fields(phone_checked)
+    [action] = plan(phone_checked, emails)
+    assert (action.how, action.field["value"]) == ("check", "email")
+    already_email = group("Email")
+    k.classify_fields(already_email)
+    assert plan(already_email, emails) == []
