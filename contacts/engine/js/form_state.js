@@ -23,6 +23,21 @@
     const t = squash(el.innerText || el.textContent, 200);
     if (t && !errors.includes(t)) errors.push(t);
   }
+  // Server-rendered answers often say it in plain words, in a box with no error class:
+  // "There was a problem with your submission. Please check the highlighted fields".
+  const ERROR_SENTENCE = /there (was|were) (a |an |some )?(problems?|errors?)\b|please correct the\b|please check the (highlighted|following|marked)|(could not|couldn't|was not|wasn't) be (sent|submitted|processed)|(could not|unable to) (send|submit|process) (your|the)\b|submission (failed|was unsuccessful)|hubo (un|algunos) (problemas?|errore?s?)/i;
+  if (document.body) {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!ERROR_SENTENCE.test(node.textContent)) continue;
+      const parent = node.parentElement;
+      if (!parent || /^(SCRIPT|STYLE|NOSCRIPT|TEMPLATE)$/.test(parent.tagName)) continue;
+      const box = parent.closest('p, div, li, td, section') || parent;
+      if (!visible(box)) continue;
+      const t = squash(box.innerText || box.textContent, 200);
+      if (t && !errors.includes(t)) errors.push(t);
+    }
+  }
   const invalid = [];
   if (form && form.isConnected) {
     for (const el of form.querySelectorAll('input, select, textarea')) {
