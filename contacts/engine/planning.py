@@ -292,7 +292,7 @@ def _radio_action(group: list[dict], customer: Customer) -> Action | None:
     chosen = choose_option(kind, options, customer, required)
     if chosen is None:
         if required:
-            raise UnfillableField(first.get("group_label") or field_name(first))
+            raise UnfillableField((first.get("group_label") or "").strip(" *:") or field_name(first))
         return None
     radio = next(r for r in group if r["dc"] == chosen["value"])
     return Action(radio, kind, "check", chosen["text"], chosen["text"])

@@ -328,3 +328,12 @@ def test_plan_switches_a_pre_checked_contact_method_to_the_customers_own():
     already_email = group("Email")
     k.classify_fields(already_email)
     assert plan(already_email, emails) == []
+
+
+def test_plan_names_a_required_yes_no_question_it_cannot_answer():
+    radios = [field(label, "radio", name="current", group_label="Are you a current customer? *", required=True)
+              for label in ("Yes", "No")]
+    k.classify_fields(radios)
+    with pytest.raises(UnfillableField) as missing:
+        plan(radios, CUSTOMER)
+    assert missing.value.label == "Are you a current customer?"
