@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Awaitable, TypeVar
 
@@ -332,8 +333,7 @@ class BrowserPool:
 
             known = set(_driver_pids())
             self._playwright = await async_playwright().start()
-            started = [pid for pid in _driver_pids() if pid not in known]
-            self.driver_pid = started[0] if len(started) == 1 else None
+            self.driver_pid = await _new_process(_driver_pids, known)
         if self._executable is None:
             # Looking for Playwright's own browser starts a driver: do it once, off the loop.
             self._executable = await asyncio.to_thread(
@@ -351,8 +351,7 @@ class BrowserPool:
         except Exception as exc:
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise BrowserLaunchFailed(f"The browser did not start: {first_line}") from exc
-        new_pids = [pid for pid in chromium_main_pids() if pid not in known]
-        generation = Generation(browser, new_pids[0] if len(new_pids) == 1 else None)
+        generation = Generation(browser, await _new_process(chromium_main_pids, known))
         self.generations.append(generation)
         self.launches += 1
         return generation
@@ -397,6 +396,17 @@ class BrowserPool:
                 await asyncio.wait_for(playwright.stop(), CLOSE_TIMEOUT_S)
             except Exception:
                 pass
+
+
+async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None:
+    """The one process `find()` lists that is not in `known`. Read off /proc, which can
+    lag a busy machine by a moment, so it is asked again briefly; None if still unsure."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        new = [pid for pid in await asyncio.to_thread(find) if pid not in known]
+        if len(new) == 1 or time.monotonic() >= deadline:
+            return new[0] if len(new) == 1 else None
+        await asyncio.sleep(0.05)
 
 
 def _driver_pids() -> list[int]:
