@@ -151,7 +151,7 @@ def two_sites_and_two_unusable_rows(files, fixture_server):
     fixture_server.reset()
     dealers = (
         "name,website,city\n"
-        f"Sunset Auto Sales,{fixture_server.url('wp-contact-form-7')},Los Angeles\n"
+        f"Sunset Auto Sales,{fixture_server.url('wordpress-cf7')},Los Angeles\n"
         "No Website Motors,,Pasadena\n"
         f"Pacific Hyundai,{fixture_server.url('split-phone')},Torrance\n"
         "Mailto Motors,mailto:sales@example.org,Burbank\n"
@@ -172,7 +172,7 @@ def test_it_contacts_each_dealer_and_writes_what_happened(two_sites_and_two_unus
         ("Pacific Hyundai", "submitted"),
         ("Mailto Motors", "failed"),
     ]
-    assert results[0]["website"] == fixture_server.url("wp-contact-form-7")
+    assert results[0]["website"] == fixture_server.url("wordpress-cf7")
     assert results[1]["error"] == "No website given, so it was not contacted."
     assert "not an http:// or https:// address" in results[3]["error"]
     for contacted in (results[0], results[2]):
@@ -186,7 +186,7 @@ def test_it_contacts_each_dealer_and_writes_what_happened(two_sites_and_two_unus
     assert results[1]["screenshots"] == [] and results[1]["elapsed_s"] == 0
 
     # Each dealer got its own rendering of the message, and nothing reached the others.
-    (cf7,) = fixture_server.submissions("wp-contact-form-7")
+    (cf7,) = fixture_server.submissions("wordpress-cf7")
     assert cf7.value("your-message") == "Hello Sunset Auto Sales, what is your best price on the 2024 Toyota RAV4 XLE?"
     assert cf7.value("your-email") == "alice.buyer@example.org"
     (split,) = fixture_server.submissions("split-phone")
@@ -207,7 +207,7 @@ def test_a_dry_run_fills_but_sends_nothing(two_sites_and_two_unusable_rows, fixt
     printed = run(customer_file, dealers_file, out, "--dry-run", "--timeout", "45")
 
     results = json.loads(out.read_text())
-    assert fixture_server.submissions("wp-contact-form-7") == []
+    assert fixture_server.submissions("wordpress-cf7") == []
     assert fixture_server.submissions("split-phone") == []
     assert "dry run: nothing will be submitted" in printed
     contacted = [results[0], results[2]]
