@@ -54,6 +54,7 @@ class SubmitWatch:
     A form with target="_blank", or a submit handler calling window.open(), sends or
     answers from a new tab: pages the context opens meanwhile are watched as well. Their
     own navigations count as the submission's requests, their text and URL as its answer.
+    So does a document posted into another frame (a form targeting a hidden iframe).
     """
 
     frame: object
@@ -87,6 +88,10 @@ class SubmitWatch:
             # opened: that is a new tab or window, loading what the submit sent it.
             return request.is_navigation_request()
         if frame in (self.frame, self.main_frame):
+            return True
+        if request.method == "POST":
+            # A document posted into another frame (a form's target="<hidden iframe>", as
+            # Gravity Forms' old AJAX does) right after the click: pages post nothing else.
             return True
         # A tab opened since the watch began, navigating again (a redirect, a reload).
         return frame.parent_frame is None and frame.page not in self.pages_before

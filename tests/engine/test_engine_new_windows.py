@@ -85,3 +85,18 @@ def test_thank_you_text_in_a_window_the_submit_opened_confirms_it(make_site, con
     result = contact(site.url)
     assert result.status == outcomes.SUBMITTED, result.error
     assert only_submission(site)["email"] == CUSTOMER.email
+
+
+# Gravity Forms' old AJAX, and many hand-made pages: the form posts into a hidden iframe.
+HIDDEN_FRAME_FORM = PLAIN_FORM.replace(
+    '<form method="post" action="/send">',
+    '<iframe name="sink" style="display:none"></iframe><form method="post" action="/send" target="sink">',
+)
+
+
+def test_a_form_posting_into_a_hidden_iframe_is_judged_by_that_answer(make_site, contact):
+    site = make_site({"/": HIDDEN_FRAME_FORM, "POST /send": Reply(page("<h1>Server Error</h1>"), status=500)})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED
+    assert result.error == "The site answered the submission with HTTP 500."
+    assert len(site.received) == 1
