@@ -181,11 +181,15 @@ class FixtureSitesProcess:
     this process its Python threads would compete with the engine's for the GIL, and its
     CPU and memory would be counted as the engine's."""
 
+    def __init__(self, latency_ms: int = 0) -> None:
+        self.latency_ms = latency_ms
+
     def __enter__(self) -> "FixtureSitesProcess":
         import subprocess
 
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fixture_server.py")], cwd=ROOT,
+            [sys.executable, str(ROOT / "tests" / "fixture_server.py"), "--latency-ms", str(self.latency_ms)],
+            cwd=ROOT,
             stdout=subprocess.PIPE, text=True,
         )
         _not_measured.add(self.process.pid)
@@ -255,7 +259,10 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=20, help="dealers per throughput batch (default 20)")
-    parser.add_argument("--concurrency", default="1,2,4", help="comma-separated browser counts (default 1,2,4)")
+    parser.add_argument("--concurrency", default="1,2,4", help="comma-separated attempts at once (default 1,2,4)")
+    parser.add_argument("--latency-ms", type=int, default=0,
+                        help="answer every request this much later, as a dealer's server across the internet "
+                             "would (default 0: loopback, where the batch is bound by CPU)")
     args = parser.parse_args()
     try:
         levels = sorted({int(n) for n in args.concurrency.split(",")})
@@ -271,7 +278,9 @@ def main() -> int:
 
     options = engine_options_from_settings()
     sites = [s for s in site_names() if load_expectation(s)["status"] == "submitted"]
-    with FixtureSitesProcess() as server:
+    with FixtureSitesProcess(args.latency_ms) as server:
+        if args.latency_ms:
+            print(f"Every request to the fixture sites answered {args.latency_ms} ms late", flush=True)
         print(f"Per dealer: {len(sites)} submitting fixture sites, one warmed-up browser", flush=True)
         times, surprises = per_dealer_times(server, sites, STANDARD_CUSTOMER, options)
 

@@ -164,7 +164,9 @@ def flatten_json(data, prefix: str = ""):
 
 
 class FixtureServer:
-    def __init__(self, sites_dir: Path = SITES_DIR) -> None:
+    def __init__(self, sites_dir: Path = SITES_DIR, latency_ms: int = 0) -> None:
+        # Added to every answer, as a server across the internet would be (the bench).
+        self.latency_s = latency_ms / 1000
         self.sites_dir = sites_dir
         self._lock = threading.Lock()
         self._submissions: dict[str, list[Submission]] = {}
@@ -275,6 +277,8 @@ class FixtureServer:
                 self._send(204, b"", "text/plain")
 
             def _handle(self) -> None:
+                if fixture.latency_s:
+                    time.sleep(fixture.latency_s)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
@@ -379,8 +383,14 @@ def site_names(sites_dir: Path = SITES_DIR) -> list[str]:
 
 
 def main() -> None:
-    """Serve the fixture sites for a look by hand: python tests/fixture_server.py"""
-    with FixtureServer() as server:
+    """Serve the fixture sites for a look by hand: python tests/fixture_server.py
+    [--latency-ms N] (every answer N ms late, like a server across the internet)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay every answer this long")
+    args = parser.parse_args()
+    with FixtureServer(latency_ms=max(0, args.latency_ms)) as server:
         print(f"fixture sites at {server.main_origin}/<site>/ (other origin {server.other_origin}); Ctrl-C stops", flush=True)
         for site in server.sites:
             print(" ", server.url(site))
