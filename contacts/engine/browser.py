@@ -173,10 +173,6 @@ class EngineRuntime:
                 self._loop, self._thread, self.pool = loop, thread, BrowserPool()
             return self._loop
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def in_engine_thread(self) -> bool:
         return threading.current_thread() is self._thread
 
@@ -259,7 +255,7 @@ class BrowserPool:
 
     def __init__(self) -> None:
         self._playwright: Any = None
-        self._starting: asyncio.Lock | None = None
+        self._starting = asyncio.Lock()  # binds to the engine loop on first use
         self.current: Generation | None = None
         self.generations: list[Generation] = []
         self.launches = 0  # Chromiums launched by this pool (tests, logs)
@@ -281,9 +277,9 @@ class BrowserPool:
         try:
             context = await self._open_context(generation)
         except PlaywrightError:
-            # It died since it was last seen alive: launch again, once.
+            # It died since it was last seen alive (_open_context has let go of it):
+            # launch again, once.
             generation.crashed = True
-            self._release(generation)
             generation = await self._generation_for_attempt(options)
             context = await self._open_context(generation)
         context.set_default_timeout(options.action_timeout_ms)
@@ -310,8 +306,6 @@ class BrowserPool:
 
     async def _generation_for_attempt(self, options) -> Generation:
         """The Chromium the next context opens in, counted as in use."""
-        if self._starting is None:
-            self._starting = asyncio.Lock()
         async with self._starting:  # one launch at a time, however many attempts ask
             current = self.current
             if current is not None and current.usable and current.attempts >= options.recycle_after:
@@ -409,51 +403,53 @@ async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None
         await asyncio.sleep(0.05)
 
 
-def _driver_pids() -> list[int]:
-    """Playwright drivers this process started (node running Playwright's CLI run-driver)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent == os.getpid() and b"run-driver" in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def chromium_main_pids() -> list[int]:
-    """Chromium browser processes below this process (the driver launches them): the ones
-    started with Playwright's pipe and without a --type of their own."""
+def _children_by_parent() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
-                continue
+                continue  # it ended while we looked
             children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [os.getpid()]
+    return children
+
+
+def descendant_pids(root: int | None = None) -> list[int]:
+    """Every process below `root` (this process by default), read off /proc."""
+    children, found, todo = _children_by_parent(), [], [root or os.getpid()]
     while todo:
         for child in children.get(todo.pop(), []):
+            found.append(child)
             todo.append(child)
-            try:
-                args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"--remote-debugging-pipe" in args and not any(a.startswith(b"--type=") for a in args):
-                found.append(child)
+    return found
+
+
+def _command_line(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _driver_pids() -> list[int]:
+    """Playwright drivers this process started (node running Playwright's CLI run-driver)."""
+    return [pid for pid in _children_by_parent().get(os.getpid(), []) if b"run-driver" in _command_line(pid)]
+
+
+def chromium_main_pids() -> list[int]:
+    """Chromium browser processes below this process (the driver launches them): the ones
+    started with Playwright's pipe and without a --type of their own."""
+    found = []
+    for pid in descendant_pids():
+        args = _command_line(pid)
+        if b"--remote-debugging-pipe" in args and not any(a.startswith(b"--type=") for a in args):
+            found.append(pid)
     return found
 
 
 _runtime = EngineRuntime()
 atexit.register(_runtime.shutdown)
-
-
-def runtime() -> EngineRuntime:
-    return _runtime
 
 
 class BrowserSession:

@@ -18,25 +18,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Error as PlaywrightError
 
-from tests.engine.conftest import OPTIONS, Reply, page
+from tests.engine.conftest import OPTIONS, Reply, alive, page, wait_until_gone
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_until_gone(pid: int, within_s: float = 15) -> bool:
-    deadline = time.monotonic() + within_s
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not _alive(pid)
 
 
 def test_threads_share_one_loop_and_one_chromium_and_each_answers_its_own_dialogs(make_site, browser_session):
@@ -67,7 +53,7 @@ def test_threads_share_one_loop_and_one_chromium_and_each_answers_its_own_dialog
     for thread in threads:
         thread.join(120)
     first, second = results
-    assert first[0] == second[0] and _alive(first[0])
+    assert first[0] == second[0] and alive(first[0])
     assert first[1:3] == second[1:3] == ("Valley Motors", [True, True, True])
 
 
@@ -98,7 +84,7 @@ def test_a_killed_chromium_is_replaced_at_the_next_context(browser_session):
     killed = browser_session.browser_pid
     assert killed is not None
     os.kill(killed, signal.SIGKILL)
-    assert _wait_until_gone(killed)
+    assert wait_until_gone(killed)
 
     async def use_again():
         context = await browser_session.new_context()
@@ -131,7 +117,7 @@ def test_recycling_starts_a_new_chromium_and_ends_the_old_one_after_its_last_con
         try:
             new_pid = browser_session.browser_pid
             # The attempt still running on the old browser is not cut short.
-            old_alive = _alive(old_pid)
+            old_alive = alive(old_pid)
             tab = await running.new_page()
             await tab.set_content("<p>still here</p>")
             text = await tab.inner_text("p")
@@ -144,7 +130,7 @@ def test_recycling_starts_a_new_chromium_and_ends_the_old_one_after_its_last_con
     assert same_pid == old_pid
     assert new_pid not in (None, old_pid)
     assert old_alive and text == "still here"
-    assert _wait_until_gone(old_pid)
+    assert wait_until_gone(old_pid)
 
 
 def test_the_guard_blocks_loopback(make_site, browser_session):
@@ -197,33 +183,12 @@ def _run_child(script: str) -> subprocess.Popen:
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def _descendants_script() -> str:
-    return """
-        import os
-        from pathlib import Path
-        def descendants(root):
-            children = {}
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                    except (OSError, IndexError, ValueError):
-                        continue
-                    children.setdefault(parent, []).append(int(entry.name))
-            found, todo = [], [root]
-            while todo:
-                for child in children.get(todo.pop(), []):
-                    found.append(child)
-                    todo.append(child)
-            return found
-    """
-
-
 def test_closing_the_last_session_leaves_no_browser_processes():
     # A process of its own, so no other test's session keeps the shared browser open.
-    child = _run_child(_descendants_script() + """
+    child = _run_child("""
         import threading
         from contacts.engine import BrowserSession
+        from contacts.engine.browser import descendant_pids
         from contacts.engine.types import EngineOptions
 
         async def open_page(session):
@@ -245,11 +210,11 @@ def test_closing_the_last_session_leaves_no_browser_processes():
         thread = threading.Thread(target=use_and_close)
         thread.start()
         thread.join()
-        print(*descendants(os.getpid()), flush=True)  # driver, Chromium, renderers
+        print(*descendant_pids(), flush=True)  # driver, Chromium, renderers
         first.run(context.close())
         first.close()
         first.close()  # idempotent
-        print(*descendants(os.getpid()), flush=True)
+        print(*descendant_pids(), flush=True)
         print(threading.active_count(), flush=True)
     """)
     out, _ = child.communicate(timeout=180)
@@ -258,7 +223,7 @@ def test_closing_the_last_session_leaves_no_browser_processes():
     assert len(while_open.split()) >= 3
     assert after_close == ""
     assert threads_left == "1"  # the engine loop's thread ended too
-    assert [pid for pid in map(int, while_open.split()) if not _wait_until_gone(pid, 5)] == []
+    assert [pid for pid in map(int, while_open.split()) if not wait_until_gone(pid, 5)] == []
 
 
 def test_a_killed_worker_process_takes_its_browser_with_it():
@@ -277,11 +242,11 @@ def test_a_killed_worker_process_takes_its_browser_with_it():
     """)
     try:
         browser_pid = int(child.stdout.readline())
-        assert _alive(browser_pid)
+        assert alive(browser_pid)
     finally:
         child.kill()  # no atexit, no close(): only the driver's watch on its stdin is left
         child.wait()
-    assert _wait_until_gone(browser_pid)
+    assert wait_until_gone(browser_pid)
 
 
 def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():

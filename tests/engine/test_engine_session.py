@@ -6,14 +6,13 @@ import os
 import signal
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from contacts.engine import contact_dealer, outcomes
 from contacts.engine.browser import chromium_main_pids
 from contacts.engine.types import Hooks
-from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Reply, page
+from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Reply, page, wait_until_gone
 from tests.engine.test_engine_contact import PLAIN_FORM
 
 pytestmark = pytest.mark.browser
@@ -103,13 +102,6 @@ def test_a_cancel_after_the_click_does_not_hide_the_submission(make_site, contac
     assert len(site.received) == 1 and pressed == [True]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_it_relaunches_a_browser_that_crashed(make_site, browser_session):
     site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
     first = contact_dealer(site.url, CUSTOMER, session=browser_session, options=OPTIONS)
@@ -117,9 +109,7 @@ def test_it_relaunches_a_browser_that_crashed(make_site, browser_session):
     killed = browser_session.browser_pid
     assert killed in chromium_main_pids()
     os.kill(killed, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while _alive(killed) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until_gone(killed, within_s=5)
     second = contact_dealer(site.url, CUSTOMER, session=browser_session, options=OPTIONS)
     assert first.status == outcomes.SUBMITTED, first.error
     assert second.status == outcomes.SUBMITTED, second.error
