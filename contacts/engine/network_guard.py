@@ -42,8 +42,8 @@ def is_forbidden_address(address: str) -> bool:
     )
 
 
-def resolve(host: str) -> tuple[str, ...]:
-    host = host.strip("[]").lower()
+def _addresses_without_lookup(host: str) -> tuple[str, ...] | None:
+    """`host`'s addresses when no DNS lookup is needed (a literal, localhost, cached)."""
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
         return (host,)
@@ -53,8 +53,18 @@ def resolve(host: str) -> tuple[str, ...]:
         # Chromium answers these names with loopback itself, whatever DNS says (RFC 6761).
         return ("127.0.0.1", "::1")
     with _cache_lock:
-        if host in _cache:
-            return _cache[host]
+        return _cache.get(host)
+
+
+def _host(hostname: str) -> str:
+    return hostname.strip("[]").lower()
+
+
+def resolve(host: str) -> tuple[str, ...]:
+    host = _host(host)
+    known = _addresses_without_lookup(host)
+    if known is not None:
+        return known
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
@@ -82,16 +92,8 @@ def forbidden_address_for(url: str) -> str:
 
 
 def _needs_lookup(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").strip("[]").lower()
-    if not host or host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-        return False
-    except ValueError:
-        pass
-    with _cache_lock:
-        return host not in _cache
+    host = _host(urlsplit(url).hostname or "")
+    return bool(host) and _addresses_without_lookup(host) is None
 
 
 async def forbidden_address_for_async(url: str) -> str:
