@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import time
+
+from contacts.engine.types import call_hook
 
 
 class TimedOut(Exception):
@@ -12,15 +13,6 @@ class TimedOut(Exception):
 
 class Cancelled(Exception):
     pass
-
-
-async def call_hook(hook, *args):
-    """Call a caller's hook: a plain function (quick, run on the engine loop) or a
-    coroutine function (awaited, for hooks that wait on another thread)."""
-    answer = hook(*args)
-    if inspect.isawaitable(answer):
-        answer = await answer
-    return answer
 
 
 class Clock:

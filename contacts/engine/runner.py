@@ -14,7 +14,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
 from contacts.engine.browser import BrowserSession
-from contacts.engine.clock import Cancelled, Clock, TimedOut, call_hook
+from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
@@ -23,7 +23,7 @@ from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
 from contacts.engine.submitting import next_button, press, submit_button
-from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks
+from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks, call_hook
 from contacts.engine.verifying import start_watch, stop_watch, verify
 
 MAX_STEPS = 5  # pages of a multi-step form

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -88,6 +89,15 @@ class Hooks:
     on_submit_pressed: Callable[[], Any] = _noop
     # Returns True when the user cancelled; checked between steps, never after submit.
     should_stop: Callable[[], Any] = _never
+
+
+async def call_hook(hook, *args):
+    """Call one of the caller's Hooks: a plain function (quick, run on the engine loop) or
+    a coroutine function (awaited, for hooks that wait on another thread)."""
+    answer = hook(*args)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return answer
 
 
 @dataclass(frozen=True)
