@@ -57,34 +57,15 @@ def setup_django(var_dir: str) -> None:
 # --- memory from /proc -----------------------------------------------------------------
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                # The command name may hold spaces and brackets; the fields after it do not.
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        tree.setdefault(parent, []).append(int(entry))
-    return tree
-
-
 # The fixture sites run in a process of their own (below), which is not the engine's.
 _not_measured: set[int] = set()
 
 
 def process_tree(root: int) -> list[int]:
-    tree, found, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        if pid in _not_measured:
-            continue
-        found.append(pid)
-        todo.extend(tree.get(pid, []))
-    return found
+    """`root` and every process below it but the fixture sites'."""
+    from contacts.engine.browser import descendant_pids
+
+    return [root, *descendant_pids(root, skip=_not_measured)]
 
 
 def _kib(path: str, field: str) -> int:

@@ -415,13 +415,15 @@ def _children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def descendant_pids(root: int | None = None) -> list[int]:
-    """Every process below `root` (this process by default), read off /proc."""
+def descendant_pids(root: int | None = None, skip: set[int] = frozenset()) -> list[int]:
+    """Every process below `root` (this process by default), read off /proc, leaving out
+    the processes in `skip` and everything below them."""
     children, found, todo = _children_by_parent(), [], [root or os.getpid()]
     while todo:
         for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
+            if child not in skip:
+                found.append(child)
+                todo.append(child)
     return found
 
 
