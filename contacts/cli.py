@@ -191,16 +191,13 @@ def website_problem(website: str) -> str:
 
 
 def engine_options_from_settings(timeout_s: float | None = None, dry_run: bool = False) -> EngineOptions:
-    from django.conf import settings
+    """The worker's engine options (contacts.worker.engine_options), with the command's own."""
+    from contacts.worker import engine_options
 
-    return EngineOptions(
-        timeout_s=float(timeout_s if timeout_s is not None else settings.CONTACT_TIMEOUT_S),
-        allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
-        browser_executable=settings.BROWSER_EXECUTABLE,
-        headless=settings.BROWSER_HEADLESS,
-        recycle_after=settings.BROWSER_RECYCLE_AFTER,
-        dry_run=dry_run,
-    )
+    overrides: dict = {"dry_run": dry_run}
+    if timeout_s is not None:
+        overrides["timeout_s"] = float(timeout_s)
+    return engine_options(**overrides)
 
 
 Progress = Callable[[int, Dealer, str], None]  # (position from 1, dealer, what happened)
