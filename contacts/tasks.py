@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, on_commit_task
 
-from contacts import worker
+from contacts import ops, worker
 
 
 @on_commit_task(retries=0)
@@ -22,6 +22,21 @@ def enqueue_attempt(attempt_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def reap_stale_attempts() -> None:
     worker.reap_stale_attempts()
+
+
+@db_periodic_task(crontab(minute="*"))
+def worker_heartbeat() -> None:
+    # Run as a task, so a fresh heartbeat means this consumer is taking work off the queue.
+    ops.record_heartbeat()
+
+
+@HUEY.on_startup()
+def heartbeat_on_start() -> None:
+    # Each worker thread runs this; a fresh consumer shows alive before its first minute.
+    from django.db import close_old_connections
+
+    ops.record_heartbeat()
+    close_old_connections()
 
 
 @HUEY.on_shutdown()

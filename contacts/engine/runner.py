@@ -19,6 +19,7 @@ from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
 from contacts.engine.pages import PageProblem, open_page, settle
+from contacts.engine.platform import site_platform
 from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
@@ -163,6 +164,7 @@ async def attempt_contact(
         _broke(attempt, exc)
     finally:
         result = attempt.finish()
+        result.platform = await site_platform(attempt.page)
         await _close_quietly(attempt.page, context)
     return result
 
