@@ -62,14 +62,21 @@ class Chart:
         return f"0 0 {self.width:g} {self.height:g}"
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest round number (1, 2, 2.5 or 5 times a power of ten, times 4) at or above value."""
+def nice_scale(value: float, *, integer: bool = False) -> tuple[float, float]:
+    """(top, step) of an axis from 0 that shows value in at most four round steps.
+
+    A step is 1, 2, 2.5 or 5 times a power of ten (whole numbers only for counts), and
+    the top is the first multiple of it at or above value.
+    """
     if value <= 0:
-        return 1.0
+        return 1.0, 1.0
     raw_step = value / 4
     power = 10 ** math.floor(math.log10(raw_step))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw_step)
-    return step * math.ceil(value / step - 1e-9)
+    multiples = (1, 2, 5, 10) if integer else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in multiples if m * power >= raw_step and (not integer or m * power >= 1))
+    if integer:
+        step = max(1.0, float(round(step)))
+    return step * math.ceil(value / step - 1e-9), step
 
 
 def _number(value: float) -> str:
@@ -87,10 +94,10 @@ def stacked_columns(
     left, right, top, bottom, height = 44, 8, 10, 30, 240
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     totals = [sum(counts[i] for _, _, counts in series) for i in range(len(periods))]
-    top_value = nice_ceiling(max(totals, default=0))
+    top_value, step = nice_scale(max(totals, default=0), integer=True)
     chart = Chart(ident, title, description, height)
-    for tick in range(5):
-        value = top_value * tick / 4
+    for tick in range(round(top_value / step) + 1):
+        value = step * tick
         y = top + plot_h - plot_h * value / top_value
         chart.lines.append(Line(left, y, WIDTH - right, y, "grid" if tick else "axis-line"))
         chart.labels.append(Label(left - 6, y + 4, _number(value), "axis", "end"))
@@ -128,7 +135,7 @@ def horizontal_bars(
     per_row = max(1, max((len(bars) for _, bars in rows), default=1))
     row_h = per_row * bar_h + gap
     height = max(row_h * len(rows), row_h) + 8
-    top_value = maximum or nice_ceiling(max((v for _, bars in rows for _, v, _ in bars), default=0))
+    top_value = maximum or nice_scale(max((v for _, bars in rows for _, v, _ in bars), default=0))[0]
     plot_w = WIDTH - label_w - value_w
     chart = Chart(ident, title, description, height, legend=list(legend))
     chart.lines.append(Line(label_w, 0, label_w, height - 4, "axis-line"))
