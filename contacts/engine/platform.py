@@ -44,7 +44,7 @@ _MARKERS_JS = """() => {
   const gen = [...document.querySelectorAll('meta[name="generator" i]')].map(m => m.content || '');
   const urls = [];
   for (const el of document.querySelectorAll('script[src], link[href], img[src], iframe[src]')) {
-    urls.push(el.getAttribute('src') || el.getAttribute('href') || '');
+    urls.push(el.src || el.href || '');  // resolved: "static/ddc.css" -> "https://…/static/ddc.css"
     if (urls.length >= 400) break;
   }
   const cls = (document.body && document.body.className && String(document.body.className)) || '';

@@ -61,6 +61,9 @@ class Attempt:
         self._close_phase()
         self.phase = phase
         self._phase_started = time.monotonic()
+        if phase == outcomes.FINDING_FORM and not self.result.platform:
+            # The site's own page has loaded and settled: the best moment to see what it runs on.
+            self.result.platform = await site_platform(self.page)
         await call_hook(self.hooks.on_phase, phase)
         if may_stop:
             await self.clock.check()
@@ -164,7 +167,8 @@ async def attempt_contact(
         _broke(attempt, exc)
     finally:
         result = attempt.finish()
-        result.platform = await site_platform(attempt.page)
+        if not result.platform:
+            result.platform = await site_platform(attempt.page)
         await _close_quietly(attempt.page, context)
     return result
 
