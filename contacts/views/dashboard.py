@@ -133,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": build_charts(dash, days),
             "outcome_rows": [(o, STATUS_LABELS[o], dash.outcome_counts[o]) for o in outcomes.OUTCOMES],
             "over_time_rows": [
-                {"period": period, "counts": [dash.over_time.counts[o][i] for o in outcomes.OUTCOMES],
+                {"period": period, "counts": [(STATUS_LABELS[o], dash.over_time.counts[o][i]) for o in outcomes.OUTCOMES],
                  "total": dash.over_time.totals[i]}
                 for i, period in enumerate(dash.over_time.periods)
             ],
