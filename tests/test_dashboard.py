@@ -63,7 +63,7 @@ def known(owner, profile, teammate):
     finish(owner, profile, d[7], "cancelled", days_ago=3, platform="Dealer.com")
     # Outside the default 30 days: only in a longer period.
     finish(owner, profile, d[8], "submitted", days_ago=45, platform="DealerOn")
-    ContactAttempt.objects.create(owner=owner, customer=profile, dealer=d[0], status="running",
+    ContactAttempt.objects.create(owner=owner, customer=profile, dealer=d[8], status="running",
                                   started=timezone.now())
     finish(teammate, profile_for(teammate), d[0], "no_form", days_ago=1, platform="Wix")
     return d
@@ -223,13 +223,18 @@ def test_its_tables_match_known_data(owner, known):
         ["Unknown", "1", "0", "0%"],
     ]
 
-    today = timezone.localdate()
     by_day = {row[0]: row[1:] for row in tables["table-over-time"][1:]}
     assert len(by_day) == 31  # every day of the period, empty ones too
+
+    def day_of(dealer):
+        day = timezone.localtime(ContactAttempt.objects.get(dealer=dealer, owner=owner).finished).date()
+        return f"{day:%a %b} {day.day}, {day.year}"
+
     # Columns: submitted, unconfirmed, captcha, no_form, failed, cancelled, total.
-    assert by_day[f"{today:%a %b} {today.day}, {today.year}"] == ["2", "0", "1", "0", "0", "0", "3"]
-    three = today - timedelta(days=3)
-    assert by_day[f"{three:%a %b} {three.day}, {three.year}"] == ["0", "0", "1", "0", "1", "1", "3"]
+    assert by_day[day_of(known[0])] == ["2", "0", "1", "0", "0", "0", "3"]
+    assert by_day[day_of(known[3])] == ["0", "0", "0", "0", "2", "0", "2"]
+    assert by_day[day_of(known[7])] == ["0", "0", "1", "0", "1", "1", "3"]
+    assert sum(int(row[-1]) for row in by_day.values()) == 8
 
 
 def test_its_charts_are_drawn_to_scale_from_known_data(owner, known):
