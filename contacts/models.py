@@ -451,8 +451,7 @@ class Event(models.Model):
 class WorkerHeartbeat(models.Model):
     """The last time each worker process was seen alive, for /healthz and /metrics.
 
-    Written by a periodic Huey task (so it proves the consumer runs tasks, not merely
-    that the process exists) and when a worker starts.
+    Written every 30 s by a thread in each worker process (contacts.ops.Heartbeat).
     """
 
     worker = models.CharField(max_length=100, primary_key=True)  # host:pid

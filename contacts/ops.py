@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,11 +36,60 @@ def worker_process_name() -> str:
 
 # A worker process that has not beaten for this long has gone (restarted under a new pid).
 FORGET_WORKER_AFTER = timedelta(days=1)
+HEARTBEAT_INTERVAL_S = 30.0
 
 
 def record_heartbeat() -> None:
     WorkerHeartbeat.beat(worker_process_name())
     WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - FORGET_WORKER_AFTER).delete()
+
+
+class Heartbeat:
+    """A thread in each worker process that records it alive every HEARTBEAT_INTERVAL_S.
+
+    A thread rather than a periodic task: a task would wait in the queue behind a big
+    batch and call a busy, healthy worker dead. Whether work moves is what the oldest
+    queued attempt tells.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
+        """Start beating (once per process; every worker thread's startup hook calls this)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop, interval_s), name="heartbeat", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, wait_s: float = 5.0) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait_s)
+
+    @staticmethod
+    def _run(stop: threading.Event, interval_s: float) -> None:
+        from django.db import connection
+
+        while not stop.is_set():
+            try:
+                record_heartbeat()
+            except DatabaseError as exc:  # the database is down: /healthz says so; keep trying
+                log.warning("worker heartbeat not recorded: %s", exc)
+            finally:
+                connection.close()
+            stop.wait(interval_s)
+
+
+heartbeat = Heartbeat()
 
 
 @dataclass

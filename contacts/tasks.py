@@ -24,19 +24,10 @@ def reap_stale_attempts() -> None:
     worker.reap_stale_attempts()
 
 
-@db_periodic_task(crontab(minute="*"))
-def worker_heartbeat() -> None:
-    # Run as a task, so a fresh heartbeat means this consumer is taking work off the queue.
-    ops.record_heartbeat()
-
-
 @HUEY.on_startup()
-def heartbeat_on_start() -> None:
-    # Each worker thread runs this; a fresh consumer shows alive before its first minute.
-    from django.db import close_old_connections
-
-    ops.record_heartbeat()
-    close_old_connections()
+def start_heartbeat() -> None:
+    # Every worker thread runs this; the process gets one heartbeat thread (contacts.ops).
+    ops.heartbeat.start()
 
 
 @HUEY.on_shutdown()
@@ -44,3 +35,8 @@ def close_browser() -> None:
     # The worker process's threads share one browser; the first to stop closes it (the
     # others find it closed), rather than leave Chromium behind.
     worker.shutdown_engine()
+
+
+@HUEY.on_shutdown()
+def stop_heartbeat() -> None:
+    ops.heartbeat.stop()

@@ -155,10 +155,10 @@ BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
 
 # --- Operations (/healthz, /metrics) -------------------------------------------------
 
-# /healthz answers 503 when the newest worker heartbeat (written every minute by a
-# periodic task) is older than this, or when a queued attempt has waited longer than
+# /healthz answers 503 when the newest worker heartbeat (each worker process writes one
+# every 30 s) is older than this, or when a queued attempt has waited longer than
 # HEALTH_QUEUED_MAX_AGE_S (a big batch legitimately queues for a while).
-HEALTH_HEARTBEAT_MAX_AGE_S = env_int("HEALTH_HEARTBEAT_MAX_AGE_S", 180, minimum=60, maximum=86400)
+HEALTH_HEARTBEAT_MAX_AGE_S = env_int("HEALTH_HEARTBEAT_MAX_AGE_S", 120, minimum=60, maximum=86400)
 HEALTH_QUEUED_MAX_AGE_S = env_int("HEALTH_QUEUED_MAX_AGE_S", 1800, minimum=60, maximum=7 * 86400)
 # /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; unset, it
 # does not exist (404).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import http.client
+import threading
 import time
 from datetime import timedelta
 
@@ -174,35 +175,41 @@ def test_it_404s_near_misses_of_healthz(client, db):
 # --- the heartbeat ---------------------------------------------------------------------
 
 
-def test_the_heartbeat_runs_as_a_periodic_task():
-    from contacts.tasks import worker_heartbeat
-
-    periodic = {task.name for task in HUEY._registry.periodic_tasks}
-    assert worker_heartbeat.task_class().name in periodic
+def wait_until(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return value
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_heartbeat_task_run_by_huey_records_this_process():
-    from contacts.tasks import worker_heartbeat
-
+def test_the_heartbeat_thread_beats_until_stopped():
     WorkerHeartbeat.objects.create(worker="gone:1", last_seen=timezone.now() - timedelta(days=2))
-    HUEY.execute(worker_heartbeat.task_class())
-    beat = WorkerHeartbeat.objects.get()
-    assert beat.worker == ops.worker_process_name()
-    assert (timezone.now() - beat.last_seen).total_seconds() < 30
-    # A process not seen for a day (restarted under another pid) is forgotten.
-    assert not WorkerHeartbeat.objects.filter(worker="gone:1").exists()
+    beating = ops.Heartbeat()
+    beating.start(interval_s=0.1)
+    beating.start(interval_s=0.1)  # every worker thread asks; the process gets one thread
+    try:
+        first = wait_until(lambda: WorkerHeartbeat.objects.filter(worker=ops.worker_process_name()).first())
+        # It keeps beating: last_seen moves on.
+        wait_until(lambda: WorkerHeartbeat.objects.get(pk=first.pk).last_seen > first.last_seen)
+        assert sum(t.name == "heartbeat" for t in threading.enumerate()) == 1
+        # A process not seen for a day (restarted under another pid) is forgotten.
+        assert not WorkerHeartbeat.objects.filter(worker="gone:1").exists()
+    finally:
+        beating.stop()
+    assert not any(t.name == "heartbeat" for t in threading.enumerate())
 
 
-def test_a_starting_consumer_turns_healthz_green(huey_consumer):
+def test_a_starting_consumer_turns_healthz_green_and_stopping_it_stops_the_beat(huey_consumer):
     client = Client()
-    deadline = time.monotonic() + 30
-    while not WorkerHeartbeat.objects.exists():
-        assert time.monotonic() < deadline, "the consumer never reported"
-        time.sleep(0.05)
+    wait_until(WorkerHeartbeat.objects.exists)
     response, body = healthz(client)
     assert response.status_code == 200, body
     assert body["checks"]["worker_heartbeat"]["workers_alive"] == 1
+    assert sum(t.name == "heartbeat" for t in threading.enumerate()) == 1
+    huey_consumer.stop(graceful=True)
+    assert not any(t.name == "heartbeat" for t in threading.enumerate())
 
 
 # --- /metrics -------------------------------------------------------------------------
