@@ -256,6 +256,9 @@ class ContactAttempt(models.Model):
     filled_fields = models.JSONField(default=list, blank=True)  # [{kind, label, value}]
     message = models.TextField(blank=True)  # the message as rendered for this dealer
     final_url = models.URLField(max_length=1000, blank=True)
+    # What the dealer's website runs on, as its own markup says (contacts.engine.platform);
+    # empty when nothing recognisable was seen. Groups the dashboard's CAPTCHA rate.
+    site_platform = models.CharField(max_length=40, blank=True)
     screenshot_form = models.FileField(upload_to=screenshot_path, blank=True)
     screenshot_result = models.FileField(upload_to=screenshot_path, blank=True)
 
@@ -445,6 +448,29 @@ class Event(models.Model):
         return f"#{self.id} {self.kind}"
 
 
+class WorkerHeartbeat(models.Model):
+    """The last time each worker process was seen alive, for /healthz and /metrics.
+
+    Written every 30 s by a thread in each worker process (contacts.ops.Heartbeat).
+    """
+
+    worker = models.CharField(max_length=100, primary_key=True)  # host:pid
+    last_seen = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def beat(cls, worker: str) -> None:
+        now = timezone.now()
+        if not cls.objects.filter(worker=worker).update(last_seen=now):
+            cls.objects.update_or_create(worker=worker, defaults={"last_seen": now, "started": now})
+
+
 class SandboxSubmission(models.Model):
     """What a sandbox dealer website received, so users and tests see exactly what arrived."""
 
@@ -471,4 +497,5 @@ __all__ = [
     "PreferredContact",
     "SandboxSubmission",
     "Search",
+    "WorkerHeartbeat",
 ]

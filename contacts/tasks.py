@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, on_commit_task
 
-from contacts import worker
+from contacts import ops, worker
 
 
 @on_commit_task(retries=0)
@@ -24,8 +24,19 @@ def reap_stale_attempts() -> None:
     worker.reap_stale_attempts()
 
 
+@HUEY.on_startup()
+def start_heartbeat() -> None:
+    # Every worker thread runs this; the process gets one heartbeat thread (contacts.ops).
+    ops.heartbeat.start()
+
+
 @HUEY.on_shutdown()
 def close_browser() -> None:
     # The worker process's threads share one browser; the first to stop closes it (the
     # others find it closed), rather than leave Chromium behind.
     worker.shutdown_engine()
+
+
+@HUEY.on_shutdown()
+def stop_heartbeat() -> None:
+    ops.heartbeat.stop()

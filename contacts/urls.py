@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, directory, live, profiles, searches
+from contacts.views import accounts, dashboard, directory, live, ops, profiles, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -23,4 +23,8 @@ urlpatterns = [
     path("attempts/<int:pk>/", searches.attempt_detail, name="attempt_detail"),
     path("attempts/<int:pk>/cancel/", searches.attempt_cancel, name="attempt_cancel"),
     path("attempts/<int:pk>/screenshots/<str:which>/", searches.attempt_screenshot, name="attempt_screenshot"),
+    # Dashboard and operations
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics_view, name="metrics"),
 ]

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from contacts import attempt_log
 from contacts.engine import outcomes
 from contacts.engine.types import ContactResult, EngineOptions, Hooks
 from contacts.models import ContactAttempt
@@ -136,6 +137,8 @@ def _execute_claimed(attempt_id: int) -> str:
         now = time.monotonic()
         for previous, started in phase_started.items():
             timings.setdefault(previous, round(now - started, 2))
+        if phase_started and (ended := next(reversed(phase_started))) != phase:
+            attempt_log.phase_ended(attempt, ended, timings[ended])
         phase_started[phase] = now
         if attempt.set_phase(phase, dict(timings)):
             attempt.record_event("phase")
@@ -174,7 +177,9 @@ def _execute_claimed(attempt_id: int) -> str:
         except Exception as exc:  # a hook failed: let the engine see it
             payload.set_exception(exc)
 
-    return _record_result(attempt, result, timings)
+    status = _record_result(attempt, result, timings)
+    attempt_log.attempt_finished(attempt, next(reversed(phase_started), ""))
+    return status
 
 
 def _record_result(
@@ -203,6 +208,7 @@ def _record_result(
             {"kind": f.kind, "label": f.label, "value": f.value} for f in result.fields
         ],
         "final_url": result.final_url[:1000],
+        "site_platform": result.platform[:40],
     }
     for which, field_name in (("form", "screenshot_form"), ("result", "screenshot_result")):
         data = result.screenshots.get(which)
@@ -218,5 +224,8 @@ def _record_result(
 
 
 def reap_stale_attempts() -> list[ContactAttempt]:
-    return ContactAttempt.reap_stale()
+    reaped = ContactAttempt.reap_stale()
+    for attempt in reaped:
+        attempt_log.attempt_finished(attempt, attempt.phase)
+    return reaped
 

@@ -153,6 +153,19 @@ ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
 
+# --- Operations (/healthz, /metrics) -------------------------------------------------
+
+# /healthz answers 503 when the newest worker heartbeat (each worker process writes one
+# every 30 s) is older than this, or when a queued attempt has waited longer than
+# HEALTH_QUEUED_MAX_AGE_S (a big batch legitimately queues for a while).
+HEALTH_HEARTBEAT_MAX_AGE_S = env_int("HEALTH_HEARTBEAT_MAX_AGE_S", 120, minimum=60, maximum=86400)
+HEALTH_QUEUED_MAX_AGE_S = env_int("HEALTH_QUEUED_MAX_AGE_S", 1800, minimum=60, maximum=7 * 86400)
+# /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; unset, it
+# does not exist (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters")
+
 # --- Huey ---------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
@@ -184,13 +197,21 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # contacts.attempt_log writes whole JSON objects: one parseable line each.
+        "bare": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "json_lines": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # run_huey attaches its own handler to "huey"; propagating too would print twice.
         "huey": {"level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        "contacts.attempt_log": {"handlers": ["json_lines"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -19,6 +19,7 @@ from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
 from contacts.engine.pages import PageProblem, open_page, settle
+from contacts.engine.platform import site_platform
 from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
@@ -60,6 +61,9 @@ class Attempt:
         self._close_phase()
         self.phase = phase
         self._phase_started = time.monotonic()
+        if phase == outcomes.FINDING_FORM and not self.result.platform:
+            # The site's own page has loaded and settled: the best moment to see what it runs on.
+            self.result.platform = await site_platform(self.page)
         await call_hook(self.hooks.on_phase, phase)
         if may_stop:
             await self.clock.check()
@@ -163,6 +167,8 @@ async def attempt_contact(
         _broke(attempt, exc)
     finally:
         result = attempt.finish()
+        if not result.platform:
+            result.platform = await site_platform(attempt.page)
         await _close_quietly(attempt.page, context)
     return result
 

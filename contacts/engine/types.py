@@ -62,6 +62,7 @@ class ContactResult:
     screenshots: dict[str, bytes] = field(default_factory=dict)
     phase_timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     final_url: str = ""
+    platform: str = ""  # what the site is built on, from its markup (engine.platform); "" unknown
     submit_pressed: bool = False
     elapsed_s: float = 0.0
 

@@ -79,9 +79,18 @@ async def snapshot(request: HttpRequest, search: Search) -> tuple[str | None, in
     return await sync_to_async(render_updates)(request, search.pk, dealer_event_ids, latest), latest
 
 
+_open_streams = 0  # live streams this process is serving now (one event loop: no lock)
+
+
+def connected_streams() -> int:
+    return _open_streams
+
+
 async def event_stream(request: HttpRequest, search: Search, last_event_id: int | None) -> AsyncIterator[str]:
+    global _open_streams
     yield f"retry: {RETRY_MS}\n\n"
     try:
+        _open_streams += 1
         if last_event_id is None:
             # A fresh page: bring every row up to date, whatever happened since it rendered.
             update, last_event_id = await snapshot(request, search)
@@ -108,6 +117,7 @@ async def event_stream(request: HttpRequest, search: Search, last_event_id: int 
     finally:
         # Reached when the client goes away too (CancelledError or GeneratorExit, which
         # propagate untouched): polling stops with the generator.
+        _open_streams -= 1
         logger.debug("Live stream for search %s closed after event %s", search.pk, last_event_id)
 
 
