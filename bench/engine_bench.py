@@ -47,7 +47,8 @@ TARGET_PEAK_MB = 600
 def setup_django(var_dir: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealercontact.settings")
     os.environ.setdefault("DEBUG", "1")  # the development settings need no SECRET_KEY
-    os.environ["ALLOW_PRIVATE_TARGETS"] = "1"  # the fixture sites are on loopback
+    # The fixture sites are on loopback: allowed, with the egress proxy on as in production.
+    os.environ["ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
     os.environ.setdefault("VAR_DIR", var_dir)  # settings create it; keep var/ untouched
     import django
 
@@ -63,7 +64,7 @@ _not_measured: set[int] = set()
 
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it but the fixture sites'."""
-    from contacts.engine.browser import descendant_pids
+    from contacts.engine.runtime import descendant_pids
 
     return [root, *descendant_pids(root, skip=_not_measured)]
 

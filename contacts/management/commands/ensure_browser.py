@@ -7,7 +7,7 @@ import subprocess
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.engine.browser import PLAYWRIGHT_OWN, SYSTEM_HEADLESS_SHELLS, BrowserNotFound, find_browser_executable
+from contacts.engine.discovery import PLAYWRIGHT_OWN, SYSTEM_HEADLESS_SHELLS, BrowserNotFound, find_browser_executable
 
 # The headless shell runs the engine; the full browser serves BROWSER_HEADLESS=0.
 DEBIAN_PACKAGES = ["chromium", "chromium-headless-shell"]
