@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import psutil
 import pytest
 
 from contacts.engine import BrowserSession
@@ -211,8 +212,8 @@ def canary():
 def alive(pid: int) -> bool:
     """Whether process `pid` runs (a zombie waiting to be reaped does not)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 

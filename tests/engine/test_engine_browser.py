@@ -286,7 +286,7 @@ def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
     # A process of its own: the blocked loop and its driver are this test's alone.
     child = _run_child("""
         import time
-        from pathlib import Path
+        import psutil
         from contacts.engine import BrowserSession
         from contacts.engine.types import EngineOptions
 
@@ -312,9 +312,9 @@ def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
             deadline = time.monotonic() + within_s
             while time.monotonic() < deadline:
                 try:
-                    if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                    if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
                         return True
-                except OSError:
+                except psutil.NoSuchProcess:
                     return True
                 time.sleep(0.05)
             return False
