@@ -16,7 +16,7 @@ _NET_ERRORS = [
     (re.compile(r"ERR_TOO_MANY_REDIRECTS"), "The site redirects in a loop."),
     (re.compile(r"ERR_BLOCKED_BY_CLIENT"), "The site redirected to a private network address."),
     # An HTTPS site (or a hop of it) the egress proxy refused or could not connect to.
-    (re.compile(r"ERR_TUNNEL_CONNECTION_FAILED"), "The site could not be reached (a private network address is never connected to)."),
+    (re.compile(r"ERR_TUNNEL_CONNECTION_FAILED"), "The site could not be reached (its address is private, or it did not accept the connection)."),
     (re.compile(r"ERR_PROXY_CONNECTION_FAILED"), "The browser's egress proxy is not answering."),
     (re.compile(r"ERR_ADDRESS_UNREACHABLE|ERR_INTERNET_DISCONNECTED|ERR_NETWORK"), "The site could not be reached."),
 ]

@@ -67,11 +67,14 @@ MEMORY_SAVING_ARGS = [
 def egress_args(proxy_url: str) -> list[str]:
     """Every connection through the egress proxy, loopback included (Chromium otherwise
     connects to loopback directly), and WebRTC kept to it: no UDP that is not proxied,
-    and HTTP proxies carry none, so WebRTC can only use TURN over TCP through the proxy."""
+    and HTTP proxies carry none, so WebRTC can only use TURN over TCP through the proxy.
+    Chromium's own resolver answers nothing (the proxy resolves every name), so whatever
+    might try to go around the proxy could not even look a name up."""
     return [
         f"--proxy-server={proxy_url}",
         "--proxy-bypass-list=<-loopback>",
         "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # the proxy itself
     ]
 
 

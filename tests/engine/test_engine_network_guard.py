@@ -363,3 +363,92 @@ def test_a_contact_link_to_the_canary_is_not_followed_into(make_site, contact, c
     canary.drain()
     assert canary.connections == 0
     assert result.status == outcomes.NO_FORM
+
+
+# --- UDP: nothing an HTTP proxy could carry, so nothing may leave at all --------------------
+
+
+class UdpCanary:
+    """A UDP socket on 127.0.0.2 that counts every datagram it receives."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.datagrams = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.2", 0))
+        self.port = self._socket.getsockname()[1]
+        self._sentinel = b"drain-" + str(id(self)).encode()
+        self._drained = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, _address = self._socket.recvfrom(65536)
+            except OSError:
+                return
+            if data == self._sentinel:
+                self._drained.set()
+            else:
+                self.datagrams += 1
+
+    def drain(self) -> None:
+        """Return once every datagram sent before this call has arrived (loopback keeps order)."""
+        import socket
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as own:
+            own.sendto(self._sentinel, ("127.0.0.2", self.port))
+        assert self._drained.wait(5)
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+UDP_PROBES = {
+    "webrtc stun": """<script>
+        const pc = new RTCPeerConnection({iceServers: [{urls: 'stun:127.0.0.2:PORT'}]});
+        pc.createDataChannel('leads');
+        pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') window.seen = 'gathered'; };
+        pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+        </script>""",
+    "webrtc turn over udp": """<script>
+        const pc = new RTCPeerConnection({iceTransportPolicy: 'relay', iceServers: [
+            {urls: 'turn:127.0.0.2:PORT?transport=udp', username: 'user', credential: 'secret'}]});
+        pc.createDataChannel('leads');
+        pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') window.seen = 'gathered'; };
+        pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+        </script>""",
+    "webtransport (http/3)": """<script>
+        try {
+          const transport = new WebTransport('https://127.0.0.2:PORT/');
+          transport.ready.then(() => { window.seen = 'open'; }, () => { window.seen = 'failed'; });
+        } catch (e) { window.seen = 'unsupported'; }
+        </script>""",
+}
+
+
+@pytest.mark.parametrize("probe", UDP_PROBES)
+def test_no_udp_leaves_the_browser(probe, make_site, browser_session):
+    udp = UdpCanary()
+    site = _public_site(make_site)
+    site.routes["/probe"] = page(UDP_PROBES[probe].replace("PORT", str(udp.port)))
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            tab = await context.new_page()
+            await tab.goto(site.url + "probe")
+            await tab.wait_for_function("window.seen", timeout=20_000)
+            return await tab.evaluate("window.seen")
+        finally:
+            await context.close()
+
+    try:
+        seen = browser_session.run(visit())
+        udp.drain()
+    finally:
+        udp.close()
+    assert udp.datagrams == 0
+    assert seen != "open"

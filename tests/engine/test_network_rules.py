@@ -257,3 +257,17 @@ def test_not_root_the_sandbox_is_asked_for_directly(monkeypatch):
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     plans = launch_plans("/usr/bin/chromium")
     assert plans[0].executable == "/usr/bin/chromium" and plans[0].sandboxed and plans[0].args == []
+
+
+def test_a_browser_without_its_sandbox_is_logged_once(monkeypatch, caplog):
+    from contacts.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "_warned", False)
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    (plan,) = launch_plans("/usr/bin/chromium", "no-such-user-here")
+    with caplog.at_level("WARNING", logger="contacts.engine.sandbox"):
+        sandbox.note_unsandboxed(plan)
+        sandbox.note_unsandboxed(plan)
+        sandbox.note_unsandboxed(launch_plans("/usr/bin/chromium", "nobody")[0])  # sandboxed: nothing to say
+    assert len(caplog.records) == 1
+    assert "WITHOUT Chromium's sandbox" in caplog.text and "no-such-user-here" in caplog.text
