@@ -30,6 +30,7 @@ import threading
 import time
 from typing import Any
 
+import proxy.http.handler
 from proxy.common.flag import FlagParser
 from proxy.common.utils import text_
 from proxy.core.work.threaded import start_threaded_work
@@ -48,6 +49,13 @@ PRIVATE, UNRESOLVABLE, CONNECT_REFUSED, CONNECT_TIMEOUT, UNREACHABLE = (
 
 # A connection Chromium leaves idle is closed after this long (proxy.py's --timeout).
 IDLE_TIMEOUT_S = 30
+
+# proxy.py's threaded handler wakes every 25 ms to check for inactivity, even on a quiet
+# connection: measured, 20 idle tunnels (a few pages' worth) cost 5.8% of a core, 0.2%
+# at 0.5 s. Waking later delays nothing else: each connection has its own thread, which
+# select() wakes the moment either side can be read or written.
+if getattr(proxy.http.handler, "DEFAULT_SELECTOR_SELECT_TIMEOUT", 0) < 0.5:
+    proxy.http.handler.DEFAULT_SELECTOR_SELECT_TIMEOUT = 0.5
 
 
 def _refusal(status: int, kind: str, reason: str) -> HttpRequestRejected:
