@@ -101,12 +101,12 @@ def normalise_url(url: str) -> str:
     means https://dealer.com). Any other scheme (file:, data:, javascript:, chrome:,
     ftp:, about:, blob:) ends the attempt: the engine opens web sites and nothing else."""
     url = re.sub(r"[\t\n\r]", "", url).strip()  # as a browser would read it
-    scheme = _SCHEME.match(url)
-    if scheme is None:
+    if _SCHEME.match(url) is None:
         url = "https://" + url.lstrip("/")
     parts = urlsplit(url)
     if parts.scheme.lower() not in WEB_SCHEMES:
-        raise Outcome(outcomes.FAILED, f"Only web addresses (http or https) can be contacted, not {parts.scheme.lower()}: ones.")
+        raise Outcome(outcomes.FAILED,
+                      f"Only web addresses (http or https) can be contacted, not {parts.scheme.lower()}: ones.")
     if not parts.hostname:
         raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}")
     return url

@@ -73,6 +73,27 @@ def test_the_proxy_refuses_page_requests_to_private_addresses(canary, browser_se
     assert ("127.0.0.2", canary.port, "private") in browser_session.pool.egress.refused
 
 
+def test_downloads_are_refused(make_site, browser_session):
+    site = make_site({"/": page('<a href="/brochure.pdf">Brochure</a>'),
+                      "/brochure.pdf": Reply(b"%PDF-1.4 secret", content_type="application/pdf",
+                                             headers={"Content-Disposition": "attachment; filename=brochure.pdf"})})
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            tab = await context.new_page()
+            await tab.goto(site.url)
+            async with tab.expect_download() as started:
+                await tab.click("a")
+            download = await started.value
+            return await download.failure()
+        finally:
+            await context.close()
+
+    # Chromium was told to deny it: nothing is written to the worker's disk.
+    assert browser_session.run(visit()) == "Pass 'accept_downloads=True' when you are creating your browser context."
+
+
 def test_a_refused_connection_fails_with_a_reason(contact):
     import socket
 
