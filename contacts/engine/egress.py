@@ -37,7 +37,13 @@ from proxy.core.work.threaded import start_threaded_work
 from proxy.http.exception import HttpRequestRejected, ProxyConnectionFailed
 from proxy.http.proxy import HttpProxyBasePlugin, HttpProxyPlugin
 
-from contacts.engine.network_guard import EgressPolicy, HostNotFound, RefusedAddress, normalise_host
+from contacts.engine.network_guard import (
+    EgressPolicy,
+    HostNotFound,
+    RefusedAddress,
+    is_public_address,
+    normalise_host,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +93,6 @@ class EgressRulePlugin(HttpProxyBasePlugin):
     def before_upstream_connection(self, request):
         host, port = normalise_host(text_(request.host or b"")), int(request.port or 0)
         policy: EgressPolicy = self.flags.egress_policy
-        if (host, port) in self.flags.egress_own_addresses:
-            self.flags.egress_refused.append((host, port, PRIVATE))
-            raise _refusal(403, PRIVATE, "the browser's own proxy is not a web site")
         try:
             address = policy.address_for(host, port)
         except RefusedAddress as refused:
@@ -97,6 +100,10 @@ class EgressRulePlugin(HttpProxyBasePlugin):
             log.info("egress refused %s:%s: %s", host, port, refused)
             self.flags.egress_refused.append((host, port, kind))
             raise _refusal(403, kind, str(refused)) from None
+        if port in self.flags.egress_own_ports and not is_public_address(address):
+            # However the name was spelled: the proxy must never be its own upstream.
+            self.flags.egress_refused.append((host, port, PRIVATE))
+            raise _refusal(403, PRIVATE, "the browser's own proxy is not a web site")
         self._checked = (host, port, address)
         return request
 
@@ -160,7 +167,7 @@ class EgressProxy:
         )
         self.flags.egress_policy = self.policy
         self.flags.egress_refused = self.refused
-        self.flags.egress_own_addresses = {("127.0.0.1", self.port), ("localhost", self.port)}
+        self.flags.egress_own_ports = {self.port}
         self._socket = listener
         self._thread = threading.Thread(target=self._accept, name="egress-proxy", daemon=True)
         self._thread.start()

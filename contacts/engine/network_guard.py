@@ -23,6 +23,7 @@ the start address so that a refusal there reads as a sentence.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -130,9 +131,20 @@ def parse_allowed_host(entry: str) -> AllowedHost:
             raise ValueError(f"{entry!r} has no valid port")
         port = int(port_text)
     host = normalise_host(host)
-    if not host or "/" in host or " " in host:
-        raise ValueError(f"{entry!r} is not a host name or address")
+    if not _HOST_NAME.fullmatch(host) and not _is_ip(host):
+        raise ValueError(f"{entry!r} is not a host name or address (no wildcards, schemes or paths)")
     return AllowedHost(host, port)
+
+
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def parse_allowlist(entries: Iterable[str]) -> tuple[AllowedHost, ...]:

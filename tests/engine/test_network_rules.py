@@ -71,7 +71,8 @@ def test_allowlist_entries(entry, parsed):
     assert parse_allowed_host(entry) == parsed
 
 
-@pytest.mark.parametrize("entry", ["", "localhost:http", "localhost:0", "localhost:70000", "[::1]x", "http://x/"])
+@pytest.mark.parametrize("entry", ["", "localhost:http", "localhost:0", "localhost:70000", "[::1]x", "http://x/",
+                                   "*.internal", "10.0.0.0/8", "dealer .example"])
 def test_bad_allowlist_entries_say_so(entry):
     with pytest.raises(ValueError):
         parse_allowed_host(entry)
@@ -210,10 +211,11 @@ def test_the_proxy_names_a_refused_connection(proxy_with):
     assert answer.startswith(b"HTTP/1.1 502") and b"X-DealerContact-Egress: connection-refused" in answer
 
 
-def test_the_proxy_will_not_proxy_to_itself(proxy_with):
-    proxy = proxy_with(["127.0.0.1"])
-    answer = _through(proxy, f"GET {proxy.url}/ HTTP/1.1\r\nHost: 127.0.0.1:{proxy.port}\r\n\r\n".encode())
-    assert answer.startswith(b"HTTP/1.1 403")
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "self.example"])
+def test_the_proxy_will_not_proxy_to_itself(host, proxy_with):
+    proxy = proxy_with(["127.0.0.1", "localhost", "self.example"], resolver=lambda _name: ("127.0.0.1",))
+    answer = _through(proxy, f"GET http://{host}:{proxy.port}/ HTTP/1.1\r\nHost: {host}:{proxy.port}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 403") and b"own proxy" in answer
 
 
 def test_a_kept_alive_connection_cannot_be_turned_to_another_host(proxy_with, canary, make_site):
