@@ -14,7 +14,7 @@ _NET_ERRORS = [
     (re.compile(r"ERR_(CONNECTION_)?TIMED_OUT|ERR_TIMED_OUT"), "The site did not answer in time."),
     (re.compile(r"ERR_CERT|ERR_SSL"), "The site's HTTPS certificate is not valid."),
     (re.compile(r"ERR_TOO_MANY_REDIRECTS"), "The site redirects in a loop."),
-    (re.compile(r"ERR_BLOCKED_BY_CLIENT"), "The site redirected to a private network address."),
+    (re.compile(r"ERR_BLOCKED_BY_CLIENT"), "The browser blocked the page."),
     # An HTTPS site (or a hop of it) the egress proxy refused or could not connect to.
     (re.compile(r"ERR_TUNNEL_CONNECTION_FAILED"), "The site could not be reached (its address is private, or it did not accept the connection)."),
     (re.compile(r"ERR_PROXY_CONNECTION_FAILED"), "The browser's egress proxy is not answering."),
