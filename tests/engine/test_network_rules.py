@@ -273,3 +273,15 @@ def test_a_browser_without_its_sandbox_is_logged_once(monkeypatch, caplog):
         sandbox.note_unsandboxed(launch_plans("/usr/bin/chromium", "nobody")[0])  # sandboxed: nothing to say
     assert len(caplog.records) == 1
     assert "WITHOUT Chromium's sandbox" in caplog.text and "no-such-user-here" in caplog.text
+
+
+def test_the_proxy_reaches_ipv6_hosts_it_allows(proxy_with):
+    # Public sites answer on IPv6 too; here an allowed ::1 stands in for one.
+    listener = Listener("::1", reply=b"v6 ok")
+    proxy = proxy_with(["::1", "v6.example"], resolver=lambda _name: ("::1",))
+    try:
+        answers = [_through(proxy, f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                   for host in (listener.authority, f"v6.example:{listener.port}")]
+    finally:
+        listener.close()
+    assert [answer.endswith(b"v6 ok") for answer in answers] == [True, True]
