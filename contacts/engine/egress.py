@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 # Set on every answer the proxy makes up itself; its value is one of REFUSAL_KINDS.
 REFUSAL_HEADER = "X-DealerContact-Egress"
 REASON_HEADER = "X-DealerContact-Egress-Reason"
+ADDRESS_HEADER = "X-DealerContact-Egress-Address"  # the private address, when that is why
 PRIVATE, UNRESOLVABLE, CONNECT_REFUSED, CONNECT_TIMEOUT, UNREACHABLE = (
     "private", "unresolvable", "connection-refused", "timed-out", "unreachable")
 
@@ -64,7 +65,7 @@ if getattr(proxy.http.handler, "DEFAULT_SELECTOR_SELECT_TIMEOUT", 0) < 0.5:
     proxy.http.handler.DEFAULT_SELECTOR_SELECT_TIMEOUT = 0.5
 
 
-def _refusal(status: int, kind: str, reason: str) -> HttpRequestRejected:
+def _refusal(status: int, kind: str, reason: str, address: str = "") -> HttpRequestRejected:
     body = (
         "<!doctype html><html><head><meta charset=utf-8><title>Blocked by DealerContact</title></head>"
         "<body style='font:16px sans-serif;margin:3em'><h1>Blocked by DealerContact</h1>"
@@ -76,6 +77,7 @@ def _refusal(status: int, kind: str, reason: str) -> HttpRequestRejected:
         headers={
             REFUSAL_HEADER.encode(): kind.encode(),
             REASON_HEADER.encode(): reason.encode("ascii", "replace"),
+            **({ADDRESS_HEADER.encode(): address.encode()} if address else {}),
             b"Content-Type": b"text/html; charset=utf-8",
             b"Cache-Control": b"no-store",
         },
@@ -99,7 +101,7 @@ class EgressRulePlugin(HttpProxyBasePlugin):
             kind = UNRESOLVABLE if isinstance(refused, HostNotFound) else PRIVATE
             log.info("egress refused %s:%s: %s", host, port, refused)
             self.flags.egress_refused.append((host, port, kind))
-            raise _refusal(403, kind, str(refused)) from None
+            raise _refusal(403, kind, str(refused), refused.address) from None
         if port in self.flags.egress_own_ports and not is_public_address(address):
             # However the name was spelled: the proxy must never be its own upstream.
             self.flags.egress_refused.append((host, port, PRIVATE))

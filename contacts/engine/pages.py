@@ -28,7 +28,7 @@ class PageProblem(Exception):
 
 # What an answer the egress proxy made up itself (contacts/engine/egress.py) means.
 _EGRESS_REFUSALS = {
-    "private": "The site led to a private network address, which the browser never connects to{detail}.",
+    "private": "The site led to a private network address{detail}, which the browser never connects to.",
     "unresolvable": "The site's address could not be found (DNS lookup failed).",
     "connection-refused": "The site refused the connection.",
     "timed-out": "The site did not answer in time.",
@@ -38,19 +38,18 @@ _EGRESS_REFUSALS = {
 
 async def egress_refusal(response) -> str:
     """The sentence for a response the egress proxy made instead of the site, or ""."""
-    from contacts.engine.egress import REASON_HEADER, REFUSAL_HEADER
+    from contacts.engine.egress import ADDRESS_HEADER, REFUSAL_HEADER
 
     if response is None:
         return ""
     try:
         kind = await response.header_value(REFUSAL_HEADER)
-        reason = await response.header_value(REASON_HEADER) or ""
+        address = await response.header_value(ADDRESS_HEADER) if kind == "private" else ""
     except PlaywrightError:
         return ""
     if kind not in _EGRESS_REFUSALS:
         return ""
-    detail = f" ({reason})" if kind == "private" and reason else ""
-    return _EGRESS_REFUSALS[kind].format(detail=detail)
+    return _EGRESS_REFUSALS[kind].format(detail=f" ({address})" if address else "")
 
 
 def describe_navigation_error(exc: Exception) -> str:

@@ -263,6 +263,7 @@ def test_traffic_goes_where_the_proxy_resolved_never_where_chromium_did(browser_
     """DNS rebinding: Chromium's resolver (--host-resolver-rules) says rebind.test is the
     canary; the proxy's own lookup says it is 127.0.0.1. The connection goes to the
     proxy's answer, and when that answer is private and not allowed, nowhere."""
+    browser_session.run(_open_and_close(browser_session))  # the driver is up and the launch plan known
     canary, decoy = _listeners_on_one_port()
     lookups: list[str] = []
 
@@ -298,6 +299,10 @@ def test_traffic_goes_where_the_proxy_resolved_never_where_chromium_did(browser_
     assert decoy.first_lines[:2] == ["GET / HTTP/1.1", "GET /again HTTP/1.1"]
     assert ("rebind.test", canary.port, "private") in refusing.refused
     assert len(lookups) == len(decoy.first_lines) + 2  # one lookup a connection, the refused ones too
+
+
+async def _open_and_close(session) -> None:
+    await (await session.new_context()).close()
 
 
 def _listeners_on_one_port() -> tuple[Listener, Listener]:
@@ -351,8 +356,7 @@ def test_an_attempt_whose_site_redirects_to_the_canary_fails_with_a_reason(make_
     canary.drain()
     assert canary.connections == 0
     assert result.status == outcomes.FAILED
-    assert result.error == ("The site led to a private network address, which the browser never connects to "
-                            "(127.0.0.2 is a private network address).")
+    assert result.error == "The site led to a private network address (127.0.0.2), which the browser never connects to."
     assert not any(_is_canary_red(shot) for shot in result.screenshots.values())
 
 
