@@ -218,6 +218,48 @@ def test_loopback_names_and_the_unspecified_address_are_refused(spelling, browse
         canary.close()
 
 
+LITERAL_SPELLINGS_OF_127_0_0_1 = ["127.1", "0x7f000001", "2130706433", "0177.0.0.1", "0x7f.1", "127.0.0.1.",
+                                  "[::ffff:127.0.0.1]", "[::1]", "localhost", "x.localhost", "[::]", "0.0.0.0"]
+
+
+def test_with_a_port_allowlist_no_spelling_of_127_0_0_1_reaches_another_port(make_site, browser_session):
+    """`make run`'s allowlist names the app's own port: the spellings above, aimed at
+    another port of 127.0.0.1 (a database, a cache), reach nothing, while the allowed
+    port answers whichever way it is spelled."""
+    browser_session.run(_open_and_close(browser_session))  # the driver is up and the launch plan known
+    site = make_site({"/": page("<h1>sandbox dealer</h1>")})
+    site_port = site.server.server_port
+    canary = Listener("127.0.0.1")
+    proxy = EgressProxy(EgressPolicy([f"127.0.0.1:{site_port}", f"localhost:{site_port}"])).start()
+
+    async def visit() -> list[str]:
+        browser = await launch_chromium(browser_session.pool._playwright, browser_session.pool.launch_plan, proxy.url)
+        try:
+            tab = await browser.new_page()
+            for spelling in LITERAL_SPELLINGS_OF_127_0_0_1:
+                try:
+                    await tab.goto(f"http://{spelling}:{canary.port}/")
+                except PlaywrightError:
+                    pass  # a URL Chromium will not even open is refused too
+            allowed = []
+            for spelling in ("127.1", "0x7f000001", "localhost"):
+                await tab.goto(f"http://{spelling}:{site_port}/")
+                allowed.append(await tab.inner_text("h1"))
+            return allowed
+        finally:
+            await browser.close()
+
+    try:
+        allowed = browser_session.run(visit())
+        canary.drain()
+    finally:
+        proxy.stop()
+        canary.close()
+    assert canary.connections == 0
+    assert allowed == ["sandbox dealer"] * 3
+    assert {port for _host, port, _kind in proxy.refused} == {canary.port}
+
+
 def test_a_name_that_does_not_resolve_is_refused(browser_session):
     url = "http://no-such-dealer.invalid:8080/"
     refused = _visit(browser_session, url, until=lambda: any(
