@@ -36,3 +36,18 @@ def test_a_bad_entry_stops_start_up_with_its_name():
     run = _settings(ALLOWED_PRIVATE_HOSTS="localhost:http")
     assert run.returncode != 0
     assert "ImproperlyConfigured: ALLOWED_PRIVATE_HOSTS: 'localhost:http' has no valid port" in run.stderr
+
+
+def test_ensure_browser_says_whether_chromium_will_be_sandboxed(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.BROWSER_USER = "no-such-user-here"
+    out = StringIO()
+    call_command("ensure_browser", "--no-install", stdout=out)
+    if os.geteuid() == 0:
+        assert "Chromium's sandbox: off, because the worker runs as root and there is no user 'no-such-user-here'" in (
+            out.getvalue())
+    else:
+        assert "Chromium's sandbox: on" in out.getvalue()
