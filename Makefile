@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Development defaults for `make run`: debug pages, sandbox dealers and loopback targets.
-RUN_ENV := DEBUG=$${DEBUG:-1} ALLOW_PRIVATE_TARGETS=$${ALLOW_PRIVATE_TARGETS:-1} SANDBOX_BASE_URL=$${SANDBOX_BASE_URL:-http://$(HOST):$(PORT)}
+# Development defaults for `make run`: debug pages, sandbox dealers, and the browser allowed
+# to reach this app's own port on loopback (the sandbox dealers), nothing else private.
+RUN_ENV := DEBUG=$${DEBUG:-1} ALLOWED_PRIVATE_HOSTS=$${ALLOWED_PRIVATE_HOSTS:-$(HOST):$(PORT),localhost:$(PORT)} SANDBOX_BASE_URL=$${SANDBOX_BASE_URL:-http://$(HOST):$(PORT)}
 # The scale-out pass of `make test` runs against these real engines.
 SCALEOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/15

@@ -14,8 +14,8 @@ server would: neither their CPU nor their memory counts as the engine's.
    every process below it (driver, Chromium and its children) per dealer, and how many
    cores that kept busy: on a small machine the batch is bound by CPU, not by waiting.
 3. Memory: while the batch runs at the highest concurrency, the proportional set size
-   (PSS, /proc/<pid>/smaps_rollup) of this process plus every process below it (the
-   Playwright driver, all Chromium processes) is sampled from /proc every 0.2 s, with a
+   (PSS) of this process plus every process below it (the Playwright driver, all
+   Chromium processes) is sampled with psutil every 0.2 s, with a
    breakdown by kind of process at the peak. The target is judged on PSS: it splits the
    pages processes share between them, so the sum is what the batch really holds. RSS,
    which counts every shared page once per process (Chromium's processes share a lot),
@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -47,14 +49,15 @@ TARGET_PEAK_MB = 600
 def setup_django(var_dir: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealercontact.settings")
     os.environ.setdefault("DEBUG", "1")  # the development settings need no SECRET_KEY
-    os.environ["ALLOW_PRIVATE_TARGETS"] = "1"  # the fixture sites are on loopback
+    # The fixture sites are on loopback: allowed, with the egress proxy on as in production.
+    os.environ["ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
     os.environ.setdefault("VAR_DIR", var_dir)  # settings create it; keep var/ untouched
     import django
 
     django.setup()
 
 
-# --- memory from /proc -----------------------------------------------------------------
+# --- memory and CPU from the process tree (psutil) ---------------------------------------
 
 
 # The fixture sites run in a process of their own (below), which is not the engine's.
@@ -63,31 +66,16 @@ _not_measured: set[int] = set()
 
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it but the fixture sites'."""
-    from contacts.engine.browser import descendant_pids
+    from contacts.engine.runtime import descendant_pids
 
     return [root, *descendant_pids(root, skip=_not_measured)]
 
 
-def _kib(path: str, field: str) -> int:
-    try:
-        with open(path) as lines:
-            for line in lines:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def process_kind(pid: int) -> str:
+def process_kind(process: psutil.Process) -> str:
     """What a process of the batch is: python, node (Playwright's driver), or a Chromium
     process by its --type (browser, renderer, gpu-process, zygote, utility:<service>)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as raw:
-            # Chromium's child processes rewrite their command line as one spaced string.
-            args = raw.read().replace(b"\0", b" ").decode(errors="replace").split()
-    except OSError:
-        return "gone"
+    # Chromium's child processes rewrite their command line as one spaced string.
+    args = " ".join(process.cmdline()).split()
     if not args:
         return "other"
     program = os.path.basename(args[0])
@@ -105,10 +93,15 @@ def memory_mb(root: int) -> tuple[float, float, int, dict[str, tuple[float, int]
     rss = pss = 0.0
     kinds: dict[str, tuple[float, int]] = {}
     for pid in pids:
-        rss += _kib(f"/proc/{pid}/status", "VmRSS:") / 1024
-        own = _kib(f"/proc/{pid}/smaps_rollup", "Pss:") / 1024
+        try:
+            process = psutil.Process(pid)
+            memory = process.memory_full_info()
+            kind = process_kind(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue  # ended while we looked
+        rss += memory.rss / 2**20
+        own = memory.pss / 2**20
         pss += own
-        kind = process_kind(pid)
         total, count = kinds.get(kind, (0.0, 0))
         kinds[kind] = (total + own, count + 1)
     return rss, pss, len(pids), kinds
@@ -116,15 +109,14 @@ def memory_mb(root: int) -> tuple[float, float, int, dict[str, tuple[float, int]
 
 def cpu_seconds(root: int) -> float:
     """CPU time used so far by `root`, its live descendants and the children they reaped."""
-    ticks = 0
+    seconds = 0.0
     for pid in process_tree(root):
         try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
             continue
-        ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        seconds += times.user + times.system + times.children_user + times.children_system
+    return seconds
 
 
 class MemorySampler:
@@ -203,6 +195,10 @@ def per_dealer_times(server, sites, customer, options) -> tuple[list[float], lis
     times, surprises = [], []
     with BrowserSession(options) as session:
         contact_dealer(server.url(sites[0]), customer, session=session, options=options)  # start the browser
+        plan, egress = session.pool.launch_plan, session.pool.egress
+        sandbox = f"on, as {plan.as_user or 'this user'}" if plan.sandboxed else f"OFF ({plan.why_not})"
+        print(f"  egress proxy on at {egress.url}, allowing {', '.join(map(str, egress.policy.allowed))}; "
+              f"Chromium's sandbox {sandbox}", flush=True)
         for site in sites:
             started = time.perf_counter()
             result = contact_dealer(server.url(site), customer, session=session, options=options)

@@ -1,6 +1,6 @@
 """Running one contact attempt: claim the row, drive the engine, record the outcome.
 
-The engine runs on the process's one engine loop (contacts.engine.browser), where every
+The engine runs on the process's one engine loop (contacts.engine.runtime), where every
 attempt of the process shares one Playwright driver and one Chromium. Django refuses ORM
 calls from a thread running an event loop, so every database read or write, including
 the ones the engine asks for through its hooks while it runs, happens on the calling
@@ -39,7 +39,8 @@ CANCEL_WAIT_S = 15
 def engine_options(**overrides: Any) -> EngineOptions:
     values: dict[str, Any] = {
         "timeout_s": float(settings.CONTACT_TIMEOUT_S),
-        "allow_private_targets": settings.ALLOW_PRIVATE_TARGETS,
+        "allowed_private_hosts": tuple(settings.ALLOWED_PRIVATE_HOSTS),
+        "browser_user": settings.BROWSER_USER,
         "headless": settings.BROWSER_HEADLESS,
         "browser_executable": settings.BROWSER_EXECUTABLE,
         "recycle_after": settings.BROWSER_RECYCLE_AFTER,

@@ -147,8 +147,22 @@ BROWSER_HEADLESS = env_bool("BROWSER_HEADLESS", True)
 CONTACT_TIMEOUT_S = env_int("CONTACT_TIMEOUT_S", 90, minimum=5, maximum=3600)
 # How long past CONTACT_TIMEOUT_S a running attempt may go before the reaper ends it.
 CONTACT_GRACE_S = env_int("CONTACT_GRACE_S", 30, minimum=1, maximum=3600)
-# The browser refuses private, loopback and link-local addresses unless this is on.
+# The browser reaches the public internet and these hosts, nothing else private:
+# "host" (any port) or "host:port", comma-separated (contacts/engine/network_guard.py).
+ALLOWED_PRIVATE_HOSTS = env_list("ALLOWED_PRIVATE_HOSTS", [])
+try:
+    from contacts.engine.network_guard import LOOPBACK_ALLOWLIST, parse_allowlist
+
+    parse_allowlist(ALLOWED_PRIVATE_HOSTS)
+except ValueError as bad_entry:
+    raise ImproperlyConfigured(f"ALLOWED_PRIVATE_HOSTS: {bad_entry}") from None
+# The old switch, kept: on means 127.0.0.1 and localhost are allowed (any port).
 ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
+if ALLOW_PRIVATE_TARGETS:
+    ALLOWED_PRIVATE_HOSTS = list(dict.fromkeys([*ALLOWED_PRIVATE_HOSTS, *LOOPBACK_ALLOWLIST]))
+# When the worker runs as root, the browser runs as this user so that Chromium's own
+# sandbox can work (contacts/engine/sandbox.py).
+BROWSER_USER = env_str("BROWSER_USER", "nobody")
 # A worker's browser is closed and relaunched after this many attempts, so a long-lived
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)

@@ -1,9 +1,11 @@
-"""Settings for the test suite: the development defaults plus loopback targets allowed."""
+"""Settings for the test suite: the development defaults, with the egress proxy and its
+rule on as in production and the fixture sites' hosts (127.0.0.1 and localhost, any
+port) allowed. Tests' "private" canaries listen on 127.0.0.2 and ::1, which are not."""
 
 import os
 
 os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("ALLOW_PRIVATE_TARGETS", "1")
+os.environ.setdefault("ALLOWED_PRIVATE_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("HUEY_IMMEDIATE", "0")
 
 from dealercontact.settings import *  # noqa: E402,F403

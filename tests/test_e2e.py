@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
-from contacts.engine.browser import CHROMIUM_ARGS, find_browser_executable
+from contacts.engine.discovery import find_browser_executable
+from contacts.engine.runtime import CHROMIUM_ARGS
 from contacts.models import ContactAttempt, CustomerProfile, Dealer, SandboxSubmission
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,9 @@ def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_c
     url = asgi_server.url
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_browser_executable() or None, args=CHROMIUM_ARGS)
+        # The person's browser in this journey, not the engine's: as root it needs --no-sandbox.
+        browser = playwright.chromium.launch(executable_path=find_browser_executable() or None,
+                                             args=[*CHROMIUM_ARGS, "--no-sandbox"])
         context = browser.new_context()
         page = context.new_page()
 

@@ -282,7 +282,7 @@ def test_it_returns_404_when_deleting_someone_elses_profile(client, request, pro
 def test_it_validates_live_in_the_browser_without_losing_input(asgi_server, owner):
     from playwright.sync_api import expect, sync_playwright
 
-    from contacts.engine.browser import find_browser_executable
+    from contacts.engine.discovery import find_browser_executable
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

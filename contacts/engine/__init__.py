@@ -3,7 +3,7 @@
 Import only what is below; the modules behind it are free to change.
 """
 
-from contacts.engine.browser import BrowserSession
+from contacts.engine.runtime import BrowserSession
 from contacts.engine.runner import attempt_contact, contact_dealer
 
 __all__ = ["BrowserSession", "attempt_contact", "contact_dealer"]

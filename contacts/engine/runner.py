@@ -7,20 +7,21 @@ runs it from any other thread and waits.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
-from contacts.engine.browser import BrowserSession
 from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
-from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
+from contacts.engine.network_guard import EgressPolicy, HostNotFound, RefusedAddress
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.platform import site_platform
 from contacts.engine.planning import UnfillableField, plan
+from contacts.engine.runtime import BrowserSession
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
 from contacts.engine.submitting import next_button, press, submit_button
@@ -94,10 +95,24 @@ class Attempt:
         return self.result
 
 
+WEB_SCHEMES = ("http", "https")
+# A scheme ("javascript:", "file:") as opposed to a port ("dealer.com:8080").
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?!\d)", re.IGNORECASE)
+
+
 def normalise_url(url: str) -> str:
-    url = url.strip()
-    if "://" not in url:
+    """The http(s) address to open for what a dealer's website field holds ("dealer.com"
+    means https://dealer.com). Any other scheme (file:, data:, javascript:, chrome:,
+    ftp:, about:, blob:) ends the attempt: the engine opens web sites and nothing else."""
+    url = re.sub(r"[\t\n\r]", "", url).strip()  # as a browser would read it
+    if _SCHEME.match(url) is None:
         url = "https://" + url.lstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        raise Outcome(outcomes.FAILED,
+                      f"Only web addresses (http or https) can be contacted, not {parts.scheme.lower()}: ones.")
+    if not parts.hostname:
+        raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}")
     return url
 
 
@@ -204,17 +219,19 @@ async def _close_quietly(page, context) -> None:
 
 
 async def _refuse_private_target(url: str, options: EngineOptions) -> None:
-    host = urlsplit(url).hostname
-    if not host:
-        raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}")
-    if options.allow_private_targets:
-        return
+    """The egress proxy's rule, applied to the start address before any browser work, so
+    that a refusal there is a sentence rather than a blocked page."""
+    parts = urlsplit(url)
+    policy = EgressPolicy(options.egress_allowlist)
     try:
-        address = await forbidden_address_for_async(url)
-    except UnresolvableHost:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        await asyncio.to_thread(policy.address_for, parts.hostname, port)
+    except HostNotFound:
         raise Outcome(outcomes.FAILED, "The site's address could not be found (DNS lookup failed).") from None
-    if address:
-        raise Outcome(outcomes.FAILED, f"Refusing to contact a private network address ({address}).")
+    except RefusedAddress as refused:
+        raise Outcome(outcomes.FAILED, f"Refusing to contact a private network address ({refused.address}).") from None
+    except ValueError:
+        raise Outcome(outcomes.FAILED, f"Not a web address: {url[:100]}") from None
 
 
 async def _run(attempt: Attempt, url: str) -> None:

@@ -106,8 +106,20 @@ class EngineOptions:
     timeout_s: float = 90.0  # overall limit for one dealer
     navigation_timeout_ms: int = 20_000
     action_timeout_ms: int = 5_000
-    allow_private_targets: bool = False
+    # Hosts the browser may reach although they are private (ALLOWED_PRIVATE_HOSTS):
+    # "host" for any port, "host:port" for one. Everything else must be public.
+    allowed_private_hosts: tuple[str, ...] = ()
+    allow_private_targets: bool = False  # the old switch: the same as allowing LOOPBACK_ALLOWLIST
     dry_run: bool = False  # fill and screenshot, never submit
     headless: bool = True
     browser_executable: str = ""
     recycle_after: int = 25  # attempts per browser before relaunching it
+    browser_user: str = "nobody"  # who the browser runs as when the worker is root (sandbox.py)
+
+    @property
+    def egress_allowlist(self) -> tuple[str, ...]:
+        """Every allowed private host, the old switch's included."""
+        from contacts.engine.network_guard import LOOPBACK_ALLOWLIST
+
+        hosts = (*self.allowed_private_hosts, *(LOOPBACK_ALLOWLIST if self.allow_private_targets else ()))
+        return tuple(dict.fromkeys(hosts))

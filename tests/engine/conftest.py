@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,13 +12,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import psutil
 import pytest
 
 from contacts.engine import BrowserSession
 from contacts.engine.types import Customer, EngineOptions
 
+# The fixture sites' hosts, as dealercontact/test_settings.py allows them: every engine
+# test runs behind the egress proxy, as production does. 127.0.0.2 and ::1 stay private
+# (the canaries below listen there).
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")
+
 OPTIONS = EngineOptions(
-    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allow_private_targets=True
+    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allowed_private_hosts=ALLOWED_HOSTS
 )
 
 CUSTOMER = Customer(
@@ -120,11 +127,93 @@ class Site:
         self.server.server_close()
 
 
+# What a canary answers, should anything reach it: a page no one could mistake in a screenshot.
+CANARY_PAGE = b"<!doctype html><body style='background:#f00;margin:0;height:2000px'><h1>PRIVATE CANARY</h1></body>"
+
+
+class Listener:
+    """A raw TCP listener that counts every connection and every byte it receives, and
+    answers each connection once with a small HTTP response (`reply`) and closes: a canary
+    on an address the browser must never reach, or an allowed one that shows a probe is live."""
+
+    def __init__(self, host: str = "127.0.0.2", port: int = 0, reply: bytes = CANARY_PAGE) -> None:
+        self.host = host
+        self.connections = 0
+        self.bytes = 0
+        self.first_lines: list[str] = []
+        self._reply = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                       b"Content-Length: %d\r\n\r\n%s" % (len(reply), reply))
+        self._sentinels: set[int] = set()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family)
+        self.port = self._socket.getsockname()[1]
+        self._lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def authority(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def url(self, path: str = "/", scheme: str = "http") -> str:
+        return f"{scheme}://{self.authority}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, address = self._socket.accept()
+            except OSError:
+                return  # closed
+            if address[1] in self._sentinels:  # drain()'s own connection
+                self._sentinels.discard(address[1])
+                connection.close()
+                continue
+            with self._lock:
+                self.connections += 1  # here, in accept order, so drain() can rely on it
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(2)
+            try:
+                data = connection.recv(65536)
+                with self._lock:
+                    self.bytes += len(data)
+                    self.first_lines.append(data.split(b"\r\n", 1)[0].decode("latin-1"))
+                connection.sendall(self._reply)
+            except OSError:
+                pass
+
+    def drain(self) -> None:
+        """Return once every connection made before this call has been counted: accepted
+        in order, so a connection of our own coming through means the earlier ones have."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.bind((self.host, 0))
+            self._sentinels.add(probe.getsockname()[1])
+            probe.connect((self.host, self.port))
+            probe.settimeout(5)
+            try:
+                probe.recv(1)  # closed by the listener once accepted
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture
+def canary():
+    """A listener on 127.0.0.2, a loopback address the test allowlist does not name."""
+    listener = Listener("127.0.0.2")
+    yield listener
+    listener.close()
+
+
 def alive(pid: int) -> bool:
     """Whether process `pid` runs (a zombie waiting to be reaped does not)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
@@ -194,7 +283,7 @@ STANDARD_CUSTOMER = Customer(
 
 # Some fixture sites are deliberately slow (a form after 1.5 s, a 0.8 s answer).
 SITE_TEST_OPTIONS = EngineOptions(
-    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allow_private_targets=True
+    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allowed_private_hosts=ALLOWED_HOSTS
 )
 
 

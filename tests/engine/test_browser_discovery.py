@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.engine import browser
-from contacts.engine.browser import PLAYWRIGHT_OWN, BrowserNotFound, find_browser_executable
+from contacts.engine import discovery
+from contacts.engine.discovery import PLAYWRIGHT_OWN, BrowserNotFound, find_browser_executable
 
 
 @pytest.fixture
@@ -14,8 +14,8 @@ def machine(tmp_path, monkeypatch):
     """An empty PATH of our own and no Playwright browsers; `install(name)` puts one there."""
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("BROWSER_EXECUTABLE", raising=False)
-    monkeypatch.setattr(browser, "playwright_bundled_executable", lambda: "")
-    monkeypatch.setattr(browser, "SYSTEM_HEADLESS_SHELLS", ("chromium-headless-shell", "headless_shell"))
+    monkeypatch.setattr(discovery, "playwright_bundled_executable", lambda: "")
+    monkeypatch.setattr(discovery, "SYSTEM_HEADLESS_SHELLS", ("chromium-headless-shell", "headless_shell"))
 
     def install(name: str) -> str:
         path = tmp_path / name
@@ -55,7 +55,7 @@ def test_a_browser_executable_that_does_not_exist_is_an_error(machine, monkeypat
 
 def test_playwrights_own_browser_is_left_to_playwright(machine, monkeypatch):
     machine("chromium")
-    monkeypatch.setattr(browser, "playwright_bundled_executable", lambda: "/root/.cache/ms-playwright/chrome")
+    monkeypatch.setattr(discovery, "playwright_bundled_executable", lambda: "/root/.cache/ms-playwright/chrome")
     assert find_browser_executable() == PLAYWRIGHT_OWN
 
 

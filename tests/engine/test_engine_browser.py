@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Error as PlaywrightError
 
 from tests.engine.conftest import OPTIONS, Reply, alive, page, wait_until_gone
 
@@ -133,19 +132,53 @@ def test_recycling_starts_a_new_chromium_and_ends_the_old_one_after_its_last_con
     assert wait_until_gone(old_pid)
 
 
-def test_the_guard_blocks_loopback(make_site, browser_session):
-    site = make_site({"/": page("<h1>private</h1>")})
-
+def test_chromium_goes_through_the_egress_proxy(canary, browser_session):
     async def visit():
-        context = await browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
+        context = await browser_session.new_context()
         try:
-            with pytest.raises(PlaywrightError):
-                await (await context.new_page()).goto(site.url)
+            response = await (await context.new_page()).goto(canary.url())
+            return response.status, await response.header_value("x-dealercontact-egress")
         finally:
             await context.close()
 
-    browser_session.run(visit())
-    assert site.hits == []
+    assert browser_session.run(visit()) == (403, "private")
+    canary.drain()
+    assert canary.connections == 0
+
+
+def test_chromium_runs_in_its_own_sandbox(browser_session):
+    """Renderers under seccomp-bpf in user and PID namespaces of their own, with the browser
+    dropped to an unprivileged user when the worker is root (sandbox.py)."""
+    import psutil
+
+    from contacts.engine.runtime import descendant_pids
+
+    async def renderers():
+        context = await browser_session.new_context()
+        try:
+            await (await context.new_page()).set_content("<p>sandboxed?</p>")
+            found = []
+            for pid in descendant_pids(browser_session.browser_pid):
+                process = psutil.Process(pid)
+                if "--type=renderer" in process.cmdline():
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    found.append((process.username(), status.split("Seccomp:")[1].split()[0],
+                                  os.readlink(f"/proc/{pid}/ns/user"), os.readlink(f"/proc/{pid}/ns/pid")))
+            return found
+        finally:
+            await context.close()
+
+    browser_session.run(_open_and_close(browser_session))  # a Chromium is up
+    plan = browser_session.pool.launch_plan
+    if not plan.sandboxed:
+        pytest.skip(f"no sandbox on this machine: {plan.why_not}")
+    found = browser_session.run(renderers())
+    assert found
+    for user, seccomp, user_namespace, pid_namespace in found:
+        assert seccomp == "2"  # filtered system calls
+        assert user_namespace != os.readlink("/proc/self/ns/user")
+        assert pid_namespace != os.readlink("/proc/self/ns/pid")
+        assert user != "root"
 
 
 def test_a_cross_site_iframe_is_reachable_through_page_frames(make_site, browser_session):
@@ -188,7 +221,7 @@ def test_closing_the_last_session_leaves_no_browser_processes():
     child = _run_child("""
         import threading
         from contacts.engine import BrowserSession
-        from contacts.engine.browser import descendant_pids
+        from contacts.engine.runtime import descendant_pids
         from contacts.engine.types import EngineOptions
 
         async def open_page(session):
@@ -253,7 +286,7 @@ def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
     # A process of its own: the blocked loop and its driver are this test's alone.
     child = _run_child("""
         import time
-        from pathlib import Path
+        import psutil
         from contacts.engine import BrowserSession
         from contacts.engine.types import EngineOptions
 
@@ -279,9 +312,9 @@ def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
             deadline = time.monotonic() + within_s
             while time.monotonic() < deadline:
                 try:
-                    if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                    if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
                         return True
-                except OSError:
+                except psutil.NoSuchProcess:
                     return True
                 time.sleep(0.05)
             return False

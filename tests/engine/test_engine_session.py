@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -10,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from contacts.engine import contact_dealer, outcomes
-from contacts.engine.browser import chromium_main_pids
+from contacts.engine.runtime import chromium_main_pids
 from contacts.engine.types import Hooks
 from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Reply, page, wait_until_gone
 from tests.engine.test_engine_contact import PLAIN_FORM
@@ -18,33 +19,79 @@ from tests.engine.test_engine_contact import PLAIN_FORM
 pytestmark = pytest.mark.browser
 
 
-def test_it_refuses_a_private_start_address_when_private_targets_are_not_allowed(make_site, contact):
-    site = make_site({"/": PLAIN_FORM})
-    result = contact(site.url, allow_private_targets=False)
+def test_it_refuses_a_private_start_address(canary, contact):
+    result = contact(canary.url())
     assert result.status == outcomes.FAILED
-    assert result.error == "Refusing to contact a private network address (127.0.0.1)."
+    assert result.error == "Refusing to contact a private network address (127.0.0.2)."
+    canary.drain()
+    assert canary.connections == 0
+
+
+@pytest.mark.parametrize("address", ["file:///etc/passwd", "chrome://settings", "data:text/html,<form>",
+                                     "javascript:alert(1)", "ftp://dealer.example/", "java\nscript:alert(1)",
+                                     "about:blank", "view-source:http://127.0.0.1/"])
+def test_it_refuses_every_scheme_but_http_and_https(address, browser_session):
+    from contacts.engine import contact_dealer
+
+    launches = browser_session.launches
+    result = contact_dealer(address, CUSTOMER, session=browser_session, options=OPTIONS)
+    assert result.status == outcomes.FAILED
+    assert result.error.startswith("Only web addresses (http or https) can be contacted")
+    assert browser_session.launches == launches and not result.screenshots
+
+
+def test_an_address_without_a_scheme_is_https(make_site, contact):
+    # dealer.com:8080 is a host and a port, not a scheme; https to a plain HTTP fixture fails
+    # in TLS, which shows the scheme that was used.
+    site = make_site({"/": PLAIN_FORM})
+    result = contact(site.url.removeprefix("http://"))
+    assert result.status == outcomes.FAILED
     assert site.hits == []
 
 
-def test_the_guard_aborts_page_requests_to_private_addresses(make_site, browser_session):
-    site = make_site({"/pixel.gif": Reply(b"GIF89a", content_type="image/gif")})
-
+def test_the_proxy_refuses_page_requests_to_private_addresses(canary, browser_session):
     async def visit():
-        context = await browser_session.new_context(replace(OPTIONS, allow_private_targets=False))
-        failed = []
+        context = await browser_session.new_context()
         try:
             tab = await context.new_page()
-            tab.on("requestfailed", lambda request: failed.append(request.url))
+            seen = []
+            tab.on("requestfinished", lambda request: seen.append(request))
+            tab.on("requestfailed", lambda request: seen.append(request))
             # A page from elsewhere (set_content has no network origin) pointing at loopback.
-            await tab.set_content(f'<img src="{site.url}pixel.gif">')
-            await tab.wait_for_timeout(300)
+            await tab.set_content(f'<img src="{canary.url("/pixel.gif")}" onerror="window.done = true">')
+            await tab.wait_for_function("window.done")
+            while not seen:
+                await asyncio.sleep(0.02)  # the event trails the page's by a moment
+            return seen[0].url
         finally:
             await context.close()
-        return failed
 
-    failed = browser_session.run(visit())
-    assert site.hits == []
-    assert f"{site.url}pixel.gif" in failed
+    # The image fails (Chromium will not show the proxy's HTML refusal as an image).
+    assert browser_session.run(visit()) == canary.url("/pixel.gif")
+    canary.drain()
+    assert canary.connections == 0
+    assert ("127.0.0.2", canary.port, "private") in browser_session.pool.egress.refused
+
+
+def test_downloads_are_refused(make_site, browser_session):
+    site = make_site({"/": page('<a href="/brochure.pdf">Brochure</a>'),
+                      "/brochure.pdf": Reply(b"%PDF-1.4 secret", content_type="application/pdf",
+                                             headers={"Content-Disposition": "attachment; filename=brochure.pdf"})})
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            tab = await context.new_page()
+            await tab.goto(site.url)
+            async with tab.expect_download() as started:
+                await tab.click("a")
+            download = await started.value
+            return await download.failure()
+        finally:
+            await context.close()
+
+    # Chromium was told to deny it: nothing is written to the worker's disk.
+    assert browser_session.run(visit()) == "Pass 'accept_downloads=True' when you are creating your browser context."
 
 
 def test_a_refused_connection_fails_with_a_reason(contact):

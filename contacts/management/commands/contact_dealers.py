@@ -24,7 +24,7 @@ from contacts.cli import (
     website_problem,
 )
 from contacts.engine import outcomes
-from contacts.engine.browser import BrowserNotFound, find_browser_executable
+from contacts.engine.discovery import BrowserNotFound, find_browser_executable
 
 
 def positive_int(text: str) -> int:

@@ -7,7 +7,8 @@ import subprocess
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.engine.browser import PLAYWRIGHT_OWN, SYSTEM_HEADLESS_SHELLS, BrowserNotFound, find_browser_executable
+from contacts.engine.discovery import PLAYWRIGHT_OWN, SYSTEM_HEADLESS_SHELLS, BrowserNotFound, find_browser_executable
+from contacts.engine.sandbox import launch_plans
 
 # The headless shell runs the engine; the full browser serves BROWSER_HEADLESS=0.
 DEBIAN_PACKAGES = ["chromium", "chromium-headless-shell"]
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(self.style.WARNING("Could not install it; the full Chromium will be used."))
         self.stdout.write("Browser: " + (path if path != PLAYWRIGHT_OWN else "Playwright's own Chromium"))
+        plan = launch_plans(path, settings.BROWSER_USER)[0]
+        if plan.sandboxed:
+            self.stdout.write(f"Chromium's sandbox: on{f', as {plan.as_user}' if plan.as_user else ''} (the worker "
+                              "logs a warning if this machine turns out not to allow it)")
+        else:
+            self.stdout.write(self.style.WARNING(f"Chromium's sandbox: off, because {plan.why_not} (README.md, Security)"))
 
     def _apt_install(self) -> bool:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

@@ -1,15 +1,16 @@
-"""Finding, launching and sharing the browser the engine drives.
+"""The engine's runtime: one asyncio loop per OS process, with one Playwright driver, one
+Chromium and the egress proxy all of that Chromium's traffic goes through.
 
-One Playwright driver and one Chromium per OS process, shared by every attempt the
-process runs. Playwright's objects belong to the event loop that made them, so the
-engine runs on one asyncio loop in a thread of its own (`EngineRuntime`), and any thread
-hands it work with `BrowserSession.run()`. Attempts overlap on that loop: while one
-waits for a page, another fills a form. A driver per thread (the sync API's way) cost
-about 80 MB each, and a browser server to share one Chromium between them 90 MB more.
+Playwright's objects belong to the event loop that made them, so the engine runs on one
+asyncio loop in a thread of its own (`EngineRuntime`), and any thread hands it work with
+`BrowserSession.run()`. Attempts overlap on that loop: while one waits for a page,
+another fills a form. A driver per thread (the sync API's way) cost about 80 MB each,
+and a browser server to share one Chromium between them 90 MB more.
 
-Headless, the engine prefers Chromium's headless shell ("old headless"): measured with
-four attempts at once, it holds about 480 MB where the full browser in its new headless
-mode held 790 MB, and finished the same pages in a third of the time.
+Every Chromium is launched behind the process's egress proxy (`egress.py`), which lets it
+reach the public internet and the allowed hosts and nothing else, with WebRTC kept to the
+proxy, and with its own sandbox wherever the machine allows (`sandbox.py`). Each attempt
+gets a fresh context: service workers blocked, downloads refused.
 """
 
 from __future__ import annotations
@@ -19,20 +20,26 @@ import atexit
 import concurrent.futures
 import logging
 import os
-import shutil
 import signal
 import threading
 import time
-from pathlib import Path
-from typing import Any, Awaitable, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, TypeVar
+
+import psutil
+
+from contacts.engine.discovery import find_browser_executable
+from contacts.engine.network_guard import EgressPolicy, parse_allowlist
+from contacts.engine.sandbox import LaunchPlan, launch_plans, note_unsandboxed
+
+if TYPE_CHECKING:
+    from contacts.engine.egress import EgressProxy
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-# Chromium refuses to start as root without --no-sandbox. The rest keep it from
-# phoning home: on a closed network those connections fail by the dozen and slow it.
+# These keep Chromium from phoning home: on a closed network those connections fail by
+# the dozen and slow it (and the egress proxy would refuse them anyway).
 CHROMIUM_ARGS = [
-    "--no-sandbox",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -56,80 +63,25 @@ MEMORY_SAVING_ARGS = [
     "--disable-features=Translate,MediaRouter,OptimizationHints",
 ]
 
-# Headless shells first when headless: Debian's package (its /usr/bin entry is a shell
-# script that does not exec, so the binary itself is preferred), then other builds.
-SYSTEM_HEADLESS_SHELLS = (
-    "/usr/lib/chromium/chromium-headless-shell",
-    "chromium-headless-shell",
-    "chrome-headless-shell",
-    "headless_shell",
-)
-SYSTEM_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+def egress_args(proxy_url: str) -> list[str]:
+    """Every connection through the egress proxy, loopback included (Chromium otherwise
+    connects to loopback directly), and WebRTC kept to it: no UDP that is not proxied,
+    and HTTP proxies carry none, so WebRTC can only use TURN over TCP through the proxy.
+    Chromium's own resolver answers nothing (the proxy resolves every name), so whatever
+    might try to go around the proxy could not even look a name up."""
+    return [
+        f"--proxy-server={proxy_url}",
+        "--proxy-bypass-list=<-loopback>",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # the proxy itself
+    ]
+
 
 LAUNCH_TIMEOUT_S = 30
 CLOSE_TIMEOUT_S = 10
 # A context that hangs while closing must not keep a retired Chromium alive for ever.
 RETIRED_BROWSER_GRACE_S = 1
-
-
-class BrowserNotFound(RuntimeError):
-    pass
-
-
-class BrowserLaunchFailed(RuntimeError):
-    pass
-
-
-def playwright_bundled_executable() -> str:
-    """Playwright's own Chromium, if `playwright install chromium` has been run.
-
-    Starts a driver of its own, so call it off the engine loop (and rarely).
-    """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return ""
-    try:
-        with sync_playwright() as p:
-            path = p.chromium.executable_path
-    except Exception:
-        return ""
-    return path if path and Path(path).exists() else ""
-
-
-def _system_browser(headless: bool) -> str:
-    names = (*SYSTEM_HEADLESS_SHELLS, *SYSTEM_BROWSER_NAMES) if headless else SYSTEM_BROWSER_NAMES
-    for name in names:
-        path = name if name.startswith("/") and os.access(name, os.X_OK) else shutil.which(name)
-        if path:
-            return path
-    return ""
-
-
-# What find_browser_executable() returns when Playwright's own browsers are installed:
-# launch without an executable and let Playwright pick (its headless shell when headless).
-PLAYWRIGHT_OWN = ""
-
-
-def find_browser_executable(configured: str = "", headless: bool = True) -> str:
-    """BROWSER_EXECUTABLE if set, else Playwright's own browser (PLAYWRIGHT_OWN), else a
-    Chromium on this machine, its headless shell first when headless."""
-    configured = configured or os.environ.get("BROWSER_EXECUTABLE", "")
-    if configured:
-        path = shutil.which(configured) or configured
-        if not Path(path).exists():
-            raise BrowserNotFound(f"BROWSER_EXECUTABLE points to {configured!r}, which does not exist")
-        return path
-    if playwright_bundled_executable():
-        return PLAYWRIGHT_OWN
-    path = _system_browser(headless)
-    if path:
-        return path
-    raise BrowserNotFound(
-        "No browser found: set BROWSER_EXECUTABLE, run `playwright install chromium`, "
-        "or install Chromium (Debian: apt-get install chromium-headless-shell chromium)"
-    )
-
 
 # A current desktop Chrome on Windows: what most visitors to a dealer site look like.
 USER_AGENT = (
@@ -137,6 +89,25 @@ USER_AGENT = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 VIEWPORT = {"width": 1366, "height": 900}
+
+
+class BrowserLaunchFailed(RuntimeError):
+    pass
+
+
+async def launch_chromium(playwright, plan: LaunchPlan, proxy_url: str, headless: bool = True,
+                          extra_args: tuple[str, ...] = ()) -> Any:
+    """One Chromium as the engine runs it: started as `plan` says (sandboxed where it can
+    be), every connection through the egress proxy at `proxy_url`."""
+    return await playwright.chromium.launch(
+        executable_path=plan.executable or None,
+        headless=headless,
+        chromium_sandbox=plan.sandboxed,  # Playwright adds --no-sandbox unless told otherwise
+        args=[*plan.args, *CHROMIUM_ARGS, *MEMORY_SAVING_ARGS, *egress_args(proxy_url), *extra_args],
+        env=plan.env,
+        handle_sigint=False,
+        timeout=LAUNCH_TIMEOUT_S * 1000,
+    )
 
 
 # --- the engine's loop ----------------------------------------------------------------------
@@ -245,12 +216,14 @@ class Generation:
 
 
 class BrowserPool:
-    """The Playwright driver and Chromium of the engine loop. Loop-only: every method
-    runs on the engine thread.
+    """The Playwright driver, the Chromium and the egress proxy of the engine loop.
+    Loop-only: every method but kill() runs on the engine thread.
 
     A Chromium is launched on first use, relaunched after a crash, and recycled after
     `options.recycle_after` contexts: long-lived Chromiums grow, and a fresh one is cheap.
-    Attempts still running on a retired one finish there; it closes after them.
+    Attempts still running on a retired one finish there; it closes after them. The
+    egress proxy starts with the first Chromium and serves every one after it; its
+    allowlist is the process's (ALLOWED_PRIVATE_HOSTS), fixed while the pool lives.
     """
 
     def __init__(self) -> None:
@@ -259,20 +232,35 @@ class BrowserPool:
         self.current: Generation | None = None
         self.generations: list[Generation] = []
         self.launches = 0  # Chromiums launched by this pool (tests, logs)
-        self._executable: str | None = None
+        self._plans: list[LaunchPlan] | None = None  # ways to start Chromium, best first
+        self.launch_plan: LaunchPlan | None = None  # the one that worked
         self.driver_pid: int | None = None
+        self.egress: "EgressProxy | None" = None
 
     @property
     def browser_pid(self) -> int | None:
         """The process id of the Chromium new contexts open in (tests, logs)."""
         return self.current.pid if self.current is not None and self.current.usable else None
 
+    def _egress_for(self, options) -> "EgressProxy":
+        allowed = parse_allowlist(options.egress_allowlist)
+        if self.egress is None:
+            from contacts.engine.egress import EgressProxy  # proxy.py: only where a browser runs
+
+            self.egress = EgressProxy(EgressPolicy(allowed)).start()
+        elif set(self.egress.policy.allowed) != set(allowed):
+            raise ValueError(
+                "the engine's allowed private hosts are fixed while it runs: "
+                f"{', '.join(map(str, self.egress.policy.allowed)) or 'none'}, not "
+                f"{', '.join(map(str, allowed)) or 'none'}"
+            )
+        return self.egress
+
     async def new_context(self, options) -> Any:
-        """A fresh BrowserContext for one attempt, guarded unless private targets are allowed."""
+        """A fresh BrowserContext for one attempt, behind the egress proxy."""
         from playwright.async_api import Error as PlaywrightError
 
-        from contacts.engine.network_guard import install_private_network_guard
-
+        self._egress_for(options)
         generation = await self._generation_for_attempt(options)
         try:
             context = await self._open_context(generation)
@@ -284,8 +272,6 @@ class BrowserPool:
             context = await self._open_context(generation)
         context.set_default_timeout(options.action_timeout_ms)
         context.set_default_navigation_timeout(options.navigation_timeout_ms)
-        if not options.allow_private_targets:
-            await install_private_network_guard(context)
         return context
 
     async def _open_context(self, generation: Generation) -> Any:
@@ -295,8 +281,9 @@ class BrowserPool:
                 user_agent=USER_AGENT,
                 locale="en-US",
                 ignore_https_errors=False,
-                # Service workers would fetch outside context.route, around the guard.
+                # A service worker outlives the page and fetches on its own; none is needed.
                 service_workers="block",
+                accept_downloads=False,
             )
         except BaseException:
             self._release(generation)
@@ -328,27 +315,30 @@ class BrowserPool:
             known = set(_driver_pids())
             self._playwright = await async_playwright().start()
             self.driver_pid = await _new_process(_driver_pids, known)
-        if self._executable is None:
+        if self._plans is None:
             # Looking for Playwright's own browser starts a driver: do it once, off the loop.
-            self._executable = await asyncio.to_thread(
-                find_browser_executable, options.browser_executable, options.headless
-            )
-        known = set(chromium_main_pids())
-        try:
-            browser = await self._playwright.chromium.launch(
-                executable_path=self._executable or None,
-                headless=options.headless,
-                args=[*CHROMIUM_ARGS, *MEMORY_SAVING_ARGS],
-                handle_sigint=False,
-                timeout=LAUNCH_TIMEOUT_S * 1000,
-            )
-        except Exception as exc:
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise BrowserLaunchFailed(f"The browser did not start: {first_line}") from exc
-        generation = Generation(browser, await _new_process(chromium_main_pids, known))
-        self.generations.append(generation)
-        self.launches += 1
-        return generation
+            executable = await asyncio.to_thread(find_browser_executable, options.browser_executable, options.headless)
+            self._plans = launch_plans(executable, options.browser_user)
+        egress = self._egress_for(options)
+        failures: list[str] = []
+        for plan in list(self._plans):
+            known = set(chromium_main_pids())
+            try:
+                browser = await launch_chromium(self._playwright, plan, egress.url, options.headless)
+            except Exception as exc:
+                failures.append((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+                if len(self._plans) > 1 and self.launches == 0:
+                    self._plans.remove(plan)  # never worked here: do not try it again
+                    continue
+                raise BrowserLaunchFailed(f"The browser did not start: {failures[-1]}") from exc
+            if self.launch_plan is not plan:
+                self.launch_plan = plan
+                note_unsandboxed(plan, failures[0] if failures else "")
+            generation = Generation(browser, await _new_process(chromium_main_pids, known))
+            self.generations.append(generation)
+            self.launches += 1
+            return generation
+        raise BrowserLaunchFailed(f"The browser did not start: {failures[0] if failures else 'no way to start it'}")
 
     def _release(self, generation: Generation) -> None:
         generation.open_contexts -= 1
@@ -379,9 +369,11 @@ class BrowserPool:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+        if self.egress is not None:
+            self.egress.stop()
 
     async def close(self) -> None:
-        """Close every Chromium and stop the driver (bounded)."""
+        """Close every Chromium, stop the driver and the egress proxy (bounded)."""
         for generation in list(self.generations):
             await self._close_generation(generation)
         playwright, self._playwright = self._playwright, None
@@ -390,11 +382,13 @@ class BrowserPool:
                 await asyncio.wait_for(playwright.stop(), CLOSE_TIMEOUT_S)
             except Exception:
                 pass
+        if self.egress is not None:
+            self.egress.stop()
 
 
 async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None:
-    """The one process `find()` lists that is not in `known`. Read off /proc, which can
-    lag a busy machine by a moment, so it is asked again briefly; None if still unsure."""
+    """The one process `find()` lists that is not in `known`. The process table can lag a
+    busy machine by a moment, so it is asked again briefly; None if still unsure."""
     deadline = time.monotonic() + wait_s
     while True:
         new = [pid for pid in await asyncio.to_thread(find) if pid not in known]
@@ -403,40 +397,36 @@ async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None
         await asyncio.sleep(0.05)
 
 
-def _children_by_parent() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # it ended while we looked
-            children.setdefault(parent, []).append(int(entry.name))
-    return children
-
-
 def descendant_pids(root: int | None = None, skip: set[int] = frozenset()) -> list[int]:
-    """Every process below `root` (this process by default), read off /proc, leaving out
-    the processes in `skip` and everything below them."""
-    children, found, todo = _children_by_parent(), [], [root or os.getpid()]
+    """Every process below `root` (this process by default), leaving out the processes in
+    `skip` and everything below them."""
+    try:
+        todo = [psutil.Process(root or os.getpid())]
+    except psutil.NoSuchProcess:
+        return []
+    found: list[int] = []
     while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in skip:
-                found.append(child)
+        try:
+            children = todo.pop().children()
+        except psutil.NoSuchProcess:
+            continue  # it ended while we looked
+        for child in children:
+            if child.pid not in skip:
+                found.append(child.pid)
                 todo.append(child)
     return found
 
 
-def _command_line(pid: int) -> list[bytes]:
+def _command_line(pid: int) -> list[str]:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        return psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return []
 
 
 def _driver_pids() -> list[int]:
     """Playwright drivers this process started (node running Playwright's CLI run-driver)."""
-    return [pid for pid in _children_by_parent().get(os.getpid(), []) if b"run-driver" in _command_line(pid)]
+    return [child.pid for child in psutil.Process().children() if "run-driver" in _command_line(child.pid)]
 
 
 def chromium_main_pids() -> list[int]:
@@ -445,7 +435,7 @@ def chromium_main_pids() -> list[int]:
     found = []
     for pid in descendant_pids():
         args = _command_line(pid)
-        if b"--remote-debugging-pipe" in args and not any(a.startswith(b"--type=") for a in args):
+        if "--remote-debugging-pipe" in args and not any(a.startswith("--type=") for a in args):
             found.append(pid)
     return found
 
