@@ -134,6 +134,10 @@ def load_customer(path: Path) -> CustomerProfile:
     message = data.get("message", DEFAULT_MESSAGE_TEMPLATE)
     if not isinstance(message, str) or not message.strip():
         raise InputError("customer message must be a non-empty string when given")
+    from contacts.limits import message_too_long
+
+    if problem := message_too_long(message):
+        raise InputError(f"customer message: {problem}")
     trim = vehicle.get("trim") or ""
     if not isinstance(trim, str):
         raise InputError("customer vehicle trim must be a string")

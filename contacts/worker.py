@@ -104,6 +104,10 @@ _DONE = object()
 
 def execute_attempt(attempt_id: int) -> str | None:
     """Run one queued attempt to a final outcome; returns the outcome, or None if not ours."""
+    from contacts.services import hold_back
+
+    if hold_back(attempt_id):  # do-not-contact, or not yet its dealer's turn
+        return None
     if not ContactAttempt.claim(attempt_id, worker_name()):
         log.info("attempt %s was not queued (cancelled or claimed elsewhere); skipping", attempt_id)
         return None

@@ -382,7 +382,8 @@ def test_it_uses_and_saves_the_customer_chosen_on_the_results_page(owner_client,
 
 
 def test_it_asks_before_contacting_again(owner_client, search, dealers, django_capture_on_commit_callbacks):
-    submitted = record_attempt(search, dealers[0], AttemptStatus.SUBMITTED)
+    # Long enough ago to be past the re-contact cooldown (tests/test_limits.py covers it).
+    submitted = record_attempt(search, dealers[0], AttemptStatus.SUBMITTED, created=timezone.now() - timedelta(days=30))
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             contact_url(search), {"customer": search.customer_id, "dealer": [dealers[0].pk, dealers[1].pk]}
