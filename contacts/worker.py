@@ -216,6 +216,11 @@ def _record_result(
             fields[field_name] = file_field.name
     if attempt.finish(result.status, error=result.error, **fields):
         attempt.record_event("finished")
+    elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
+        # Deleted while it ran (its customer or account went): keep no files for it.
+        from contacts.lifecycle import delete_files
+
+        delete_files([fields[name] for name in ("screenshot_form", "screenshot_result") if name in fields])
     else:
         log.warning("attempt %s already had a final outcome; engine said %s", attempt.pk, result.status)
     return result.status
