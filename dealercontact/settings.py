@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app process (no separate web server); a path that
     # escapes the static folders is a 404 like any other missing file.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dealercontact.static.StaticFilesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
