@@ -21,6 +21,12 @@ from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Even
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg"
 
 
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path):
+    # Ids repeat between tests (each rolls back), so another test's files could share a folder.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def attempt_with_screenshots(owner, customer, dealer, *, finished=None, search=None) -> ContactAttempt:
     attempt = ContactAttempt.objects.create(owner=owner, customer=customer, dealer=dealer, search=search,
                                             status=AttemptStatus.SUBMITTED, finished=finished or timezone.now())
