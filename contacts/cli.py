@@ -191,6 +191,35 @@ def website_problem(website: str) -> str:
     return ""
 
 
+def do_not_contact_problems(dealers: list[Dealer]) -> dict[int, str]:
+    """CSV line -> why that dealer is not contacted: its site is on the do-not-contact list.
+
+    The list lives in the database; a database not set up yet (a fresh clone before
+    `migrate`) has no list, so nothing is refused for it.
+    """
+    from django.db import connection
+
+    from contacts.models import DoNotContact
+    from contacts.websites import WebsiteError, website_key
+
+    if DoNotContact._meta.db_table not in connection.introspection.table_names():
+        return {}
+    keys: dict[int, str] = {}
+    for dealer in dealers:
+        try:
+            key = website_key(dealer.website)
+        except WebsiteError:
+            continue
+        if key:
+            keys[dealer.line] = key
+    listed = {e.domain: e for e in DoNotContact.objects.filter(domain__in=set(keys.values()))}
+    return {
+        line: f"Not contacted: {key} is on the do-not-contact list ({listed[key].reason})."
+        for line, key in keys.items()
+        if key in listed
+    }
+
+
 # --- running the batch -----------------------------------------------------------------
 
 
