@@ -20,6 +20,10 @@ from contacts.forms import ProfileForm
 from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
 from contacts import limits
 from contacts.services import start_attempts
+from contacts.throttle import ThrottledAdminAuthenticationForm
+
+# The admin's login is rate-limited like the site's (contacts.throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 # URL key -> (model field, caption)
 SCREENSHOTS = {

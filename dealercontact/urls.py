@@ -3,11 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from contacts.throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from contacts.throttle import ThrottledAuthenticationForm
 from contacts.views import accounts
-
-# The admin's login is rate-limited like the site's.
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
