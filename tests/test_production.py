@@ -77,6 +77,8 @@ print("PROXY", settings.SECURE_PROXY_SSL_HEADER)
 proxied = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
 print("PROXIED", proxied.status_code)
 print("EMAIL", settings.EMAIL_BACKEND)
+print("ESCAPE", client.get("/static/../manage.py", secure=True).status_code)
+print("STATIC", client.get("/static/js/app.js", secure=True).status_code)
 """
 
 
@@ -95,6 +97,7 @@ def test_the_production_switch_hardens_https(tmp_path):
     assert out["PROXY"] == "('HTTP_X_FORWARDED_PROTO', 'https')"
     assert out["PROXIED"] == "200"  # behind a TLS-terminating proxy, no redirect loop
     assert out["EMAIL"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert out["ESCAPE"] == "404" and out["STATIC"] == "200"
 
 
 @pytest.mark.parametrize(("url", "expected"), [
