@@ -325,3 +325,71 @@ def test_two_processes_never_give_two_users_the_same_dealer_slot(settings):
     gaps = [(later - earlier).total_seconds() for earlier, later in zip(slots, slots[1:])]
     assert all(gap >= 600 for gap in gaps), gaps
     assert sum(1 for a in attempts if a.not_before is None) == 1
+
+
+# Two real web processes: each sets Django up on the same database, says "ready", waits for
+# "go" on stdin, then queues its batch.
+START_IN_PROCESS = """
+import json, sys
+import django
+django.setup()
+from django.contrib.auth.models import User
+from contacts import services
+from contacts.models import CustomerProfile, Dealer
+owner_id, customer_id, *dealer_ids = map(int, sys.argv[1:])
+owner = User.objects.get(pk=owner_id)
+customer = CustomerProfile.objects.get(pk=customer_id)
+dealers = list(Dealer.objects.filter(pk__in=dealer_ids).order_by("pk"))
+print("ready", flush=True)
+sys.stdin.readline()
+result = services.start_attempts(owner, customer, dealers)
+print(json.dumps({"created": len(result.created), "limited": result.limit is not None}), flush=True)
+"""
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_web_processes_share_one_allowance(owner, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    profile = customer_for(owner)
+    dealers = many_dealers(6)
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="dealercontact.settings", DATABASE_URL=database_url(),
+               VAR_DIR=str(tmp_path), ACTIVE_ATTEMPTS_PER_USER="4", DEALER_MIN_INTERVAL_S="0",
+               SECRET_KEY="test-only", ALLOWED_HOSTS="localhost")
+    batches = [dealers[:3], dealers[3:6]]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", START_IN_PROCESS, str(owner.pk), str(profile.pk),
+                          *map(str, (d.pk for d in batch))], cwd=django_settings.BASE_DIR, env=env, text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for batch in batches
+    ]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready", process.stderr.read()
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        lines = [process.stdout.readline() for process in processes]
+        assert all(lines), [process.stderr.read()[-800:] for process in processes]
+        answers = [json.loads(line) for line in lines]
+    finally:
+        for process in processes:
+            process.wait(60)
+    # Three and three do not fit in four: exactly one process queued its batch, whole.
+    assert sorted(answer["created"] for answer in answers) == [0, 3], answers
+    assert sorted(answer["limited"] for answer in answers) == [False, True]
+    assert ContactAttempt.objects.filter(owner=owner).count() == 3
