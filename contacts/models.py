@@ -555,6 +555,15 @@ class TokenBucket(models.Model):
             bucket.save(update_fields=["tokens", "updated"])
         return allowed
 
+    @classmethod
+    def prune(cls, longest_window_s: int, now=None) -> int:
+        """Delete buckets untouched for longer than the longest refill window.
+
+        Such a bucket has refilled completely, which is what no row means too.
+        """
+        cutoff = (now or timezone.now()) - timedelta(seconds=longest_window_s)
+        return cls.objects.filter(updated__lt=cutoff).delete()[0]
+
 
 __all__ = [
     "DoNotContact",

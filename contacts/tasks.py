@@ -44,3 +44,10 @@ def purge_old_screenshots() -> None:
     from contacts.lifecycle import purge_old_screenshots as purge
 
     purge()
+
+
+@db_periodic_task(crontab(minute="23", hour="*"))
+def prune_rate_limits() -> None:
+    from contacts.throttle import prune_buckets
+
+    prune_buckets()

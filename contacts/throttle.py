@@ -82,3 +82,9 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+def prune_buckets() -> int:
+    """Forget buckets that have refilled (run hourly by the worker)."""
+    longest = max(settings.LOGIN_THROTTLE_WINDOW_S, settings.SIGNUP_THROTTLE_WINDOW_S, 3600)
+    return TokenBucket.prune(longest)

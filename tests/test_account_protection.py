@@ -95,6 +95,24 @@ def test_it_throttles_failed_signup_posts_too(client, owner, settings):
     assert response.status_code == 429 and not User.objects.filter(username="fresh").exists()
 
 
+def test_refilled_buckets_are_pruned(client, owner, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts import tasks
+    from contacts.models import TokenBucket
+
+    log_in(client, owner.username, WRONG)
+    assert TokenBucket.objects.count() == 2  # the address's and the username's
+    # Neither the username nor the address is stored as typed.
+    assert not TokenBucket.objects.filter(value__contains=owner.username).exists()
+    TokenBucket.objects.update(updated=timezone.now() - timedelta(seconds=settings.SIGNUP_THROTTLE_WINDOW_S + 1))
+    log_in(client, "someone-else", WRONG, address="10.0.9.9")
+    tasks.prune_rate_limits.call_local()
+    assert TokenBucket.objects.count() == 2  # only the fresh ones are left
+
+
 # --- password reset ---------------------------------------------------------------------------
 
 
