@@ -11,7 +11,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contacts import limits
-from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Dealer, DoNotContact, Search
+from contacts.models import (
+    AttemptStatus,
+    ContactAttempt,
+    CustomerProfile,
+    Dealer,
+    DoNotContact,
+    Search,
+    dealer_keys,
+)
 
 # A slot this close to now starts at once rather than through the schedule.
 SCHEDULE_SLACK = timedelta(seconds=1)
@@ -75,7 +83,7 @@ def start_attempts(
             if not dealer.website:
                 result.no_website.append(dealer)
                 continue
-            entry = next((blocked[key] for key in _keys(dealer) if key in blocked), None)
+            entry = next((blocked[key] for key in dealer_keys(dealer) if key in blocked), None)
             if entry is not None:
                 result.do_not_contact.append((dealer, entry))
                 continue
@@ -108,12 +116,6 @@ def start_attempts(
             else:
                 result.created.append(attempt)
     return result
-
-
-def _keys(dealer: Dealer) -> list[str]:
-    from contacts.models import dealer_keys
-
-    return dealer_keys(dealer)
 
 
 def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | None, now: datetime):
