@@ -123,6 +123,20 @@ def recontact_after(customer_id: int, dealer: Dealer) -> datetime | None:
     return free if free > timezone.now() else None
 
 
+def recontact_free_at(attempt: ContactAttempt) -> datetime | None:
+    """For a results row: when its dealer may be sent this customer again, if not yet.
+
+    Works from the row's latest attempt alone (no query), the same rule as recontact_after.
+    """
+    hours = settings.RECONTACT_COOLDOWN_H
+    sent = attempt.submit_pressed_at is not None or attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.UNCONFIRMED)
+    if not hours or not sent:
+        return None
+    contacted = attempt.submit_pressed_at or attempt.finished or attempt.created
+    free = contacted + timedelta(hours=hours)
+    return free if free > timezone.now() else None
+
+
 def dealer_next_slot(dealer: Dealer, now: datetime) -> datetime:
     """The earliest time a new attempt to this dealer may start, counting every user.
 

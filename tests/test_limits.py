@@ -393,3 +393,21 @@ def test_two_web_processes_share_one_allowance(owner, tmp_path):
     assert sorted(answer["created"] for answer in answers) == [0, 3], answers
     assert sorted(answer["limited"] for answer in answers) == [False, True]
     assert ContactAttempt.objects.filter(owner=owner).count() == 3
+
+
+def test_a_row_in_the_cooldown_says_when_it_can_be_contacted_again(owner_client, owner, search, dealers, settings):
+    sent_at = timezone.now() - timedelta(hours=1)
+    ContactAttempt.objects.create(owner=owner, customer=search.customer, dealer=dealers[0], search=search,
+                                  status=AttemptStatus.SUBMITTED, submit_pressed_at=sent_at, finished=sent_at)
+    ContactAttempt.objects.create(owner=owner, customer=search.customer, dealer=dealers[1], search=search,
+                                  status=AttemptStatus.SUBMITTED, created=sent_at - timedelta(days=5),
+                                  finished=sent_at - timedelta(days=5))
+    page = owner_client.get(reverse("search_detail", args=[search.pk])).content.decode()
+
+    def row(dealer):
+        text = page[page.index(f'id="dealer-{dealer.pk}"'):]
+        return text[:text.index("</tr>")]
+
+    free = limits.when(sent_at + timedelta(hours=settings.RECONTACT_COOLDOWN_H))
+    assert f"Can contact again after {free}" in row(dealers[0]) and 'name="only"' not in row(dealers[0])
+    assert "Can contact again" not in row(dealers[1]) and ">Contact again</button>" in row(dealers[1])

@@ -495,7 +495,9 @@ def test_it_shows_many_dealers_in_the_same_number_of_queries_as_a_few(owner_clie
 
 def test_it_links_each_row_to_its_own_attempt_and_dealer(owner_client, search, dealers):
     running = record_attempt(search, dealers[0], AttemptStatus.RUNNING, phase="filling")
-    submitted = record_attempt(search, dealers[1], AttemptStatus.SUBMITTED, screenshot_form="shots/f.png")
+    # Past the re-contact cooldown, so the row offers "Contact again".
+    submitted = record_attempt(search, dealers[1], AttemptStatus.SUBMITTED, screenshot_form="shots/f.png",
+                               created=timezone.now() - timedelta(days=30))
     text = page_text(owner_client.get(reverse("search_detail", args=[search.pk])))
     assert f'formaction="{reverse("attempt_cancel", args=[running.pk])}"' in text
     assert f'href="{reverse("attempt_detail", args=[running.pk])}"' in text

@@ -129,6 +129,9 @@ class DealerRow:
         )
         if attempt.status != AttemptStatus.CANCELLED:
             cells["contact_label"] = "Contact again"
+        free = limits.recontact_free_at(attempt)
+        if free is not None:
+            cells["cooldown_until"] = limits.when(free)
         return cells
 
 
