@@ -37,7 +37,7 @@ if not SECRET_KEY:
     # Development and tests need no environment: a random key made once per install.
     SECRET_KEY = development_secret_key(VAR_DIR / "dev-secret-key")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -156,7 +156,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # EMAIL_URL (smtp://user:password@host:587?tls=1, smtps://…, console:, file:///path, locmem:)
 # or the EMAIL_* settings; without either, development prints mail to the console and
 # production sends through SMTP on EMAIL_HOST (default localhost:25).
-globals().update(email_settings(production=PRODUCTION))
+_email = email_settings(production=PRODUCTION)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if "EMAIL_FILE_PATH" in _email:
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "DealerContact <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
