@@ -161,3 +161,32 @@ def dealer_next_slot(dealer: Dealer, now: datetime) -> datetime:
     if latest is None:
         return now
     return max(now, latest + interval)
+
+
+def dealer_turn(attempt: ContactAttempt, now: datetime) -> datetime | None:
+    """For the worker, about to run `attempt`: None if its dealer is free now, else when it is.
+
+    The queue may deliver late (a backlog), so the slot given at queueing time is not
+    enough: this looks at what is really happening at the dealer. Another attempt holds
+    it if it started, pressed submit, or was let through (not_before set to the moment it
+    was) within the interval. Call with the dealer's row locked.
+    """
+    interval = timedelta(seconds=settings.DEALER_MIN_INTERVAL_S)
+    if not interval:
+        return None
+    since = now - interval
+    others = (
+        ContactAttempt.objects.filter(dealer_id=attempt.dealer_id)
+        .exclude(pk=attempt.pk)
+        .filter(
+            Q(status=AttemptStatus.RUNNING, started__gt=since)
+            | Q(status=AttemptStatus.QUEUED, not_before__gt=since, not_before__lte=now)
+            | Q(submit_pressed_at__gt=since)
+        )
+    )
+    latest = None
+    for moments in others.values_list("started", "not_before", "submit_pressed_at"):
+        held = max((m for m in moments if m is not None and m <= now), default=None)
+        if held is not None and (latest is None or held > latest):
+            latest = held
+    return latest + interval if latest is not None else None

@@ -146,7 +146,8 @@ def hold_back(attempt_id: int) -> bool:
 
     A dealer put on the do-not-contact list after the attempt was queued is never
     contacted: the attempt ends cancelled with the reason. One delivered before its
-    dealer's slot goes back to the queue for that time.
+    dealer's slot, or while another attempt holds the dealer's interval (a late queue),
+    goes back to the queue for the dealer's next turn.
     """
     from contacts.tasks import enqueue_attempt
 
@@ -167,6 +168,19 @@ def hold_back(attempt_id: int) -> bool:
     if attempt.not_before and attempt.not_before > timezone.now() + SCHEDULE_SLACK:
         enqueue_attempt(attempt.pk, eta=attempt.not_before)
         return True
+    with transaction.atomic():
+        Dealer.objects.select_for_update().filter(pk=attempt.dealer_id).first()
+        now = timezone.now()
+        turn = limits.dealer_turn(attempt, now)
+        if turn is not None and turn > now + SCHEDULE_SLACK:
+            # Another attempt reached this dealer within the interval (the queue ran late):
+            # wait for the dealer's turn, and say so on the row.
+            if ContactAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.QUEUED).update(not_before=turn):
+                attempt.record_event("queued")
+                enqueue_attempt(attempt.pk, eta=turn)
+            return True
+        # Let through: the mark tells a worker about to run another attempt to this dealer.
+        ContactAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.QUEUED).update(not_before=now)
     return False
 
 

@@ -411,3 +411,39 @@ def test_a_row_in_the_cooldown_says_when_it_can_be_contacted_again(owner_client,
     free = limits.when(sent_at + timedelta(hours=settings.RECONTACT_COOLDOWN_H))
     assert f"Can contact again after {free}" in row(dealers[0]) and 'name="only"' not in row(dealers[0])
     assert "Can contact again" not in row(dealers[1]) and ">Contact again</button>" in row(dealers[1])
+
+
+def test_the_worker_waits_when_a_late_queue_would_break_the_interval(owner, teammate, profile, settings,
+                                                                     django_capture_on_commit_callbacks):
+    settings.DEALER_MIN_INTERVAL_S = 300
+    dealer = make_dealer("Bob's Ford", 34.07, -118.39, "https://bobsford.com/", website_key="bobsford.com")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    # Queued long ago with its slot long past, but the queue was slow: another attempt to
+    # the same dealer started a minute ago.
+    late = ContactAttempt.objects.create(owner=owner, customer=profile, dealer=dealer, created=long_ago,
+                                         not_before=long_ago + timedelta(minutes=5))
+    started = timezone.now() - timedelta(minutes=1)
+    ContactAttempt.objects.create(owner=teammate, customer=customer_for(teammate), dealer=dealer,
+                                  status=AttemptStatus.RUNNING, created=long_ago, started=started)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert worker.execute_attempt(late.pk) is None
+    late.refresh_from_db()
+    assert late.status == AttemptStatus.QUEUED and late.not_before == started + timedelta(seconds=300)
+    assert late.events.filter(kind="queued").exists()  # the live row says it waits
+    [task] = HUEY.pending()
+    assert task.eta == late.not_before.astimezone(dt_timezone.utc).replace(tzinfo=None)
+
+
+def test_a_worker_let_through_marks_the_dealer_for_the_next(owner, teammate, profile, settings):
+    from contacts.services import hold_back
+
+    settings.DEALER_MIN_INTERVAL_S = 300
+    dealer = make_dealer("Bob's Ford", 34.07, -118.39, "https://bobsford.com/", website_key="bobsford.com")
+    first = ContactAttempt.objects.create(owner=owner, customer=profile, dealer=dealer)
+    second = ContactAttempt.objects.create(owner=teammate, customer=customer_for(teammate), dealer=dealer)
+    # Two workers pick both up at once: the first through holds the dealer; the other waits.
+    assert hold_back(first.pk) is False
+    assert hold_back(second.pk) is True
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.not_before == first.not_before + timedelta(seconds=300)
