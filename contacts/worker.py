@@ -147,8 +147,10 @@ def _execute_claimed(attempt_id: int) -> str:
     hooks = Hooks(
         on_phase=lambda phase: in_worker(lambda: enter_phase(phase)),
         on_submit_pressed=lambda: in_worker(attempt.mark_submit_pressed),
+        # Stop when cancelled, or when the attempt is gone (its customer or account was
+        # deleted): nothing is sent for data that no longer exists.
         should_stop=lambda: in_worker(
-            lambda: ContactAttempt.objects.filter(pk=attempt_id, cancel_requested=True).exists()
+            lambda: not ContactAttempt.objects.filter(pk=attempt_id, cancel_requested=False).exists()
         ),
     )
 

@@ -142,3 +142,39 @@ def test_the_purge_is_a_periodic_task():
 
     periodic = {task_class.__name__ for task_class in HUEY._registry._periodic_tasks}
     assert "purge_old_screenshots" in periodic
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_account_mid_attempt_sends_nothing_and_keeps_no_files(owner, profile, huey_consumer, settings):
+    import threading
+
+    from huey import signals
+    from huey.contrib.djhuey import HUEY
+
+    from contacts import services
+    from contacts.lifecycle import delete_account
+    from tests.conftest import make_dealer
+    from tests.engine.conftest import THANKS, Reply, Site
+    from tests.test_worker_browser import CONTACT_FORM, wait_for
+
+    site = Site({"GET /": Reply(CONTACT_FORM, delay_s=4), "POST /send": THANKS})
+    done = threading.Event()
+
+    @HUEY.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)
+    def attempt_task_ended(signal, task, *args):
+        if task.name.endswith("run_attempt"):
+            done.set()
+
+    try:
+        dealer = make_dealer("Slow Motors", 34.1, -118.4, site.url)
+        attempt = services.start_attempts(owner, profile, [dealer]).created[0]
+        wait_for(lambda: ContactAttempt.objects.filter(pk=attempt.pk, status="running").exists())
+        delete_account(owner)
+        assert done.wait(120), "the attempt's task did not end"
+    finally:
+        HUEY.disconnect_signal(attempt_task_ended)
+        site.close()
+    assert site.received == []  # the worker stopped before submitting for a deleted customer
+    assert not (Path(settings.MEDIA_ROOT) / "screenshots" / str(owner.pk)).exists() or not any(
+        (Path(settings.MEDIA_ROOT) / "screenshots" / str(owner.pk)).rglob("*.jpg"))
