@@ -91,7 +91,9 @@ def test_it_runs_the_main_journey_with_no_policy_violations(asgi_server, huey_co
 
         thumbnail = row.locator(".thumbnails img").first
         expect(thumbnail).to_be_visible()
-        assert page.evaluate("(img) => img.naturalWidth > 0", thumbnail.element_handle())
+        # The screenshot loads under img-src 'self' (lazily, so wait for it).
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle(),
+                               timeout=30_000)
 
         row.get_by_role("link", name="Details").click()
         page.wait_for_url(lambda u: "/attempts/" in u)
