@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -17,7 +18,12 @@ from django.utils.safestring import SafeString
 
 from contacts.forms import ProfileForm
 from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
+from contacts import limits
 from contacts.services import start_attempts
+from contacts.throttle import ThrottledAdminAuthenticationForm
+
+# The admin's login is rate-limited like the site's (contacts.throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 # URL key -> (model field, caption)
 SCREENSHOTS = {
@@ -49,7 +55,10 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     list_select_related = ("dealer", "customer", "owner")
     search_fields = ("dealer__name", "dealer__website", "customer__first_name", "customer__last_name")
     date_hierarchy = "created"
-    actions = ("mark_followed_up", "retry")
+    actions = ("mark_followed_up", "retry", "retry_now")
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
     fieldsets = (
         (None, {"fields": ("dealer", "dealer_website", "customer", "owner", "search", "status", "phase")}),
         ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
@@ -121,9 +130,9 @@ class ContactAttemptAdmin(admin.ModelAdmin):
             return "No screenshots were taken."
         return format_html_join(
             " ",
-            '<figure style="display:inline-block;margin:0 1em 1em 0">'
+            '<figure class="admin-shot">'
             '<a href="{0}" target="_blank" rel="noopener" title="Open full size">'
-            '<img src="{0}" alt="Screenshot: {1}" style="max-width:320px;border:1px solid #ccc"></a>'
+            '<img src="{0}" alt="Screenshot: {1}"></a>'
             "<figcaption>{1}</figcaption></figure>",
             previews,
         )
@@ -174,21 +183,46 @@ class ContactAttemptAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry (contact the dealer again)")
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = in_progress = no_website = 0
+        self._retry(request, queryset, override_cooldown=False)
+
+    @admin.action(description="Retry now, overriding the re-contact cooldown")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Staff may send again within RECONTACT_COOLDOWN_H (a customer asked for it);
+        # the do-not-contact list, the dealer's interval and the user's limits still hold.
+        self._retry(request, queryset, override_cooldown=True)
+
+    def _retry(self, request: HttpRequest, queryset: QuerySet, *, override_cooldown: bool) -> None:
+        queued = waiting = 0
+        skipped: list[str] = []
         for attempt in queryset.select_related("owner", "customer", "dealer", "search"):
             result = start_attempts(
-                attempt.owner, attempt.customer, [attempt.dealer], search=attempt.search, contact_again=True
+                attempt.owner, attempt.customer, [attempt.dealer], search=attempt.search, contact_again=True,
+                override_cooldown=override_cooldown,
             )
             queued += len(result.created)
-            in_progress += len(result.in_progress)
-            no_website += len(result.no_website)
-        parts = [f"Queued {queued} attempt{'s' if queued != 1 else ''}"]
-        if in_progress:
-            parts.append(f"skipped {in_progress} already in progress")
-        if no_website:
-            parts.append(f"skipped {no_website} whose dealer has no website")
-        level = messages.SUCCESS if queued and not (in_progress or no_website) else messages.WARNING
-        self.message_user(request, "; ".join(parts) + ".", level)
+            waiting += len(result.waiting)
+            name = f"{attempt.dealer} for {attempt.customer}"
+            if result.in_progress:
+                skipped.append(f"{name}: already in progress")
+            if result.no_website:
+                skipped.append(f"{name}: the dealer has no website")
+            for _dealer, entry in result.do_not_contact:
+                skipped.append(f"{name}: {entry.domain} is on the do-not-contact list ({entry.reason})")
+            for _dealer, free in result.cooling_down:
+                skipped.append(
+                    f"{name}: contacted within the re-contact cooldown ({settings.RECONTACT_COOLDOWN_H} h) until "
+                    f"{limits.when(free)}; use “Retry now” to override"
+                )
+            if result.limit:
+                skipped.append(f"{name}: {result.limit.message}")
+            if result.refused:
+                skipped.append(f"{name}: {result.refused}")
+        message = f"Queued {queued} attempt{'s' if queued != 1 else ''}"
+        if waiting:
+            message += f" ({waiting} waiting for the dealer's minimum interval)"
+        if skipped:
+            message += "; skipped " + "; ".join(skipped)
+        self.message_user(request, message + ".", messages.WARNING if skipped or not queued else messages.SUCCESS)
 
 
 @admin.register(CustomerProfile)
@@ -363,3 +397,61 @@ class DealerAdmin(admin.ModelAdmin):
         if not change or form.changed_data:
             obj.last_refreshed = timezone.now()
         super().save_model(request, obj, form, change)
+
+
+# --- Do-not-contact list -------------------------------------------------------------
+
+from contacts.models import DoNotContact  # noqa: E402
+
+
+class DoNotContactForm(forms.ModelForm):
+    domain = forms.CharField(
+        max_length=255,
+        help_text="A domain or any address on the site (bobsford.com, https://www.bobsford.com/contact); "
+        "stored as the registrable domain, so every page and subdomain of the site is covered.",
+    )
+
+    class Meta:
+        model = DoNotContact
+        fields = ("domain", "reason", "added")
+
+    def clean_domain(self) -> str:
+        try:
+            key = website_key(self.cleaned_data["domain"])
+        except WebsiteError as exc:
+            raise ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        if not key:
+            raise ValidationError("Enter a domain.")
+        if DoNotContact.objects.filter(domain=key).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"{key} is on the list already.")
+        return key
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin):
+    form = DoNotContactForm
+    list_display = ("domain", "reason", "added", "added_by", "dealers")
+    search_fields = ("domain", "reason")
+    date_hierarchy = "added"
+    readonly_fields = ("added_by",)
+
+    @admin.display(description="Dealers in the directory")
+    def dealers(self, entry: DoNotContact) -> str:
+        names = list(Dealer.objects.filter(website_key=entry.domain).values_list("name", flat=True)[:3])
+        return ", ".join(names) or "—"
+
+    def save_model(self, request: HttpRequest, obj: DoNotContact, form: Any, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+        # Queued attempts to this dealer are refused by the worker when their turn comes;
+        # ending them now tells their owners at once.
+        from contacts.models import AttemptStatus
+
+        for attempt in ContactAttempt.objects.filter(dealer__website_key=obj.domain, status=AttemptStatus.QUEUED):
+            if attempt.finish(
+                AttemptStatus.CANCELLED,
+                error=f"Not contacted: {obj.domain} is on the do-not-contact list ({obj.reason}).",
+                only_from=(AttemptStatus.QUEUED,),
+            ):
+                attempt.record_event("finished")

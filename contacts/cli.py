@@ -134,6 +134,10 @@ def load_customer(path: Path) -> CustomerProfile:
     message = data.get("message", DEFAULT_MESSAGE_TEMPLATE)
     if not isinstance(message, str) or not message.strip():
         raise InputError("customer message must be a non-empty string when given")
+    from contacts.limits import message_too_long
+
+    if problem := message_too_long(message):
+        raise InputError(f"customer message: {problem}")
     trim = vehicle.get("trim") or ""
     if not isinstance(trim, str):
         raise InputError("customer vehicle trim must be a string")
@@ -185,6 +189,35 @@ def website_problem(website: str) -> str:
     if not re.match(r"https?://[^/\s]+", website, re.I):
         return f"The website {website!r} is not an http:// or https:// address, so it was not contacted."
     return ""
+
+
+def do_not_contact_problems(dealers: list[Dealer]) -> dict[int, str]:
+    """CSV line -> why that dealer is not contacted: its site is on the do-not-contact list.
+
+    The list lives in the database; a database not set up yet (a fresh clone before
+    `migrate`) has no list, so nothing is refused for it.
+    """
+    from django.db import connection
+
+    from contacts.models import DoNotContact
+    from contacts.websites import WebsiteError, website_key
+
+    if DoNotContact._meta.db_table not in connection.introspection.table_names():
+        return {}
+    keys: dict[int, str] = {}
+    for dealer in dealers:
+        try:
+            key = website_key(dealer.website)
+        except WebsiteError:
+            continue
+        if key:
+            keys[dealer.line] = key
+    listed = {e.domain: e for e in DoNotContact.objects.filter(domain__in=set(keys.values()))}
+    return {
+        line: f"Not contacted: {key} is on the do-not-contact list ({listed[key].reason})."
+        for line, key in keys.items()
+        if key in listed
+    }
 
 
 # --- running the batch -----------------------------------------------------------------

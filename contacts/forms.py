@@ -11,6 +11,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -91,6 +92,10 @@ class USPhoneNumberField(forms.CharField):
 
 def message_template_problems(template: str) -> list[str]:
     """What is wrong with a message template, as sentences the user can act on."""
+    cap = settings.MESSAGE_MAX_CHARS
+    if len(template) > cap:
+        # Dealer forms cut longer messages off; the cap also bounds what each attempt stores.
+        return [f"Message template: use at most {cap} characters (this has {len(template)})."]
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError:
@@ -191,6 +196,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["message_template"].widget.attrs["maxlength"] = str(settings.MESSAGE_MAX_CHARS)
         # A too-long value is reported under its own field with its own label.
         for field in self.fields.values():
             if getattr(field, "max_length", None):

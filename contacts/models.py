@@ -269,6 +269,9 @@ class ContactAttempt(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
 
     created = models.DateTimeField(default=timezone.now)
+    # Held in the queue until then by the dealer's minimum interval between submissions
+    # (contacts.limits); the row says "waiting until …" meanwhile.
+    not_before = models.DateTimeField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     phase_started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -311,6 +314,13 @@ class ContactAttempt(models.Model):
     @property
     def needs_follow_up(self) -> bool:
         return self.status in outcomes.FOLLOW_UP_OUTCOMES and not self.followed_up
+
+    @property
+    def waiting_until(self):
+        """When a queued attempt held back by its dealer's minimum interval may start."""
+        if self.status == AttemptStatus.QUEUED and self.not_before and self.not_before > timezone.now():
+            return self.not_before
+        return None
 
     @property
     def elapsed_s(self) -> float | None:
@@ -475,6 +485,12 @@ class SandboxSubmission(models.Model):
     """What a sandbox dealer website received, so users and tests see exactly what arrived."""
 
     site = models.CharField(max_length=50, db_index=True)
+    # The attempt that sent it, when one can be told (a running attempt to this sandbox
+    # dealer whose customer's email arrived): only its owner sees the submission, and it
+    # goes when the attempt does.
+    attempt = models.ForeignKey(
+        "ContactAttempt", models.CASCADE, null=True, blank=True, related_name="sandbox_submissions"
+    )
     fields = models.JSONField(default=dict)
     user_agent = models.CharField(max_length=300, blank=True)
     received = models.DateTimeField(default=timezone.now)
@@ -486,7 +502,98 @@ class SandboxSubmission(models.Model):
         return f"{self.site} at {self.received:%Y-%m-%d %H:%M:%S}"
 
 
+class DoNotContact(models.Model):
+    """A dealer website nobody may contact, kept by staff in the admin."""
+
+    # The registrable domain, the same key as Dealer.website_key ("bobsford.com").
+    domain = models.CharField(max_length=255, unique=True)
+    reason = models.CharField(max_length=300)
+    added = models.DateField(default=timezone.localdate)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "do-not-contact domain"
+        verbose_name_plural = "do-not-contact list"
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @classmethod
+    def entry_for(cls, dealer: "Dealer") -> "DoNotContact | None":
+        keys = dealer_keys(dealer)
+        return cls.objects.filter(domain__in=keys).first() if keys else None
+
+    @classmethod
+    def blocked_keys(cls, dealers: "list[Dealer]") -> dict[str, "DoNotContact"]:
+        if not cls.objects.exists():  # the usual case: no lookups per dealer
+            return {}
+        keys = {key for dealer in dealers for key in dealer_keys(dealer)}
+        return {entry.domain: entry for entry in cls.objects.filter(domain__in=keys)} if keys else {}
+
+
+def dealer_keys(dealer: "Dealer") -> list[str]:
+    """The key a do-not-contact entry names for this dealer: its registrable domain."""
+    if dealer.website_key:
+        return [dealer.website_key]
+    from contacts.websites import WebsiteError, website_key
+
+    try:
+        key = website_key(dealer.website)
+    except WebsiteError:
+        return []
+    return [key] if key else []
+
+
+class TokenBucket(models.Model):
+    """A rate limit shared by every web process (after healthchecks' TokenBucket)."""
+
+    value = models.CharField(max_length=100, unique=True)
+    tokens = models.FloatField(default=1.0)
+    updated = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def authorize(cls, value: str, capacity: int, refill_time_secs: int) -> bool:
+        """Take one token from the bucket named `value`; False when it is empty.
+
+        The bucket holds `capacity` tokens and refills completely in refill_time_secs.
+        Values are hashed so no username or address is stored in the clear.
+        """
+        import hashlib
+
+        from django.db import IntegrityError, transaction
+
+        key = hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()
+        now = timezone.now()
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    cls.objects.get_or_create(value=key, defaults={"tokens": 1.0, "updated": now})
+            except IntegrityError:  # created by another process a moment ago
+                pass
+            bucket = cls.objects.select_for_update().get(value=key)
+            elapsed = (now - bucket.updated).total_seconds()
+            bucket.tokens = min(1.0, bucket.tokens + max(0.0, elapsed) / refill_time_secs)
+            bucket.updated = now
+            allowed = bucket.tokens >= 1.0 / capacity - 1e-9
+            if allowed:
+                bucket.tokens -= 1.0 / capacity
+            bucket.save(update_fields=["tokens", "updated"])
+        return allowed
+
+    @classmethod
+    def prune(cls, longest_window_s: int, now=None) -> int:
+        """Delete buckets untouched for longer than the longest refill window.
+
+        Such a bucket has refilled completely, which is what no row means too.
+        """
+        cutoff = (now or timezone.now()) - timedelta(seconds=longest_window_s)
+        return cls.objects.filter(updated__lt=cutoff).delete()[0]
+
+
 __all__ = [
+    "DoNotContact",
+    "TokenBucket",
     "AttemptStatus",
     "ContactAttempt",
     "CustomerProfile",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, on_commit_task
+from django.db import transaction
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_commit_task
 
 from contacts import ops, worker
 
@@ -14,9 +15,16 @@ def run_attempt(attempt_id: int) -> None:
     worker.execute_attempt(attempt_id)
 
 
-def enqueue_attempt(attempt_id: int) -> None:
+# The same work, for an attempt that waits for its dealer's slot (Huey's eta schedule).
+run_attempt_later = db_task(retries=0, name="run_attempt_later")(worker.execute_attempt)
+
+
+def enqueue_attempt(attempt_id: int, eta=None) -> None:
     """Enqueue after the surrounding transaction commits, since the task reads that row."""
-    run_attempt(attempt_id)
+    if eta is None:
+        run_attempt(attempt_id)
+    else:
+        transaction.on_commit(lambda: run_attempt_later.schedule((attempt_id,), eta=eta))
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -40,3 +48,17 @@ def close_browser() -> None:
 @HUEY.on_shutdown()
 def stop_heartbeat() -> None:
     ops.heartbeat.stop()
+
+
+@db_periodic_task(crontab(minute="17", hour="*"))
+def purge_old_screenshots() -> None:
+    from contacts.lifecycle import purge_old_screenshots as purge
+
+    purge()
+
+
+@db_periodic_task(crontab(minute="23", hour="*"))
+def prune_rate_limits() -> None:
+    from contacts.throttle import prune_buckets
+
+    prune_buckets()

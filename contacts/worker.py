@@ -106,6 +106,10 @@ _DONE = object()
 
 def execute_attempt(attempt_id: int) -> str | None:
     """Run one queued attempt to a final outcome; returns the outcome, or None if not ours."""
+    from contacts.services import hold_back
+
+    if hold_back(attempt_id):  # do-not-contact, or not yet its dealer's turn
+        return None
     if not ContactAttempt.claim(attempt_id, worker_name()):
         log.info("attempt %s was not queued (cancelled or claimed elsewhere); skipping", attempt_id)
         return None
@@ -147,8 +151,10 @@ def _execute_claimed(attempt_id: int) -> str:
     hooks = Hooks(
         on_phase=lambda phase: in_worker(lambda: enter_phase(phase)),
         on_submit_pressed=lambda: in_worker(attempt.mark_submit_pressed),
+        # Stop when cancelled, or when the attempt is gone (its customer or account was
+        # deleted): nothing is sent for data that no longer exists.
         should_stop=lambda: in_worker(
-            lambda: ContactAttempt.objects.filter(pk=attempt_id, cancel_requested=True).exists()
+            lambda: not ContactAttempt.objects.filter(pk=attempt_id, cancel_requested=False).exists()
         ),
     )
 
@@ -219,6 +225,11 @@ def _record_result(
             fields[field_name] = file_field.name
     if attempt.finish(result.status, error=result.error, **fields):
         attempt.record_event("finished")
+    elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
+        # Deleted while it ran (its customer or account went): keep no files for it.
+        from contacts.lifecycle import delete_files
+
+        delete_files([fields[name] for name in ("screenshot_form", "screenshot_result") if name in fields])
     else:
         log.warning("attempt %s already had a final outcome; engine said %s", attempt.pk, result.status)
     return result.status

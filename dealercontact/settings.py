@@ -13,20 +13,31 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dealercontact.env import env_bool, env_int, env_list, env_str
+from dealercontact.env import email_settings, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# The one switch for a public deployment: HTTPS hardening, secure cookies, and no
+# development fallbacks (a missing SECRET_KEY stops the start instead of being made up).
+DJANGO_ENV = env_choice("DJANGO_ENV", "development", ("development", "production"))
+PRODUCTION = DJANGO_ENV == "production"
 
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
+    from dealercontact.env import development_secret_key
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+    # Development and tests need no environment: a random key made once per install.
+    SECRET_KEY = development_secret_key(VAR_DIR / "dev-secret-key")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -36,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "django_htmx",
     "template_partials",
     "huey.contrib.djhuey",
@@ -44,6 +56,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app process (no separate web server); a path that
+    # escapes the static folders is a 404 like any other missing file.
+    "dealercontact.static.StaticFilesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,25 +90,29 @@ TEMPLATES = [
 ASGI_APPLICATION = "dealercontact.asgi.application"
 WSGI_APPLICATION = "dealercontact.wsgi.application"
 
+# WAL lets the web processes read while a worker writes; IMMEDIATE transactions take the
+# write lock up front instead of failing with "database is locked" when a read
+# transaction later tries to write (the sending limits count, then insert).
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # WAL lets the web processes read while a worker writes; IMMEDIATE
-                # transactions take the write lock up front instead of failing with
-                # "database is locked" when a read transaction later tries to write.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 
@@ -104,6 +124,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Logins (site and admin) and sign-ups are rate-limited per client address and per
+# username with token buckets in the database (contacts.throttle), so every web process
+# shares them.
+LOGIN_ATTEMPTS_PER_USERNAME = env_int("LOGIN_ATTEMPTS_PER_USERNAME", 10, minimum=1)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1)
+LOGIN_THROTTLE_WINDOW_S = env_int("LOGIN_THROTTLE_WINDOW_S", 900, minimum=1)
+SIGNUPS_PER_ADDRESS = env_int("SIGNUPS_PER_ADDRESS", 5, minimum=1)
+SIGNUP_THROTTLE_WINDOW_S = env_int("SIGNUP_THROTTLE_WINDOW_S", 3600, minimum=1)
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5, minimum=1)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -117,6 +147,67 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves straight from the app's and packages' static folders, so a fresh
+# clone needs no collectstatic; collected files in STATIC_ROOT are used when present.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Email (password reset) -----------------------------------------------------------
+# EMAIL_URL (smtp://user:password@host:587?tls=1, smtps://…, console:, file:///path, locmem:)
+# or the EMAIL_* settings; without either, development prints mail to the console and
+# production sends through SMTP on EMAIL_HOST (default localhost:25).
+_email = email_settings(production=PRODUCTION)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if "EMAIL_FILE_PATH" in _email:
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "DealerContact <noreply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# --- HTTPS and browser hardening --------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload HSTS is a deliberate, hard-to-undo choice for the
+        # whole domain, so it stays opt-in rather than a warning to silence by turning it on.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # /healthz-style probes from the proxy come over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [])
+
+# Content-Security-Policy (django-csp): only this site's own scripts, styles, images and
+# event stream; no inline scripts, inline styles or eval. htmx runs under it with its
+# indicator styles in app.css (see the htmx-config meta tag in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # Screenshots live here; they are served only through an owner-checked view, never
 # from a public media URL.
@@ -180,6 +271,22 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters")
 
+# Sending limits, enforced in contacts.services.start_attempts for every entry point
+# (contacts.limits says which limit stopped what, its value and when it frees up).
+# Contact attempts one user may start in any 24 hours, and have queued or running at once.
+ATTEMPTS_PER_USER_PER_DAY = env_int("ATTEMPTS_PER_USER_PER_DAY", 300, minimum=1)
+ACTIVE_ATTEMPTS_PER_USER = env_int("ACTIVE_ATTEMPTS_PER_USER", 60, minimum=1)
+# Minimum time between two submissions to one dealer (registrable domain), counting
+# every user; a later attempt waits in the queue until its turn.
+DEALER_MIN_INTERVAL_S = env_int("DEALER_MIN_INTERVAL_S", 300, minimum=0, maximum=7 * 86400)
+# How long after a dealer was contacted for a customer before "contact again" may
+# contact it again for that customer (staff may override in the admin).
+RECONTACT_COOLDOWN_H = env_int("RECONTACT_COOLDOWN_H", 72, minimum=0, maximum=24 * 365)
+# The longest message template; dealer forms commonly cap their comment box near here.
+MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 2000, minimum=200, maximum=20000)
+# Screenshots older than this many days are deleted (0 keeps them forever).
+SCREENSHOT_RETENTION_DAYS = env_int("SCREENSHOT_RETENTION_DAYS", 90, minimum=0)
+
 # --- Huey ---------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
@@ -229,4 +336,3 @@ LOGGING = {
     },
 }
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -212,7 +212,9 @@ def test_it_skips_retries_already_in_progress(client, staff, owner, profile, dea
     other = attempt_for(owner, profile, dealers[1], AttemptStatus.CAPTCHA)
     client.force_login(staff)
     response = run_action(client, "retry", [failed, other])
-    assert "Queued 1 attempt; skipped 1 already in progress." in response.content.decode()
+    assert "Queued 1 attempt; skipped Beverly Hills Toyota for Alice Buyer: already in progress." in (
+        response.content.decode()
+    )
     assert ContactAttempt.objects.filter(status=AttemptStatus.QUEUED).get().dealer == dealers[1]
     assert ContactAttempt.objects.filter(dealer=dealers[0]).count() == 2
 

@@ -160,6 +160,7 @@ def two_sites_and_two_unusable_rows(files, fixture_server):
 
 
 @pytest.mark.browser
+@pytest.mark.django_db  # the do-not-contact list is read from the database
 def test_it_contacts_each_dealer_and_writes_what_happened(two_sites_and_two_unusable_rows, fixture_server):
     customer_file, dealers_file, out = two_sites_and_two_unusable_rows
 
@@ -201,6 +202,7 @@ def test_it_contacts_each_dealer_and_writes_what_happened(two_sites_and_two_unus
 
 
 @pytest.mark.browser
+@pytest.mark.django_db
 def test_a_dry_run_fills_but_sends_nothing(two_sites_and_two_unusable_rows, fixture_server):
     customer_file, dealers_file, out = two_sites_and_two_unusable_rows
 
@@ -213,3 +215,24 @@ def test_a_dry_run_fills_but_sends_nothing(two_sites_and_two_unusable_rows, fixt
     contacted = [results[0], results[2]]
     assert [r["status"] for r in contacted] == ["unconfirmed", "unconfirmed"]
     assert all(r["fields"] and r["screenshots"] for r in contacted)
+
+
+@pytest.mark.django_db
+def test_it_never_contacts_a_dealer_on_the_do_not_contact_list(files):
+    from contacts.models import DoNotContact
+
+    DoNotContact.objects.create(domain="bobsford.com", reason="Asked to be left alone")
+    customer_file, dealers_file, out = files(dealers="name,website\nBob's Ford,https://sales.bobsford.com/contact\n")
+    printed = run(customer_file, dealers_file, out)
+    [result] = json.loads(out.read_text())
+    assert result["status"] == "failed" and result["screenshots"] == []
+    assert result["error"] == "Not contacted: bobsford.com is on the do-not-contact list (Asked to be left alone)."
+    assert "Contacting 0 of 1 dealers" in printed
+
+
+def test_it_refuses_a_message_over_the_length_cap(files, settings):
+    settings.MESSAGE_MAX_CHARS = 300
+    customer_file, dealers_file, out = files(customer=with_changes(message="x" * 301))
+    with pytest.raises(CommandError, match="the limit is 300"):
+        run(customer_file, dealers_file, out)
+    assert not out.exists()

@@ -229,7 +229,22 @@ def test_it_requires_a_login_for_the_sandbox_page(client, db) -> None:
     assert response.status_code == 302 and response.headers["Location"].startswith(reverse("login"))
 
 
+def running_attempt_to(owner, slug: str, email: str = "alice@example.org"):
+    """A running attempt by `owner` to the sandbox site `slug`, for a customer with `email`."""
+    from contacts.models import ContactAttempt, CustomerProfile
+
+    call_command("load_sandbox_dealers", verbosity=0) if not Dealer.objects.filter(source="sandbox").exists() else None
+    customer = CustomerProfile.objects.filter(owner=owner, email=email).first() or CustomerProfile.objects.create(
+        owner=owner, first_name="Alice", last_name="Buyer", email=email, phone="+13105550123", zip_code="90210",
+        vehicle_year=2024, vehicle_make="Toyota", vehicle_model="RAV4",
+    )
+    dealer = Dealer.objects.get(source="sandbox", source_id=slug)
+    return ContactAttempt.objects.create(owner=owner, customer=customer, dealer=dealer, status="running")
+
+
 def test_it_shows_what_each_site_received_newest_first(client, owner) -> None:
+    running_attempt_to(owner, "canyon-crest-toyota")
+    running_attempt_to(owner, "bayside-ford")
     client.post(site_url("canyon-crest-toyota"), dict(VALID_POSTS[0][2], first_name="Older"))
     client.post(site_url("canyon-crest-toyota"), dict(VALID_POSTS[0][2], first_name="Newer"))
     client.post(site_url("bayside-ford", "contact/"), VALID_POSTS[1][2])
@@ -244,17 +259,44 @@ def test_it_shows_what_each_site_received_newest_first(client, owner) -> None:
     assert "<code>zip</code></th><td>90210</td>" in ford and "Alice Buyer" in ford
     assert 'Expected result: <span class="badge badge-no_form">No form</span>' in page
     honda = page[page.index('id="site-culver-city-honda"'):]
-    assert "Nothing received yet." in honda[:honda.index("</section>")]
-    assert "load_sandbox_dealers" in page
+    assert "Nothing received from you yet." in honda[:honda.index("</section>")]
 
 
 def test_it_shows_only_the_latest_submissions_per_site(client, owner) -> None:
+    attempt = running_attempt_to(owner, "culver-city-honda")
     for n in range(7):
-        SandboxSubmission.objects.create(site="culver-city-honda", fields={"fname": f"Visitor{n}"})
+        SandboxSubmission.objects.create(site="culver-city-honda", fields={"fname": f"Visitor{n}"}, attempt=attempt)
     client.force_login(owner)
     page = client.get(reverse("sandbox_index")).content.decode()
     assert "(7 in all, latest 5 shown)" in page
     assert "Visitor6" in page and "Visitor2" in page and "Visitor1" not in page
+
+
+def test_it_shows_each_user_only_their_own_submissions(client, owner, teammate, outsider) -> None:
+    running_attempt_to(owner, "canyon-crest-toyota", "alice@example.org")
+    running_attempt_to(teammate, "canyon-crest-toyota", "bob.customer@example.org")
+    client.post(site_url("canyon-crest-toyota"), VALID_POSTS[0][2])
+    client.post(site_url("canyon-crest-toyota"), dict(VALID_POSTS[0][2], first_name="Robert",
+                                                      email="bob.customer@example.org"))
+    # Posted by someone by hand: no attempt sent it, so no user sees it.
+    client.post(site_url("canyon-crest-toyota"), dict(VALID_POSTS[0][2], first_name="Stranger",
+                                                      email="stranger@example.org"))
+    assert SandboxSubmission.objects.count() == 3
+    assert SandboxSubmission.objects.get(fields__email="alice@example.org").attempt.owner == owner
+    assert SandboxSubmission.objects.get(fields__email="bob.customer@example.org").attempt.owner == teammate
+    assert SandboxSubmission.objects.get(fields__email="stranger@example.org").attempt is None
+
+    for user, seen, unseen in [
+        (owner, ["alice@example.org"], ["bob.customer@example.org", "stranger@example.org", "Robert"]),
+        (teammate, ["bob.customer@example.org"], ["alice@example.org", "stranger@example.org"]),
+        (outsider, [], ["alice@example.org", "bob.customer@example.org", "stranger@example.org"]),
+    ]:
+        client.force_login(user)
+        page = client.get(reverse("sandbox_index")).content.decode()
+        for text in seen:
+            assert text in page, (user, text)
+        for text in unseen:
+            assert text not in page, (user, text)
 
 
 # --- load_sandbox_dealers -----------------------------------------------------------

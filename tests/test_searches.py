@@ -382,7 +382,8 @@ def test_it_uses_and_saves_the_customer_chosen_on_the_results_page(owner_client,
 
 
 def test_it_asks_before_contacting_again(owner_client, search, dealers, django_capture_on_commit_callbacks):
-    submitted = record_attempt(search, dealers[0], AttemptStatus.SUBMITTED)
+    # Long enough ago to be past the re-contact cooldown (tests/test_limits.py covers it).
+    submitted = record_attempt(search, dealers[0], AttemptStatus.SUBMITTED, created=timezone.now() - timedelta(days=30))
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             contact_url(search), {"customer": search.customer_id, "dealer": [dealers[0].pk, dealers[1].pk]}
@@ -494,7 +495,9 @@ def test_it_shows_many_dealers_in_the_same_number_of_queries_as_a_few(owner_clie
 
 def test_it_links_each_row_to_its_own_attempt_and_dealer(owner_client, search, dealers):
     running = record_attempt(search, dealers[0], AttemptStatus.RUNNING, phase="filling")
-    submitted = record_attempt(search, dealers[1], AttemptStatus.SUBMITTED, screenshot_form="shots/f.png")
+    # Past the re-contact cooldown, so the row offers "Contact again".
+    submitted = record_attempt(search, dealers[1], AttemptStatus.SUBMITTED, screenshot_form="shots/f.png",
+                               created=timezone.now() - timedelta(days=30))
     text = page_text(owner_client.get(reverse("search_detail", args=[search.pk])))
     assert f'formaction="{reverse("attempt_cancel", args=[running.pk])}"' in text
     assert f'href="{reverse("attempt_detail", args=[running.pk])}"' in text

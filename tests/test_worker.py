@@ -45,7 +45,9 @@ def test_it_does_not_queue_a_dealer_twice(owner, profile, dealers, search, djang
 
 
 def test_it_asks_before_contacting_again(owner, profile, dealers, search, django_capture_on_commit_callbacks):
-    queue_attempt(owner, profile, dealers[0], search, status=AttemptStatus.SUBMITTED)
+    # Long enough ago to be past the re-contact cooldown (tests/test_limits.py covers it).
+    queue_attempt(owner, profile, dealers[0], search, status=AttemptStatus.SUBMITTED,
+                  created=timezone.now() - timedelta(days=30))
     with django_capture_on_commit_callbacks(execute=True):
         first = services.start_attempts(owner, profile, dealers[:1], search=search)
         assert first.already_contacted == [dealers[0]] and first.created == []

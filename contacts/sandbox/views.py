@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from contacts.models import AttemptStatus, Dealer, DealerSource, SandboxSubmission
+from contacts.models import AttemptStatus, ContactAttempt, Dealer, DealerSource, SandboxSubmission
 from contacts.sandbox import sites
 from contacts.sandbox.sites import SandboxSite
 
@@ -86,8 +86,29 @@ def _problems(site: SandboxSite, fields: dict[str, Any]) -> dict[str, str]:
 
 def _record(request: HttpRequest, site: SandboxSite, fields: dict[str, Any]) -> SandboxSubmission:
     return SandboxSubmission.objects.create(
-        site=site.slug, fields=fields, user_agent=request.headers.get("User-Agent", "")[:300]
+        site=site.slug, fields=fields, user_agent=request.headers.get("User-Agent", "")[:300],
+        attempt=_sending_attempt(site, fields),
     )
+
+
+def _sending_attempt(site: SandboxSite, fields: dict[str, Any]) -> ContactAttempt | None:
+    """The running attempt that sent these fields: to this site, with its customer's email.
+
+    A dealer's site cannot know who sent a form; the sandbox can, and it keeps each
+    submission to the user whose attempt sent it.
+    """
+    values = {str(value).strip().lower() for value in fields.values() if isinstance(value, (str, int))}
+    running = (
+        ContactAttempt.objects.filter(
+            status=AttemptStatus.RUNNING, dealer__source=DealerSource.SANDBOX, dealer__source_id=site.slug
+        )
+        .select_related("customer")
+        .order_by("-started")
+    )
+    for attempt in running:
+        if attempt.customer.email.lower() in values:
+            return attempt
+    return None
 
 
 def _form_exchange(request: HttpRequest, site: SandboxSite, template: str, context: dict[str, Any] | None = None,
@@ -218,11 +239,16 @@ def thank_you(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_safe
 def sandbox_index(request: HttpRequest) -> HttpResponse:
-    """The sandbox sites, whether they are in the directory, and what each received."""
+    """The sandbox sites, whether they are in the directory, and what each sent them.
+
+    Only the viewer's own: a submission holds a customer's name, email and phone, so it
+    is shown to the user whose attempt sent it and to nobody else.
+    """
     if not settings.SANDBOX_ENABLED:
         raise Http404("The sandbox is not enabled.")
+    own = SandboxSubmission.objects.filter(attempt__owner=request.user)
     latest = (
-        SandboxSubmission.objects.annotate(
+        own.annotate(
             rank=Window(RowNumber(), partition_by=[F("site")], order_by=[F("received").desc(), F("id").desc()])
         )
         .filter(rank__lte=SUBMISSIONS_PER_SITE)
@@ -231,7 +257,7 @@ def sandbox_index(request: HttpRequest) -> HttpResponse:
     by_site: dict[str, list[SandboxSubmission]] = {}
     for submission in latest:
         by_site.setdefault(submission.site, []).append(submission)
-    counts = dict(SandboxSubmission.objects.values_list("site").annotate(n=Count("id")).values_list("site", "n"))
+    counts = dict(own.values_list("site").annotate(n=Count("id")).values_list("site", "n"))
     loaded = set(Dealer.objects.filter(source=DealerSource.SANDBOX).values_list("source_id", flat=True))
     rows = [
         {"site": site, "expected_label": AttemptStatus(site.expected_outcome).label,

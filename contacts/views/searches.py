@@ -22,7 +22,7 @@ from django.utils.formats import localize
 from django.utils.text import get_text_list
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts import services
+from contacts import limits, services
 from contacts.directory import search_dealers
 from contacts.engine import outcomes
 from contacts.forms import ContactDealersForm, SearchCustomerForm, SearchForm
@@ -74,6 +74,8 @@ class DealerRow:
     # The latest attempt for the search's customer and this dealer, from any search:
     # its progress while it runs, then its outcome ("last outcome").
     attempt: ContactAttempt | None
+    # The reason, when the dealer is on the do-not-contact list.
+    do_not_contact: str = ""
 
     @cached_property
     def cells(self) -> dict:
@@ -93,14 +95,17 @@ class DealerRow:
             "distance": localize(self.distance_miles),
             "attempt": attempt is not None,
             "active": False,
-            "selectable": bool(dealer.website),
+            "selectable": bool(dealer.website) and not self.do_not_contact,
             "contact_label": "Contact",
+            "do_not_contact": self.do_not_contact,
         }
         if attempt is None:
             return cells
         cells["detail_url"] = pk_url("attempt_detail", attempt.pk)
         if attempt.is_active:
-            if attempt.status == AttemptStatus.QUEUED:
+            if attempt.waiting_until:
+                phase = f"Waiting until {limits.when(attempt.waiting_until)} (dealer cooldown)"
+            elif attempt.status == AttemptStatus.QUEUED:
                 phase = "Queued"
             else:
                 phase = PHASE_LABELS.get(attempt.phase, attempt.phase) if attempt.phase else "Starting"
@@ -124,6 +129,9 @@ class DealerRow:
         )
         if attempt.status != AttemptStatus.CANCELLED:
             cells["contact_label"] = "Contact again"
+        free = limits.recontact_free_at(attempt)
+        if free is not None:
+            cells["cooldown_until"] = limits.when(free)
         return cells
 
 
@@ -177,7 +185,24 @@ def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
 def dealer_rows(search: Search) -> list[DealerRow]:
     hits = search_dealers(search.latitude, search.longitude, search.radius_miles, make=search.make)
     latest = latest_attempts(search)
-    return [DealerRow(hit.dealer, hit.distance_miles, latest.get(hit.dealer.pk)) for hit in hits]
+    blocked = do_not_contact_reasons([hit.dealer for hit in hits])
+    return [
+        DealerRow(hit.dealer, hit.distance_miles, latest.get(hit.dealer.pk), blocked.get(hit.dealer.pk, ""))
+        for hit in hits
+    ]
+
+
+def do_not_contact_reasons(dealers: list[Dealer]) -> dict[int, str]:
+    """Dealer id -> why it is on the do-not-contact list, for the dealers that are."""
+    from contacts.models import DoNotContact, dealer_keys
+
+    entries = DoNotContact.blocked_keys([dealer for dealer in dealers if dealer.website])
+    reasons = {}
+    for dealer in dealers:
+        entry = next((entries[key] for key in dealer_keys(dealer) if key in entries), None) if entries else None
+        if entry is not None:
+            reasons[dealer.pk] = f"On the do-not-contact list since {entry.added:%b %-d, %Y}: {entry.reason}"
+    return reasons
 
 
 def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = None) -> DealerRow:
@@ -185,7 +210,7 @@ def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = 
     distance = haversine_miles(search.latitude, search.longitude, dealer.latitude, dealer.longitude)
     if attempt is None:
         attempt = shown_attempts(search).filter(dealer=dealer).last()
-    return DealerRow(dealer, round(distance, 1), attempt)
+    return DealerRow(dealer, round(distance, 1), attempt, do_not_contact_reasons([dealer]).get(dealer.pk, ""))
 
 
 def row_context(search: Search, row: DealerRow) -> dict:
@@ -382,6 +407,40 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
         )
     if result.no_website:
         messages.warning(request, f"No website on file, so there is no form to fill: {names(result.no_website)}.")
+    report_limits(request, customer, result)
+
+
+def report_limits(request: HttpRequest, customer: CustomerProfile, result: services.StartResult) -> None:
+    """Say which limit held back or stopped what, its value and when it frees up."""
+    if result.limit:
+        messages.error(request, result.limit.message)
+    if result.refused:
+        messages.error(request, f"Nothing was queued. {result.refused}")
+    if result.waiting:
+        interval = settings.DEALER_MIN_INTERVAL_S
+        spacing = f"{interval // 60} minutes" if interval % 60 == 0 else f"{interval} seconds"
+        waits = ", ".join(
+            f"{attempt.dealer.name} until {limits.when(attempt.not_before)}" for attempt in result.waiting
+        )
+        messages.info(
+            request,
+            f"Waiting in the queue (dealer cooldown: at most one submission per dealer every {spacing}, "
+            f"counting every user): {waits}.",
+        )
+    for dealer, free in result.cooling_down:
+        messages.warning(
+            request,
+            f"Not contacted again: {dealer.name} was contacted for {customer} within the last "
+            f"{settings.RECONTACT_COOLDOWN_H} hours (re-contact cooldown); it can be contacted again after "
+            f"{limits.when(free)}.",
+        )
+    if result.do_not_contact:
+        messages.warning(
+            request,
+            "Not contacted, on the do-not-contact list: "
+            + "; ".join(f"{dealer.name} ({entry.reason})" for dealer, entry in result.do_not_contact)
+            + ".",
+        )
 
 
 @login_required

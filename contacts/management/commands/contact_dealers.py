@@ -16,6 +16,7 @@ from contacts.cli import (
     Dealer,
     DealerOutcome,
     InputError,
+    do_not_contact_problems,
     engine_options_from_settings,
     load_customer,
     load_dealers,
@@ -90,6 +91,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         skipped = {d.line: website_problem(d.website) for d in dealer_rows if website_problem(d.website)}
+        # Nobody contacts a dealer on the do-not-contact list, from the web app or from here.
+        for line, reason in do_not_contact_problems([d for d in dealer_rows if d.line not in skipped]).items():
+            skipped[line] = reason
         to_contact = [d for d in dealer_rows if d.line not in skipped]
         jobs = [(dealer, profile.to_engine_customer(dealer.name)) for dealer in to_contact]
         total = len(dealer_rows)
