@@ -261,8 +261,9 @@ def test_it_exports_attempts_phases_and_the_queue(client, owner, teammate, profi
     make = ContactAttempt.objects.create
     make(owner=owner, customer=profile, dealer=dealers[0], status="submitted", finished=timezone.now(),
          phase_timings={"opening": 0.4, "finding_form": 3.0, "filling": 2.0, "submitting": 0.2, "verifying": 1.5})
-    make(owner=owner, customer=profile, dealer=dealers[1], status="submitted", finished=timezone.now(),
-         phase_timings={"opening": 1.2, "finding_form": 30.0, "filling": 2.5})
+    # Long enough ago that "contact again" is past the re-contact cooldown.
+    make(owner=owner, customer=profile, dealer=dealers[1], status="submitted",
+         finished=timezone.now() - timedelta(days=30), phase_timings={"opening": 1.2, "finding_form": 30.0, "filling": 2.5})
     make(owner=owner, customer=profile, dealer=dealers[2], status="captcha", finished=timezone.now(),
          phase_timings={"opening": 95.0, "finding_form": 1.0})
     make(owner=owner, customer=profile, dealer=dealers[0], status="running", started=timezone.now(),
