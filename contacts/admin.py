@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -144,23 +143,12 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         return [screenshot, *super().get_urls()]
 
     def screenshot_view(self, request: HttpRequest, attempt_id: int, which: str) -> HttpResponse:
-        if which not in SCREENSHOTS:
-            raise Http404("No such screenshot.")
+        from contacts.views.attempts import screenshot_response
+
         attempt = get_object_or_404(ContactAttempt, pk=attempt_id)
         if not self.has_view_permission(request, attempt):
             raise PermissionDenied
-        image = getattr(attempt, SCREENSHOTS[which][0])
-        if not image:
-            raise Http404("This attempt has no such screenshot.")
-        try:
-            handle = image.open("rb")
-        except (FileNotFoundError, OSError):
-            raise Http404("The screenshot file is missing.")
-        content_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
-        response = FileResponse(handle, content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return screenshot_response(attempt, which)
 
     # --- actions ------------------------------------------------------------------
 

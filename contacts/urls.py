@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, directory, live, profiles, searches
+from contacts.views import accounts, attempts, directory, live, profiles, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -20,7 +20,7 @@ urlpatterns = [
     path("searches/<int:pk>/events/", live.search_events, name="search_events"),
     path("searches/<int:pk>/refresh-osm/", directory.refresh_from_osm, name="search_refresh_osm"),
     # Attempts
-    path("attempts/<int:pk>/", searches.attempt_detail, name="attempt_detail"),
-    path("attempts/<int:pk>/cancel/", searches.attempt_cancel, name="attempt_cancel"),
-    path("attempts/<int:pk>/screenshots/<str:which>/", searches.attempt_screenshot, name="attempt_screenshot"),
+    path("attempts/<int:pk>/", attempts.attempt_detail, name="attempt_detail"),
+    path("attempts/<int:pk>/cancel/", attempts.attempt_cancel, name="attempt_cancel"),
+    path("attempts/<int:pk>/screenshots/<str:which>/", attempts.attempt_screenshot, name="attempt_screenshot"),
 ]
