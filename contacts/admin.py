@@ -16,12 +16,13 @@ from django.utils.safestring import SafeString
 
 from contacts.forms import ProfileForm
 from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
+from contacts.results import contact_page_url, form_screenshot_caption, result_screenshot_caption
 from contacts.services import start_attempts
 
-# URL key -> (model field, caption)
+# URL key -> (model field, what the screenshot shows)
 SCREENSHOTS = {
-    "form": ("screenshot_form", "Form as filled"),
-    "result": ("screenshot_result", "After submitting"),
+    "form": ("screenshot_form", form_screenshot_caption),
+    "result": ("screenshot_result", result_screenshot_caption),
 }
 
 
@@ -50,7 +51,10 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     actions = ("mark_followed_up", "retry")
     fieldsets = (
-        (None, {"fields": ("dealer", "dealer_website", "customer", "owner", "search", "status", "phase")}),
+        (None, {"fields": ("dealer", "dealer_website", "contact_page", "customer", "owner", "search", "status",
+                           "phase")}),
+        # What staff need to fill the dealer's form by hand.
+        ("Customer, to fill the form by hand", {"fields": ("customer_details", "message_to_copy")}),
         ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
         (
             "What happened",
@@ -60,7 +64,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     )
     # Staff record the follow-up; everything else is the worker's record and stays as it ran.
     readonly_fields = (
-        "dealer", "dealer_website", "customer", "owner", "search", "status", "phase",
+        "dealer", "dealer_website", "contact_page", "customer_details", "message_to_copy", "customer", "owner", "search", "status", "phase",
         "created", "started", "finished", "elapsed", "phase_timings_table",
         "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
     )
@@ -77,6 +81,34 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         if not url.lower().startswith(("http://", "https://")):
             return url or "—"
         return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url)
+
+    @admin.display(description="Dealer's contact page")
+    def contact_page(self, attempt: ContactAttempt) -> str:
+        url = contact_page_url(attempt, attempt.dealer)
+        if not url.lower().startswith(("http://", "https://")):
+            return url or "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url)
+
+    @admin.display(description="Customer")
+    def customer_details(self, attempt: ContactAttempt) -> str:
+        customer = attempt.customer
+        rows = [
+            ("Name", customer.full_name),
+            ("Email", customer.email),
+            ("Phone", customer.phone_display),
+            ("ZIP code", customer.zip_code),
+            ("Prefers", customer.get_preferred_contact_display()),
+            ("Vehicle", customer.vehicle),
+        ]
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        return format_html("<table><tbody>{}</tbody></table>", body)
+
+    @admin.display(description="Message to copy")
+    def message_to_copy(self, attempt: ContactAttempt) -> str:
+        message = attempt.message or attempt.customer.render_message(attempt.dealer.name)
+        return format_html(
+            '<textarea readonly rows="8" cols="80" aria-label="Message to copy">{}</textarea>', message
+        )
 
     @admin.display(description="Elapsed (s)")
     def elapsed(self, attempt: ContactAttempt) -> str:
@@ -112,7 +144,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     @admin.display(description="Screenshots")
     def screenshots(self, attempt: ContactAttempt) -> str:
         previews = [
-            (reverse("admin:contacts_contactattempt_screenshot", args=[attempt.pk, which]), caption)
+            (reverse("admin:contacts_contactattempt_screenshot", args=[attempt.pk, which]), caption(attempt))
             for which, (field_name, caption) in SCREENSHOTS.items()
             if getattr(attempt, field_name)
         ]

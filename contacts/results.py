@@ -1,27 +1,63 @@
-"""What a results row and the summary bar show: the presenters the results page, its
-fragments and the live stream (contacts/views/live.py) all render from.
+"""What a search's results page shows: its snapshot of dealers, each dealer's latest
+attempt, the counts, the filter, sort and page, and what one row says.
 
-A row's values are worked out once in Python (DealerRow.cells), so the template only
-reads a dict: a results page renders hundreds of rows (bench/README.md).
+The results page, its fragments and the live stream (contacts/views/live.py) all
+render from here. Counts are per dealer: each dealer in the search counts once, by
+the attempt its row shows (the customer's latest with that dealer, from any search),
+so the chips, the rows and the progress always agree; earlier attempts stay in the
+attempt's history.
+
+Speed (bench/README.md): filtering, sorting and counting read two narrow value lists
+(the snapshot's dealer ids, names and distances, and the customer's attempts) and
+work in Python; only the page of rows shown is loaded as models. A row's values are
+worked out once in Python (DealerRow.cells), so the template only reads a dict.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property, lru_cache
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.formats import localize
 
-from contacts.directory import search_dealers
+from contacts.directory import SEARCH_COLUMNS, search_dealers
+from contacts.engine import outcomes
 from contacts.geo import haversine_miles
-from contacts.models import ACTIVE_STATUSES, AttemptStatus, ContactAttempt, Dealer, Phase, Search
+from contacts.models import (
+    ACTIVE_STATUSES,
+    AttemptStatus,
+    ContactAttempt,
+    Dealer,
+    Phase,
+    Search,
+    SearchResult,
+)
 
 DETAIL = "contacts/search_detail.html"
 STATUS_LABELS = dict(AttemptStatus.choices)
 PHASE_LABELS = dict(Phase.choices)
+ROWS_PER_PAGE = 100
+
+# Filter keys: a final outcome's own name, or one of these two.
+IN_PROGRESS = "in_progress"
+NOT_CONTACTED = "not_contacted"
+FILTER_LABELS = {
+    IN_PROGRESS: "In progress",
+    **{status: STATUS_LABELS[status] for status in outcomes.OUTCOMES},
+    NOT_CONTACTED: "Not contacted",
+}
+# Sorting by outcome puts what is still moving first, then the outcomes in lifecycle
+# order, then the dealers not contacted yet.
+OUTCOME_ORDER = {key: position for position, key in enumerate(FILTER_LABELS)}
+SORTS = {"distance": "Distance", "name": "Name", "outcome": "Outcome", "time": "Last activity"}
+DEFAULT_SORT = "distance"
+
 # Stands for the primary key in a reversed URL; <int:pk> takes only digits, so this
 # string is in the reversed URL exactly where the pk goes.
 PK_PLACEHOLDER = "2147483647"
@@ -35,12 +71,357 @@ def url_pattern(name: str, extra: tuple[str, ...], urlconf: str, prefix: str) ->
 def pk_url(name: str, pk: int, *extra: str) -> str:
     """reverse(name, args=[pk, *extra]), but reversed once per URL name, not once per row.
 
-    A results page links each of its hundreds of attempts up to three times, and each
+    A results page links each of its rows' attempts up to three times, and each
     reverse() costs as much as rendering the rest of a row. The key holds everything
     the reversed URL depends on: the URLconf in force and the script prefix.
     """
     urlconf = get_urlconf() or settings.ROOT_URLCONF
     return url_pattern(name, extra, urlconf, get_script_prefix()).replace(PK_PLACEHOLDER, str(pk))
+
+
+def filter_key(status: str) -> str:
+    """The chip a row with this attempt status counts under ("" is no attempt)."""
+    if not status:
+        return NOT_CONTACTED
+    if status in ACTIVE_STATUSES:
+        return IN_PROGRESS
+    return status
+
+
+# --- The snapshot: the dealers a search found when it ran -----------------------------
+
+
+@dataclass
+class SnapshotChange:
+    added: list[Dealer] = field(default_factory=list)
+    removed: list[Dealer] = field(default_factory=list)
+    moved: int = 0  # still found, at a new distance
+    kept: int = 0
+
+    def summary(self) -> str:
+        from django.utils.text import get_text_list
+
+        def some(dealers: list[Dealer]) -> str:
+            names = [dealer.name for dealer in dealers[:5]]
+            if len(dealers) > 5:
+                names.append(f"{len(dealers) - 5} more")
+            return get_text_list(names, "and")
+
+        if not self.added and not self.removed:
+            return f"Refreshed: the same {self.kept} dealer{'s' if self.kept != 1 else ''} as before, nothing changed."
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} new dealer{'s' if len(self.added) != 1 else ''} ({some(self.added)})")
+        if self.removed:
+            noun = "dealer no longer matches" if len(self.removed) == 1 else "dealers no longer match"
+            parts.append(f"{len(self.removed)} {noun} and {'was' if len(self.removed) == 1 else 'were'} "
+                         f"removed ({some(self.removed)})")
+        parts.append(f"{self.kept} unchanged")
+        return "Refreshed: " + "; ".join(parts) + "."
+
+
+def take_snapshot(search: Search) -> None:
+    """Write down the dealers the search finds now, once; a refresh changes them later."""
+    with transaction.atomic():
+        locked = Search.objects.select_for_update().filter(pk=search.pk, results_taken__isnull=True)
+        if not locked.exists():  # another request took it a moment ago
+            search.results_taken = Search.objects.values_list("results_taken", flat=True).get(pk=search.pk)
+            return
+        hits = search_dealers(search.latitude, search.longitude, search.radius_miles, make=search.make)
+        SearchResult.objects.bulk_create(
+            [SearchResult(search=search, dealer=hit.dealer, distance_miles=hit.distance_miles) for hit in hits],
+            batch_size=1000,
+        )
+        search.results_taken = timezone.now()
+        Search.objects.filter(pk=search.pk).update(results_taken=search.results_taken)
+
+
+def ensure_snapshot(search: Search) -> None:
+    if search.results_taken is None:
+        take_snapshot(search)
+
+
+def refresh_snapshot(search: Search) -> SnapshotChange:
+    """Search again and bring the snapshot up to date, saying what changed.
+
+    A dealer that no longer matches is removed unless this search contacted it: a
+    search never loses the record of whom it contacted.
+    """
+    ensure_snapshot(search)
+    hits = {hit.dealer.pk: hit for hit in search_dealers(search.latitude, search.longitude, search.radius_miles,
+                                                          make=search.make)}
+    change = SnapshotChange()
+    with transaction.atomic():
+        current = {result.dealer_id: result for result in search.results.select_related("dealer")}
+        contacted_here = set(search.attempts.values_list("dealer_id", flat=True))
+        stale = []
+        for dealer_id, result in current.items():
+            hit = hits.get(dealer_id)
+            if hit is None:
+                if dealer_id in contacted_here:
+                    change.kept += 1
+                else:
+                    stale.append(result.pk)
+                    change.removed.append(result.dealer)
+            elif hit.distance_miles != result.distance_miles:
+                result.distance_miles = hit.distance_miles
+                result.save(update_fields=["distance_miles"])
+                change.moved += 1
+                change.kept += 1
+            else:
+                change.kept += 1
+        SearchResult.objects.filter(pk__in=stale).delete()
+        new = [hit for dealer_id, hit in hits.items() if dealer_id not in current]
+        SearchResult.objects.bulk_create(
+            [SearchResult(search=search, dealer=hit.dealer, distance_miles=hit.distance_miles) for hit in new],
+            batch_size=1000, ignore_conflicts=True,
+        )
+        change.added = [hit.dealer for hit in new]
+        search.results_taken = timezone.now()
+        Search.objects.filter(pk=search.pk).update(results_taken=search.results_taken)
+    return change
+
+
+# --- Each dealer with its latest attempt ------------------------------------------------
+
+
+def shown_attempts(search: Search):
+    """The attempts a results row can show: the customer's from any search, else this search's."""
+    if search.customer_id:
+        attempts = ContactAttempt.objects.filter(owner_id=search.owner_id, customer_id=search.customer_id)
+    else:
+        attempts = ContactAttempt.objects.filter(search=search)
+    return attempts.order_by("created", "id")
+
+
+@dataclass
+class Latest:
+    """What filtering, sorting and counting need of a dealer's latest attempt."""
+
+    attempt_id: int
+    status: str
+    when: datetime
+    needs_follow_up: bool
+
+
+def latest_by_dealer(search: Search) -> dict[int, Latest]:
+    latest: dict[int, Latest] = {}
+    values = shown_attempts(search).values_list("dealer_id", "id", "status", "created", "finished", "followed_up")
+    for dealer_id, attempt_id, status, created, finished, followed_up in values.iterator(chunk_size=2000):
+        # Ordered oldest first, so the newest wins.
+        latest[dealer_id] = Latest(
+            attempt_id, status, finished or created,
+            status in outcomes.FOLLOW_UP_OUTCOMES and not followed_up,
+        )
+    return latest
+
+
+def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
+    """The latest attempt of each dealer, as models (for a handful of dealers at a time)."""
+    latest = {}
+    for attempt in shown_attempts(search):
+        latest[attempt.dealer_id] = attempt
+    return latest
+
+
+@dataclass
+class Entry:
+    """One dealer of the snapshot, as far as filtering, sorting and counting go."""
+
+    dealer_id: int
+    name: str
+    distance: float
+    latest: Latest | None
+
+    @property
+    def key(self) -> str:
+        return filter_key(self.latest.status if self.latest else "")
+
+
+def entries(search: Search) -> list[Entry]:
+    ensure_snapshot(search)
+    latest = latest_by_dealer(search)
+    snapshot = search.results.values_list("dealer_id", "dealer__name", "distance_miles").order_by()
+    return [Entry(dealer_id, name, distance, latest.get(dealer_id)) for dealer_id, name, distance in snapshot]
+
+
+# --- Counts ---------------------------------------------------------------------------
+
+
+@dataclass
+class OutcomeCount:
+    key: str
+    label: str
+    count: int
+
+    @property
+    def status(self) -> str:  # the badge colour
+        return "running" if self.key == IN_PROGRESS else self.key
+
+
+@dataclass
+class Summary:
+    dealers: int  # in the snapshot
+    counts: list[OutcomeCount]  # every chip with a count above zero, in FILTER_LABELS order
+    contacted: int  # dealers whose row shows an attempt
+    active: int  # of those, still queued or running
+    needs_follow_up: int
+
+    @property
+    def total(self) -> int:
+        return self.contacted
+
+    @property
+    def finished(self) -> int:
+        return self.contacted - self.active
+
+    @property
+    def percent_finished(self) -> int:
+        return math.floor(100 * self.finished / self.contacted) if self.contacted else 0
+
+    @property
+    def done(self) -> bool:
+        """Every contacted dealer of this search has a final outcome."""
+        return self.contacted > 0 and self.active == 0
+
+    def count(self, key: str) -> int:
+        return self.by_key.get(key, 0)
+
+    @cached_property
+    def by_key(self) -> dict[str, int]:
+        """Every filter key with its count, zero included (for the template's arithmetic)."""
+        return {**dict.fromkeys(FILTER_LABELS, 0), **{c.key: c.count for c in self.counts}}
+
+    @property
+    def outcome_counts(self) -> list[OutcomeCount]:
+        return [c for c in self.counts if c.key not in (IN_PROGRESS, NOT_CONTACTED)]
+
+    @property
+    def sentence(self) -> str:
+        """The state of the batch in words, for the status line and screen readers."""
+        if not self.contacted:
+            return "No dealer contacted from this search yet."
+        parts = ", ".join(f"{c.count} {c.label.lower() if c.key != 'captcha' else 'CAPTCHA'}"
+                          for c in self.outcome_counts)
+        if self.active:
+            return f"{self.finished} of {self.contacted} dealers finished" + (f": {parts}." if parts else ".")
+        return f"All {self.contacted} contacted dealer{'s' if self.contacted != 1 else ''} finished: {parts}."
+
+    @property
+    def title(self) -> str:
+        """What the browser tab says about the batch."""
+        if not self.contacted:
+            return ""
+        if self.active:
+            return f"{self.finished}/{self.contacted} finished"
+        return "✓ All finished"
+
+
+def summarize(search_entries: list[Entry]) -> Summary:
+    by_key: dict[str, int] = {}
+    follow_up = 0
+    for entry in search_entries:
+        by_key[entry.key] = by_key.get(entry.key, 0) + 1
+        follow_up += bool(entry.latest and entry.latest.needs_follow_up)
+    counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
+    contacted = len(search_entries) - by_key.get(NOT_CONTACTED, 0)
+    return Summary(len(search_entries), counts, contacted, by_key.get(IN_PROGRESS, 0), follow_up)
+
+
+# --- Filter, sort, page -----------------------------------------------------------------
+
+
+def sort_entries(search_entries: list[Entry], sort: str) -> list[Entry]:
+    by_distance = sorted(search_entries, key=lambda e: (e.distance, e.name.casefold(), e.dealer_id))
+    if sort == "name":
+        return sorted(search_entries, key=lambda e: (e.name.casefold(), e.distance, e.dealer_id))
+    if sort == "outcome":
+        return sorted(by_distance, key=lambda e: OUTCOME_ORDER[e.key])  # stable: nearest first within
+    if sort == "time":
+        # Most recent first; never contacted last, nearest first.
+        contacted = sorted((e for e in by_distance if e.latest), key=lambda e: e.latest.when, reverse=True)
+        return contacted + [e for e in by_distance if not e.latest]
+    return by_distance
+
+
+@dataclass
+class ResultsPage:
+    rows: list["DealerRow"]
+    number: int
+    num_pages: int
+    matching: int  # dealers passing the filter
+    first: int  # 1-based position of the first row shown
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def clean_outcome(value: str) -> str:
+    return value if value in FILTER_LABELS else ""
+
+
+def clean_sort(value: str) -> str:
+    return value if value in SORTS else DEFAULT_SORT
+
+
+def clean_page(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
+
+
+def results_page(search: Search, search_entries: list[Entry], *, outcome: str = "", sort: str = DEFAULT_SORT,
+                 page: int = 1, per_page: int = ROWS_PER_PAGE) -> ResultsPage:
+    chosen = [e for e in search_entries if e.key == outcome] if outcome else search_entries
+    ordered = sort_entries(chosen, sort)
+    num_pages = max(1, math.ceil(len(ordered) / per_page))
+    page = min(page, num_pages)
+    start = (page - 1) * per_page
+    shown = ordered[start:start + per_page]
+    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk([e.dealer_id for e in shown])
+    attempt_ids = [e.latest.attempt_id for e in shown if e.latest]
+    attempts = ContactAttempt.objects.in_bulk(attempt_ids) if attempt_ids else {}
+    rows = [
+        DealerRow(dealers[e.dealer_id], e.distance, attempts.get(e.latest.attempt_id) if e.latest else None)
+        for e in shown
+        if e.dealer_id in dealers
+    ]
+    return ResultsPage(rows, page, num_pages, len(ordered), start + 1)
+
+
+# --- One row ----------------------------------------------------------------------------
+
+
+def form_screenshot_caption(attempt: ContactAttempt) -> str:
+    """What the "form" screenshot shows, which depends on how far the attempt got."""
+    if attempt.status == AttemptStatus.CAPTCHA:
+        return "The form as found, not filled in: a CAPTCHA guards it"
+    if not attempt.filled_fields:
+        return "The page as found; nothing was filled in"
+    if attempt.submit_pressed_at or attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.UNCONFIRMED):
+        return "The form as filled in, before submitting"
+    return "The form where filling stopped"
+
+
+def result_screenshot_caption(attempt: ContactAttempt) -> str:
+    return "The page after submitting"
+
+
+def contact_page_url(attempt: ContactAttempt | None, dealer: Dealer) -> str:
+    """Where a person following up by hand should go: the page the form was found on when
+    the attempt stopped before submitting, else the dealer's website."""
+    if attempt is not None and attempt.final_url and not attempt.submit_pressed_at and attempt.status in (
+        AttemptStatus.CAPTCHA, AttemptStatus.FAILED
+    ):
+        return attempt.final_url
+    return dealer.website
 
 
 @dataclass
@@ -89,75 +470,32 @@ class DealerRow:
                 cancel_url=pk_url("attempt_cancel", attempt.pk),
             )
             return cells
+        follow_up = ""
+        if attempt.followed_up:
+            follow_up = "done"
+        elif attempt.status in outcomes.FOLLOW_UP_OUTCOMES:
+            follow_up = "needed"
         cells.update(
             status=attempt.status,
             status_label=STATUS_LABELS.get(attempt.status, attempt.status),
             error=attempt.error,
             form_shot_url=pk_url("attempt_screenshot", attempt.pk, "form") if attempt.screenshot_form else "",
+            form_shot_caption=form_screenshot_caption(attempt) if attempt.screenshot_form else "",
             result_shot_url=pk_url("attempt_screenshot", attempt.pk, "result") if attempt.screenshot_result else "",
             when=attempt.finished or attempt.created,
             search_id=attempt.search_id,
+            follow_up=follow_up,
+            followed_up_at=attempt.followed_up_at,
+            follow_up_notes=attempt.follow_up_notes,
+            contact_page=contact_page_url(attempt, dealer),
         )
         if attempt.status != AttemptStatus.CANCELLED:
             cells["contact_label"] = "Contact again"
         return cells
 
 
-@dataclass
-class OutcomeCount:
-    status: str
-    label: str
-    count: int
-
-
-@dataclass
-class Summary:
-    counts: list[OutcomeCount]  # only the statuses that occur, in lifecycle order
-    total: int
-    active: int
-
-    @property
-    def finished(self) -> int:
-        return self.total - self.active
-
-    @property
-    def percent_finished(self) -> int:
-        return round(100 * self.finished / self.total) if self.total else 0
-
-
-def summarize(attempts: QuerySet[ContactAttempt]) -> Summary:
-    by_status = dict(attempts.order_by().values_list("status").annotate(n=Count("id")))
-    counts = [
-        OutcomeCount(status, label, by_status[status]) for status, label in AttemptStatus.choices if status in by_status
-    ]
-    active = sum(by_status.get(status, 0) for status in ACTIVE_STATUSES)
-    return Summary(counts=counts, total=sum(by_status.values()), active=active)
-
-
-def shown_attempts(search: Search) -> QuerySet[ContactAttempt]:
-    """The attempts a results row can show: the customer's from any search, else this search's."""
-    if search.customer_id:
-        attempts = ContactAttempt.objects.filter(owner_id=search.owner_id, customer_id=search.customer_id)
-    else:
-        attempts = ContactAttempt.objects.filter(search=search)
-    return attempts.order_by("created", "id")
-
-
-def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
-    latest = {}
-    for attempt in shown_attempts(search):
-        latest[attempt.dealer_id] = attempt  # ordered oldest first, so the newest wins
-    return latest
-
-
-def dealer_rows(search: Search) -> list[DealerRow]:
-    hits = search_dealers(search.latitude, search.longitude, search.radius_miles, make=search.make)
-    latest = latest_attempts(search)
-    return [DealerRow(hit.dealer, hit.distance_miles, latest.get(hit.dealer.pk)) for hit in hits]
-
-
 def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = None) -> DealerRow:
-    """One row on its own, for a live update or a fragment, as dealer_rows would show it."""
+    """One row on its own, for a live update or a fragment, as the results page would show it."""
     distance = haversine_miles(search.latitude, search.longitude, dealer.latitude, dealer.longitude)
     if attempt is None:
         attempt = shown_attempts(search).filter(dealer=dealer).last()
@@ -169,4 +507,4 @@ def row_context(search: Search, row: DealerRow) -> dict:
 
 
 def summary_context(search: Search) -> dict:
-    return {"search": search, "summary": summarize(search.attempts.all())}
+    return {"search": search, "summary": summarize(entries(search))}

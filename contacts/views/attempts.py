@@ -11,14 +11,23 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from contacts import services
+from contacts import exports, services
 from contacts.engine import outcomes
 from contacts.models import AttemptStatus, ContactAttempt, Phase, Search
-from contacts.results import DETAIL, dealer_row, row_context, summary_context
+from contacts.results import (
+    DETAIL,
+    contact_page_url,
+    dealer_row,
+    form_screenshot_caption,
+    result_screenshot_caption,
+    row_context,
+    summary_context,
+)
 
 SCREENSHOTS = {"form": "screenshot_form", "result": "screenshot_result"}
 
@@ -34,7 +43,8 @@ def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> No
             f"{stopping} running {'attempt' if stopping == 1 else 'attempts'} will stop before submitting."
         )
     if parts:
-        messages.success(request, " ".join(parts))
+        # Tagged so the results page can take it down once the batch has ended.
+        messages.success(request, " ".join(parts), extra_tags="batch-notice")
     else:
         messages.info(request, "Nothing to cancel: every attempt has already finished.")
 
@@ -82,8 +92,30 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(
         ContactAttempt.objects.select_related("dealer", "customer", "search"), pk=pk, owner=request.user
     )
-    ctx = {"attempt": attempt, "phases": phase_timings(attempt)}
+    history = (
+        ContactAttempt.objects.filter(owner=request.user, customer=attempt.customer_id, dealer=attempt.dealer_id)
+        .only("id", "status", "created", "finished", "error", "search_id")
+        .order_by("-created", "-id")
+    )
+    ctx = {
+        "attempt": attempt,
+        "phases": phase_timings(attempt),
+        "history": list(history),
+        "form_caption": form_screenshot_caption(attempt),
+        "result_caption": result_screenshot_caption(attempt),
+        "contact_page": contact_page_url(attempt, attempt.dealer),
+    }
     return render(request, "contacts/attempt_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def attempts_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Every attempt the user has made, as CSV (their whole history, oldest first)."""
+    from contacts.views.searches import csv_response
+
+    chunks = list(exports.to_csv(exports.ATTEMPTS_HEADER, exports.attempt_rows(request.user)))
+    return csv_response(f"contact-attempts-{timezone.localtime().strftime('%Y%m%d-%H%M')}.csv", chunks)
 
 
 @login_required

@@ -7,20 +7,56 @@ the summary show lives in contacts/results.py; attempt pages in contacts/views/a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts import services
+from contacts import exports, services
+from contacts.directory import SEARCH_COLUMNS
 from contacts.engine import outcomes
 from contacts.forms import ContactDealersForm, SearchCustomerForm, SearchForm
-from contacts.models import ACTIVE_STATUSES, AttemptStatus, ContactAttempt, CustomerProfile, Dealer, Search
-from contacts.results import DETAIL, DealerRow, dealer_row, dealer_rows, latest_attempts, summarize
+from contacts.models import (
+    ACTIVE_STATUSES,
+    AttemptStatus,
+    ContactAttempt,
+    CustomerProfile,
+    Dealer,
+    Search,
+    SearchResult,
+)
+from contacts.results import (
+    DEFAULT_SORT,
+    DETAIL,
+    FILTER_LABELS,
+    IN_PROGRESS,
+    NOT_CONTACTED,
+    SORTS,
+    DealerRow,
+    OutcomeCount,
+    Summary,
+    clean_outcome,
+    clean_page,
+    clean_sort,
+    dealer_row,
+    ensure_snapshot,
+    entries,
+    filter_key,
+    latest_attempts,
+    refresh_snapshot,
+    results_page,
+    summarize,
+    take_snapshot,
+)
 from contacts.views.attempts import report_cancelled
 
 SEARCHES_PER_PAGE = 25
@@ -30,13 +66,39 @@ RECENT_SEARCHES = 5
 # --- Pages --------------------------------------------------------------------------
 
 
+def count_of(queryset: QuerySet) -> Subquery:
+    """COUNT(*) of a queryset filtered on OuterRef, as a subquery (no joins that multiply rows)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values("search").annotate(n=Count("dealer_id", distinct=True)).values("n")[:1],
+                 output_field=IntegerField()),
+        0,
+    )
+
+
 def with_attempt_counts(searches: QuerySet[Search]) -> QuerySet[Search]:
+    """Each search with counts of dealers (each dealer once, however often contacted)."""
+    attempts = ContactAttempt.objects.filter(search=OuterRef("pk"))
     return searches.select_related("customer").annotate(
-        attempt_count=Count("attempts"),
-        active_count=Count("attempts", filter=Q(attempts__status__in=ACTIVE_STATUSES)),
-        submitted_count=Count("attempts", filter=Q(attempts__status=AttemptStatus.SUBMITTED)),
-        follow_up_count=Count("attempts", filter=Q(attempts__status__in=outcomes.FOLLOW_UP_OUTCOMES)),
-    ).order_by("-created", "-id")  # explicit: Meta.ordering does not apply to a grouped query
+        dealer_count=count_of(SearchResult.objects.filter(search=OuterRef("pk"))),
+        attempt_count=count_of(attempts),
+        active_count=count_of(attempts.filter(status__in=ACTIVE_STATUSES)),
+        submitted_count=count_of(attempts.filter(status=AttemptStatus.SUBMITTED)),
+        follow_up_count=count_of(attempts.needs_follow_up()),
+    ).order_by("-created", "-id")
+
+
+def summarize_attempts(attempts: QuerySet[ContactAttempt]) -> Summary:
+    """Counts over many searches: each customer and dealer once, by its latest attempt."""
+    latest: dict[tuple[int, int], str] = {}
+    for customer_id, dealer_id, status in attempts.order_by("created", "id").values_list(
+        "customer_id", "dealer_id", "status"
+    ).iterator(chunk_size=2000):
+        latest[customer_id, dealer_id] = status
+    by_key: dict[str, int] = {}
+    for status in latest.values():
+        by_key[filter_key(status)] = by_key.get(filter_key(status), 0) + 1
+    counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
+    return Summary(len(latest), counts, len(latest), by_key.get(IN_PROGRESS, 0), 0)
 
 
 @login_required
@@ -45,7 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
     attempts = ContactAttempt.objects.filter(owner=request.user)
     ctx = {
         "recent_searches": with_attempt_counts(request.user.searches.all())[:RECENT_SEARCHES],
-        "summary": summarize(attempts),
+        "summary": summarize_attempts(attempts),
         "follow_up_count": attempts.needs_follow_up().count(),
         "profile_count": request.user.profiles.count(),
     }
@@ -69,6 +131,8 @@ def search_create(request: HttpRequest) -> HttpResponse:
             search = form.save(commit=False)
             search.owner = request.user
             search.save()
+            # The dealers found now are the search's: dealers imported later do not join it.
+            take_snapshot(search)
             return redirect(search)
     else:
         form = SearchForm(owner=request.user, initial=initial_search(request))
@@ -77,7 +141,11 @@ def search_create(request: HttpRequest) -> HttpResponse:
 
 
 def initial_search(request: HttpRequest) -> dict:
-    """Start from a customer's ZIP code and make: from ?customer=, or the only profile there is."""
+    """Start from a customer's ZIP code: from ?customer=, or the only profile there is.
+
+    Not from the customer's make: a dealer selling other makes may still be worth asking,
+    and a make typed for the user hides most dealers without their noticing.
+    """
     profiles = request.user.profiles.all()
     customer_id = request.GET.get("customer", "")
     if customer_id.isdigit():
@@ -86,7 +154,34 @@ def initial_search(request: HttpRequest) -> dict:
         customer = profiles.first() if len(profiles[:2]) == 1 else None
     if customer is None:
         return {}
-    return {"customer": customer, "zip_code": customer.zip_code, "make": customer.vehicle_make}
+    return {"customer": customer, "zip_code": customer.zip_code}
+
+
+@dataclass
+class View:
+    """How the user is looking at the results: the filter, the sort and the page, from the query string."""
+
+    outcome: str
+    sort: str
+    page: int
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "View":
+        params = request.GET if request.method == "GET" else request.POST
+        return cls(clean_outcome(params.get("outcome", "")), clean_sort(params.get("sort", "")),
+                   clean_page(params.get("page")))
+
+    def query(self, **changes: object) -> str:
+        """The query string for this view with some parts changed (page 1 unless given)."""
+        values = {"outcome": self.outcome, "sort": self.sort, "page": 1, **changes}
+        params = {}
+        if values["outcome"]:
+            params["outcome"] = values["outcome"]
+        if values["sort"] != DEFAULT_SORT:
+            params["sort"] = values["sort"]
+        if values["page"] != 1:
+            params["page"] = values["page"]
+        return "?" + urlencode(params) if params else "?"
 
 
 @login_required
@@ -135,6 +230,15 @@ def render_results_update(
     return render(request, f"{DETAIL}#results-update", ctx)
 
 
+@dataclass
+class Chip:
+    key: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
 def results_context(
     request: HttpRequest,
     search: Search,
@@ -143,10 +247,28 @@ def results_context(
 ) -> dict:
     if customer_form is None:
         customer_form = SearchCustomerForm(instance=search, owner=request.user)
+    view = View.from_request(request)
+    search_entries = entries(search)
+    summary = summarize(search_entries)
+    page = results_page(search, search_entries, outcome=view.outcome, sort=view.sort, page=view.page)
+    chips = [Chip("", "All", summary.dealers, view.query(outcome=""), not view.outcome)]
+    chips += [Chip(c.key, c.label, c.count, view.query(outcome=c.key), c.key == view.outcome) for c in summary.counts]
+    if view.outcome and not summary.count(view.outcome):
+        # The chosen filter matches nobody (any more): still show it, so it can be seen and left.
+        chips.append(Chip(view.outcome, FILTER_LABELS[view.outcome], 0, view.query(outcome=view.outcome), True))
     return {
         "search": search,
-        "rows": dealer_rows(search),
-        "summary": summarize(search.attempts.all()),
+        "rows": page.rows,
+        "page": page,
+        "view": view,
+        "chips": chips,
+        "sorts": [(key, label, view.query(sort=key), key == view.sort) for key, label in SORTS.items()],
+        "page_links": {
+            "previous": view.query(page=page.number - 1) if page.has_previous else "",
+            "next": view.query(page=page.number + 1) if page.has_next else "",
+        },
+        "summary": summary,
+        "view_label": FILTER_LABELS.get(view.outcome, ""),
         "customer_form": customer_form,
         "contact_form": contact_form,
         "selected_ids": contact_form.selected_ids() if contact_form else set(),
@@ -155,6 +277,12 @@ def results_context(
 
 
 # --- Contacting and cancelling ------------------------------------------------------
+
+
+def posted_dealers(request: HttpRequest, search: Search) -> list[Dealer]:
+    """The dealers a contact post names that are in this search's snapshot."""
+    ids = {int(value) for key in ("dealer", "only") for value in request.POST.getlist(key) if value.isdigit()}
+    return list(Dealer.objects.filter(pk__in=ids, search_results__search=search).only(*SEARCH_COLUMNS))
 
 
 @login_required
@@ -166,8 +294,8 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
         # another user's search must look exactly like one that does not exist.
         return render(request, "contacts/search_missing.html", status=404)
 
-    dealers = [row.dealer for row in dealer_rows(search)]
-    form = ContactDealersForm(request.POST, owner=request.user, search=search, dealers=dealers)
+    ensure_snapshot(search)
+    form = ContactDealersForm(request.POST, owner=request.user, search=search, dealers=posted_dealers(request, search))
     if not form.is_valid():
         if request.htmx:
             return render_results_update(request, search, contact_form=form)
@@ -196,8 +324,65 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(search)
 
 
-def names(dealers: list[Dealer]) -> str:
-    return get_text_list([dealer.name for dealer in dealers], "and")
+# What each bulk action contacts, from the outcome each dealer's row shows.
+BULK_ACTIONS = {
+    "retry_failed": "Retry failed",
+    "contact_rest": "Contact the rest",
+}
+
+
+@login_required
+@require_POST
+def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Retry failed" (every dealer whose row shows failed, contacted again) and "contact the
+    rest" (every dealer with a website not contacted yet, or only cancelled)."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose “Retry failed” or “Contact the rest”.")
+        return redirect(search)
+    customer = search.customer
+    if customer is None:
+        messages.error(request, "Customer: choose whose enquiry to send before contacting dealers.")
+        return redirect(search)
+    search_entries = entries(search)
+    if action == "retry_failed":
+        ids = [e.dealer_id for e in search_entries if e.key == AttemptStatus.FAILED]
+    else:
+        ids = [e.dealer_id for e in search_entries if e.key in (NOT_CONTACTED, AttemptStatus.CANCELLED)]
+    dealers = list(Dealer.objects.filter(pk__in=ids).only(*SEARCH_COLUMNS).order_by())
+    if action == "contact_rest":
+        dealers = [dealer for dealer in dealers if dealer.website]
+    if not dealers:
+        what = "failed" if action == "retry_failed" else "left to contact (every dealer with a website has an outcome)"
+        messages.info(request, f"No dealer {what}.")
+        return redirect(search)
+    distance = {e.dealer_id: e.distance for e in search_entries}
+    dealers.sort(key=lambda dealer: (distance[dealer.pk], dealer.name))  # nearest first in the queue
+    result = services.start_attempts(
+        request.user, customer, dealers, search=search, contact_again=action == "retry_failed"
+    )
+    report_started(request, customer, result)
+    if result.already_contacted:
+        messages.info(request, f"Contacted before for {customer}, so left alone: {names(result.already_contacted)}.")
+    return redirect(search)
+
+
+@login_required
+@require_POST
+def search_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search again: new dealers join, dealers that no longer match leave, and the page says which."""
+    search = get_object_or_404(Search, pk=pk, owner=request.user)
+    change = refresh_snapshot(search)
+    messages.success(request, change.summary())
+    return redirect(search)
+
+
+def names(dealers: list[Dealer], most: int = 10) -> str:
+    shown = [dealer.name for dealer in dealers[:most]]
+    if len(dealers) > most:
+        shown.append(f"{len(dealers) - most} more")
+    return get_text_list(shown, "and")
 
 
 def report_started(request: HttpRequest, customer: CustomerProfile, result: services.StartResult) -> None:
@@ -205,7 +390,8 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
         count = len(result.created)
         noun = "dealer" if count == 1 else "dealers"
         messages.success(
-            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses."
+            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses.",
+            extra_tags="batch-notice",  # the results page takes it down once the batch has ended
         )
     if result.in_progress:
         messages.info(
@@ -227,3 +413,40 @@ def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(search)
 
 
+
+
+# --- Export and follow-up ------------------------------------------------------------
+
+
+def csv_response(filename: str, chunks) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def search_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The search as CSV: one row per dealer, with the outcome its row shows."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    # Worked out before the response starts, in this request's time zone and transaction.
+    chunks = list(exports.to_csv(exports.SEARCH_HEADER, exports.search_rows(search)))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(f"dealers-{search.zip_code}-{search.radius_miles}mi-search{search.pk}-{stamp}.csv", chunks)
+
+
+@login_required
+@require_GET
+def search_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dealers of a search to follow up by hand (CAPTCHAs first): where each contact
+    page is, what happened, whether staff have done it, and what to send."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    chosen = [e for e in entries(search) if e.latest and e.latest.status in outcomes.FOLLOW_UP_OUTCOMES]
+    chosen.sort(key=lambda e: (e.latest.status != AttemptStatus.CAPTCHA, e.distance, e.name))
+    attempts = ContactAttempt.objects.select_related("dealer", "customer").in_bulk(
+        [e.latest.attempt_id for e in chosen]
+    )
+    rows = [dealer_row(search, attempts[e.latest.attempt_id].dealer, attempts[e.latest.attempt_id])
+            for e in chosen if e.latest.attempt_id in attempts]
+    return render(request, "contacts/search_follow_up.html", {"search": search, "rows": rows})

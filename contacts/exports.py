@@ -1,0 +1,103 @@
+"""CSV exports: one row per dealer of a search, and every attempt a user has made.
+
+Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return, which
+some strip first) as a formula; a dealer's name or a site's error message comes from
+the web, so every such cell gets a leading apostrophe, which shows it as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from django.utils import timezone
+
+from contacts.models import ContactAttempt, Dealer, Search
+from contacts.results import FILTER_LABELS, contact_page_url, entries
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def when(moment: datetime | None) -> str:
+    """ISO 8601 in the user's zone, with its offset, so the zone is always stated."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def follow_up_state(attempt: ContactAttempt | None) -> str:
+    if attempt is None:
+        return ""
+    if attempt.followed_up:
+        return "followed up by staff"
+    return "needs follow-up" if attempt.needs_follow_up else ""
+
+
+def to_csv(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
+    """The CSV text, a chunk at a time; every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for count, row in enumerate(rows, 1):
+        writer.writerow([neutralise(cell) for cell in row])
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+SEARCH_HEADER = [
+    "dealer", "website", "city", "state", "phone", "distance_miles", "outcome", "reason", "queued_at",
+    "finished_at", "form_url", "follow_up", "followed_up_at", "follow_up_note", "attempt_id",
+]
+
+
+def search_rows(search: Search) -> Iterator[list[object]]:
+    """One row per dealer of the search, nearest first, with the outcome its row shows."""
+    search_entries = sorted(entries(search), key=lambda e: (e.distance, e.name.casefold(), e.dealer_id))
+    dealers = Dealer.objects.in_bulk([e.dealer_id for e in search_entries])
+    attempt_ids = [e.latest.attempt_id for e in search_entries if e.latest]
+    attempts = ContactAttempt.objects.defer("filled_fields", "message", "phase_timings").in_bulk(attempt_ids)
+    for entry in search_entries:
+        dealer = dealers.get(entry.dealer_id)
+        if dealer is None:
+            continue
+        attempt = attempts.get(entry.latest.attempt_id) if entry.latest else None
+        yield [
+            dealer.name, dealer.website, dealer.city, dealer.state, dealer.phone, entry.distance,
+            FILTER_LABELS[entry.key], attempt.error if attempt else "",
+            when(attempt.created) if attempt else "", when(attempt.finished) if attempt else "",
+            contact_page_url(attempt, dealer) if attempt else "",
+            follow_up_state(attempt), when(attempt.followed_up_at) if attempt else "",
+            attempt.follow_up_notes if attempt else "", attempt.pk if attempt else "",
+        ]
+
+
+ATTEMPTS_HEADER = [
+    "attempt_id", "queued_at", "started_at", "finished_at", "customer", "dealer", "website", "outcome", "reason",
+    "form_url", "final_url", "follow_up", "followed_up_at", "follow_up_note", "search_id",
+]
+
+
+def attempt_rows(owner) -> Iterator[list[object]]:
+    """Every attempt the user has made, oldest first: the whole history, not only the latest."""
+    attempts = (
+        ContactAttempt.objects.filter(owner=owner)
+        .select_related("customer", "dealer")
+        .defer("filled_fields", "message", "phase_timings")
+        .order_by("created", "id")
+    )
+    for attempt in attempts.iterator(chunk_size=1000):
+        yield [
+            attempt.pk, when(attempt.created), when(attempt.started), when(attempt.finished),
+            attempt.customer.full_name, attempt.dealer.name, attempt.dealer.website,
+            attempt.get_status_display(), attempt.error, contact_page_url(attempt, attempt.dealer),
+            attempt.final_url, follow_up_state(attempt), when(attempt.followed_up_at), attempt.follow_up_notes,
+            attempt.search_id or "",
+        ]
