@@ -217,6 +217,11 @@ class Search(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("search_detail", args=[self.pk])
 
+    @property
+    def was_refreshed(self) -> bool:
+        """Its dealers were looked up again after it ran (or first shown well after)."""
+        return bool(self.results_taken and self.results_taken - self.created > timedelta(minutes=1))
+
 
 class SearchResult(models.Model):
     """One dealer a search found, with its distance then: the search's snapshot."""

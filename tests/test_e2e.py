@@ -74,7 +74,12 @@ def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_c
             expect(row.locator(".badge")).not_to_have_count(0, timeout=120_000)
             assert row.locator(".badge").inner_text() == label, repr(row.inner_text())
         assert page.evaluate("window.__sameDocument") is True
-        expect(page.locator("#summary")).to_contain_text("3 of 3 finished")
+        expect(page.locator("#summary")).to_contain_text("Batch finished: all 3 finished")
+        # The tab and screen readers are told the batch ended; the "Contacting…" banner is gone.
+        expect(page).to_have_title("✓ All finished · Dealers near 90210 · DealerContact")
+        expect(page.locator("#announcer")).to_have_text(
+            "All 3 contacted dealers finished: 1 submitted, 1 CAPTCHA, 1 no form.")
+        expect(page.locator(".messages li.batch-notice")).to_have_count(0)
 
         # The filled form's thumbnail opens the full-size screenshot.
         thumbnail = page.locator(f"#dealer-{dealers['canyon-crest-toyota'].pk} .thumbnails a").first
