@@ -119,6 +119,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def search_list(request: HttpRequest) -> HttpResponse:
     searches = with_attempt_counts(request.user.searches.all())
     page = Paginator(searches, SEARCHES_PER_PAGE).get_page(request.GET.get("page"))
+    legacy = [search for search in page.object_list if search.results_taken is None]
+    if legacy:
+        # Made before searches kept their dealers: written down once, then counted.
+        for search in legacy:
+            take_snapshot(search)
+        page = Paginator(searches, SEARCHES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "contacts/search_list.html", {"page": page})
 
 
