@@ -275,7 +275,7 @@ def test_it_rejects_a_bulk_action_without_a_csrf_token(owner, search, dealers):
 
 
 def read_csv(response) -> list[dict]:
-    body = b"".join(response.streaming_content).decode()
+    body = response.content.decode()
     return list(csv.DictReader(io.StringIO(body)))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -110,7 +110,7 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attempts_export(request: HttpRequest) -> StreamingHttpResponse:
+def attempts_export(request: HttpRequest) -> HttpResponse:
     """Every attempt the user has made, as CSV (their whole history, oldest first)."""
     from contacts.views.searches import csv_response
 

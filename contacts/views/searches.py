@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -371,6 +371,9 @@ def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     report_started(request, customer, result)
     if result.already_contacted:
         messages.info(request, f"Contacted before for {customer}, so left alone: {names(result.already_contacted)}.")
+    if result.created:
+        # Show the dealers now being contacted, so each can be watched to its outcome.
+        return redirect(search.get_absolute_url() + "?outcome=" + IN_PROGRESS)
     return redirect(search)
 
 
@@ -424,8 +427,10 @@ def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Export and follow-up ------------------------------------------------------------
 
 
-def csv_response(filename: str, chunks) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+def csv_response(filename: str, chunks: list[str]) -> HttpResponse:
+    # Whole, not streamed: the rows are read in the request (its zone, one consistent
+    # read), and a sync iterator under ASGI would hold a thread per download anyway.
+    response = HttpResponse("".join(chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -433,7 +438,7 @@ def csv_response(filename: str, chunks) -> StreamingHttpResponse:
 
 @login_required
 @require_GET
-def search_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def search_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The search as CSV: one row per dealer, with the outcome its row shows."""
     search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
     # Worked out before the response starts, in this request's time zone and transaction.
