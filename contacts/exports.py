@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 from django.utils import timezone
 
 from contacts.models import ContactAttempt, Dealer, Search
-from contacts.results import FILTER_LABELS, contact_page_url, entries
+from contacts.results import FILTER_LABELS, Results, contact_page_url
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,23 +60,26 @@ SEARCH_HEADER = [
 
 def search_rows(search: Search) -> Iterator[list[object]]:
     """One row per dealer of the search, nearest first, with the outcome its row shows."""
-    search_entries = sorted(entries(search), key=lambda e: (e.distance, e.name.casefold(), e.dealer_id))
-    dealers = Dealer.objects.in_bulk([e.dealer_id for e in search_entries])
-    attempt_ids = [e.latest.attempt_id for e in search_entries if e.latest]
-    attempts = ContactAttempt.objects.defer("filled_fields", "message", "phase_timings").in_bulk(attempt_ids)
-    for entry in search_entries:
-        dealer = dealers.get(entry.dealer_id)
-        if dealer is None:
-            continue
-        attempt = attempts.get(entry.latest.attempt_id) if entry.latest else None
-        yield [
-            dealer.name, dealer.website, dealer.city, dealer.state, dealer.phone, entry.distance,
-            FILTER_LABELS[entry.key], attempt.error if attempt else "",
-            when(attempt.created) if attempt else "", when(attempt.finished) if attempt else "",
-            contact_page_url(attempt, dealer) if attempt else "",
-            follow_up_state(attempt), when(attempt.followed_up_at) if attempt else "",
-            attempt.follow_up_notes if attempt else "", attempt.pk if attempt else "",
-        ]
+    results = Results(search)
+    for chunk_start in range(0, len(results.nearest), 1000):
+        chunk = [dealer_id for dealer_id, _distance in results.nearest[chunk_start:chunk_start + 1000]]
+        dealers = Dealer.objects.in_bulk(chunk)
+        attempt_ids = [results.latest[dealer_id].attempt_id for dealer_id in chunk if dealer_id in results.latest]
+        attempts = ContactAttempt.objects.defer("filled_fields", "message", "phase_timings").in_bulk(attempt_ids)
+        for dealer_id in chunk:
+            dealer = dealers.get(dealer_id)
+            if dealer is None:
+                continue
+            latest = results.latest.get(dealer_id)
+            attempt = attempts.get(latest.attempt_id) if latest else None
+            yield [
+                dealer.name, dealer.website, dealer.city, dealer.state, dealer.phone, results.distance(dealer_id),
+                FILTER_LABELS[results.key(dealer_id)], attempt.error if attempt else "",
+                when(attempt.created) if attempt else "", when(attempt.finished) if attempt else "",
+                contact_page_url(attempt, dealer) if attempt else "",
+                follow_up_state(attempt), when(attempt.followed_up_at) if attempt else "",
+                attempt.follow_up_notes if attempt else "", attempt.pk if attempt else "",
+            ]
 
 
 ATTEMPTS_HEADER = [

@@ -232,7 +232,9 @@ class SearchResult(models.Model):
 
     class Meta:
         ordering = ["distance_miles", "id"]
+        # Unique, and the index a results page reads nearest first.
         constraints = [models.UniqueConstraint(fields=["search", "dealer"], name="search_result_unique_dealer")]
+        indexes = [models.Index(fields=["search", "distance_miles", "dealer"], name="search_result_nearest")]
 
     def __str__(self) -> str:
         return f"{self.dealer_id} at {self.distance_miles} mi"

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -55,7 +55,7 @@ FILTER_LABELS = {
 # Sorting by outcome puts what is still moving first, then the outcomes in lifecycle
 # order, then the dealers not contacted yet.
 OUTCOME_ORDER = {key: position for position, key in enumerate(FILTER_LABELS)}
-SORTS = {"distance": "Distance", "name": "Name", "outcome": "Outcome", "time": "Last activity"}
+SORTS = {"distance": "Distance", "name": "Name", "outcome": "Outcome", "time": "Most recently contacted"}
 DEFAULT_SORT = "distance"
 
 # Stands for the primary key in a reversed URL; <int:pk> takes only digits, so this
@@ -194,26 +194,75 @@ def shown_attempts(search: Search):
     return attempts.order_by("created", "id")
 
 
-@dataclass
-class Latest:
-    """What filtering, sorting and counting need of a dealer's latest attempt."""
+class Latest(NamedTuple):
+    """What filtering, sorting and counting need of a dealer's latest attempt. A tuple, and
+    no datetimes: thousands are read per request, and converting timestamps costs most."""
 
     attempt_id: int
     status: str
-    when: datetime
     needs_follow_up: bool
 
 
-def latest_by_dealer(search: Search) -> dict[int, Latest]:
-    latest: dict[int, Latest] = {}
-    values = shown_attempts(search).values_list("dealer_id", "id", "status", "created", "finished", "followed_up")
-    for dealer_id, attempt_id, status, created, finished, followed_up in values.iterator(chunk_size=2000):
-        # Ordered oldest first, so the newest wins.
-        latest[dealer_id] = Latest(
-            attempt_id, status, finished or created,
-            status in outcomes.FOLLOW_UP_OUTCOMES and not followed_up,
+class Results:
+    """A search's dealers, nearest first, each with its latest attempt (if any).
+
+    Two narrow queries whatever the page: the snapshot's (dealer id, distance) pairs in
+    index order, and the customer's attempts as (dealer id, id, status, followed up).
+    """
+
+    def __init__(self, search: Search) -> None:
+        ensure_snapshot(search)
+        self.search = search
+        self.nearest: list[tuple[int, float]] = list(
+            search.results.order_by("distance_miles", "dealer_id").values_list("dealer_id", "distance_miles")
         )
-    return latest
+        self.latest: dict[int, Latest] = {}
+        values = shown_attempts(search).values_list("dealer_id", "id", "status", "followed_up")
+        for dealer_id, attempt_id, status, followed_up in values.iterator(chunk_size=2000):
+            # Ordered oldest first, so the newest wins.
+            self.latest[dealer_id] = Latest(
+                attempt_id, status, status in outcomes.FOLLOW_UP_OUTCOMES and not followed_up
+            )
+
+    def key(self, dealer_id: int) -> str:
+        latest = self.latest.get(dealer_id)
+        return filter_key(latest.status if latest else "")
+
+    def dealer_ids(self, outcome: str = "", sort: str = DEFAULT_SORT) -> list[int]:
+        """The dealers under this chip ("" for all) in this order."""
+        if sort == "name":
+            ids = list(self.search.results.order_by("dealer__name", "dealer_id").values_list("dealer_id", flat=True))
+        else:
+            ids = [dealer_id for dealer_id, _distance in self.nearest]
+        if outcome:
+            ids = [dealer_id for dealer_id in ids if self.key(dealer_id) == outcome]
+        if sort == "outcome":
+            ids.sort(key=lambda dealer_id: OUTCOME_ORDER[self.key(dealer_id)])  # stable: nearest first within
+        elif sort == "time":
+            # The most recently contacted first (attempt ids grow with time); never contacted
+            # last, nearest first.
+            ids.sort(key=lambda dealer_id: -self.latest[dealer_id].attempt_id if dealer_id in self.latest else 0)
+        return ids
+
+    def distance(self, dealer_id: int) -> float:
+        return self.distances[dealer_id]
+
+    @cached_property
+    def distances(self) -> dict[int, float]:
+        return dict(self.nearest)
+
+    def summary(self) -> "Summary":
+        by_key: dict[str, int] = {}
+        follow_up = 0
+        latest = self.latest
+        for dealer_id, _distance in self.nearest:
+            found = latest.get(dealer_id)
+            key = filter_key(found.status) if found else NOT_CONTACTED
+            by_key[key] = by_key.get(key, 0) + 1
+            follow_up += bool(found and found.needs_follow_up)
+        counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
+        contacted = len(self.nearest) - by_key.get(NOT_CONTACTED, 0)
+        return Summary(len(self.nearest), counts, contacted, by_key.get(IN_PROGRESS, 0), follow_up)
 
 
 def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
@@ -222,27 +271,6 @@ def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
     for attempt in shown_attempts(search):
         latest[attempt.dealer_id] = attempt
     return latest
-
-
-@dataclass
-class Entry:
-    """One dealer of the snapshot, as far as filtering, sorting and counting go."""
-
-    dealer_id: int
-    name: str
-    distance: float
-    latest: Latest | None
-
-    @property
-    def key(self) -> str:
-        return filter_key(self.latest.status if self.latest else "")
-
-
-def entries(search: Search) -> list[Entry]:
-    ensure_snapshot(search)
-    latest = latest_by_dealer(search)
-    snapshot = search.results.values_list("dealer_id", "dealer__name", "distance_miles").order_by()
-    return [Entry(dealer_id, name, distance, latest.get(dealer_id)) for dealer_id, name, distance in snapshot]
 
 
 # --- Counts ---------------------------------------------------------------------------
@@ -317,31 +345,7 @@ class Summary:
         return "✓ All finished"
 
 
-def summarize(search_entries: list[Entry]) -> Summary:
-    by_key: dict[str, int] = {}
-    follow_up = 0
-    for entry in search_entries:
-        by_key[entry.key] = by_key.get(entry.key, 0) + 1
-        follow_up += bool(entry.latest and entry.latest.needs_follow_up)
-    counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
-    contacted = len(search_entries) - by_key.get(NOT_CONTACTED, 0)
-    return Summary(len(search_entries), counts, contacted, by_key.get(IN_PROGRESS, 0), follow_up)
-
-
 # --- Filter, sort, page -----------------------------------------------------------------
-
-
-def sort_entries(search_entries: list[Entry], sort: str) -> list[Entry]:
-    by_distance = sorted(search_entries, key=lambda e: (e.distance, e.name.casefold(), e.dealer_id))
-    if sort == "name":
-        return sorted(search_entries, key=lambda e: (e.name.casefold(), e.distance, e.dealer_id))
-    if sort == "outcome":
-        return sorted(by_distance, key=lambda e: OUTCOME_ORDER[e.key])  # stable: nearest first within
-    if sort == "time":
-        # Most recent first; never contacted last, nearest first.
-        contacted = sorted((e for e in by_distance if e.latest), key=lambda e: e.latest.when, reverse=True)
-        return contacted + [e for e in by_distance if not e.latest]
-    return by_distance
 
 
 @dataclass
@@ -377,22 +381,23 @@ def clean_page(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
 
 
-def results_page(search: Search, search_entries: list[Entry], *, outcome: str = "", sort: str = DEFAULT_SORT,
-                 page: int = 1, per_page: int = ROWS_PER_PAGE) -> ResultsPage:
-    chosen = [e for e in search_entries if e.key == outcome] if outcome else search_entries
-    ordered = sort_entries(chosen, sort)
+def results_page(results: Results, *, outcome: str = "", sort: str = DEFAULT_SORT, page: int = 1,
+                 per_page: int = ROWS_PER_PAGE) -> ResultsPage:
+    ordered = results.dealer_ids(outcome, sort)
     num_pages = max(1, math.ceil(len(ordered) / per_page))
     page = min(page, num_pages)
     start = (page - 1) * per_page
     shown = ordered[start:start + per_page]
-    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk([e.dealer_id for e in shown])
-    attempt_ids = [e.latest.attempt_id for e in shown if e.latest]
+    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk(shown)
+    attempt_ids = [results.latest[dealer_id].attempt_id for dealer_id in shown if dealer_id in results.latest]
     attempts = ContactAttempt.objects.in_bulk(attempt_ids) if attempt_ids else {}
-    rows = [
-        DealerRow(dealers[e.dealer_id], e.distance, attempts.get(e.latest.attempt_id) if e.latest else None)
-        for e in shown
-        if e.dealer_id in dealers
-    ]
+    rows = []
+    for dealer_id in shown:
+        if dealer_id not in dealers:
+            continue
+        latest = results.latest.get(dealer_id)
+        rows.append(DealerRow(dealers[dealer_id], results.distance(dealer_id),
+                              attempts.get(latest.attempt_id) if latest else None))
     return ResultsPage(rows, page, num_pages, len(ordered), start + 1)
 
 
@@ -507,4 +512,4 @@ def row_context(search: Search, row: DealerRow) -> dict:
 
 
 def summary_context(search: Search) -> dict:
-    return {"search": search, "summary": summarize(entries(search))}
+    return {"search": search, "summary": Results(search).summary()}

@@ -48,13 +48,12 @@ from contacts.results import (
     clean_page,
     clean_sort,
     dealer_row,
+    Results,
     ensure_snapshot,
-    entries,
     filter_key,
     latest_attempts,
     refresh_snapshot,
     results_page,
-    summarize,
     take_snapshot,
 )
 from contacts.views.attempts import report_cancelled
@@ -254,9 +253,9 @@ def results_context(
     if customer_form is None:
         customer_form = SearchCustomerForm(instance=search, owner=request.user)
     view = View.from_request(request)
-    search_entries = entries(search)
-    summary = summarize(search_entries)
-    page = results_page(search, search_entries, outcome=view.outcome, sort=view.sort, page=view.page)
+    results = Results(search)
+    summary = results.summary()
+    page = results_page(results, outcome=view.outcome, sort=view.sort, page=view.page)
     chips = [Chip("", "All", summary.dealers, view.query(outcome=""), not view.outcome)]
     chips += [Chip(c.key, c.label, c.count, view.query(outcome=c.key), c.key == view.outcome) for c in summary.counts]
     if view.outcome and not summary.count(view.outcome):
@@ -351,11 +350,11 @@ def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     if customer is None:
         messages.error(request, "Customer: choose whose enquiry to send before contacting dealers.")
         return redirect(search)
-    search_entries = entries(search)
+    results = Results(search)
     if action == "retry_failed":
-        ids = [e.dealer_id for e in search_entries if e.key == AttemptStatus.FAILED]
+        ids = results.dealer_ids(AttemptStatus.FAILED)
     else:
-        ids = [e.dealer_id for e in search_entries if e.key in (NOT_CONTACTED, AttemptStatus.CANCELLED)]
+        ids = results.dealer_ids(NOT_CONTACTED) + results.dealer_ids(AttemptStatus.CANCELLED)
     dealers = list(Dealer.objects.filter(pk__in=ids).only(*SEARCH_COLUMNS).order_by())
     if action == "contact_rest":
         dealers = [dealer for dealer in dealers if dealer.website]
@@ -363,8 +362,7 @@ def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
         what = "failed" if action == "retry_failed" else "left to contact (every dealer with a website has an outcome)"
         messages.info(request, f"No dealer {what}.")
         return redirect(search)
-    distance = {e.dealer_id: e.distance for e in search_entries}
-    dealers.sort(key=lambda dealer: (distance[dealer.pk], dealer.name))  # nearest first in the queue
+    dealers.sort(key=lambda dealer: (results.distance(dealer.pk), dealer.pk))  # nearest first in the queue
     result = services.start_attempts(
         request.user, customer, dealers, search=search, contact_again=action == "retry_failed"
     )
@@ -453,11 +451,13 @@ def search_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     """The dealers of a search to follow up by hand (CAPTCHAs first): where each contact
     page is, what happened, whether staff have done it, and what to send."""
     search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
-    chosen = [e for e in entries(search) if e.latest and e.latest.status in outcomes.FOLLOW_UP_OUTCOMES]
-    chosen.sort(key=lambda e: (e.latest.status != AttemptStatus.CAPTCHA, e.distance, e.name))
+    results = Results(search)
+    chosen = [dealer_id for dealer_id in results.dealer_ids()
+              if results.key(dealer_id) in outcomes.FOLLOW_UP_OUTCOMES]
+    chosen.sort(key=lambda dealer_id: results.key(dealer_id) != AttemptStatus.CAPTCHA)  # stable: nearest first
     attempts = ContactAttempt.objects.select_related("dealer", "customer").in_bulk(
-        [e.latest.attempt_id for e in chosen]
+        [results.latest[dealer_id].attempt_id for dealer_id in chosen]
     )
-    rows = [dealer_row(search, attempts[e.latest.attempt_id].dealer, attempts[e.latest.attempt_id])
-            for e in chosen if e.latest.attempt_id in attempts]
+    rows = [DealerRow(attempt.dealer, results.distance(dealer_id), attempt)
+            for dealer_id in chosen if (attempt := attempts.get(results.latest[dealer_id].attempt_id))]
     return render(request, "contacts/search_follow_up.html", {"search": search, "rows": rows})
