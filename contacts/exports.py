@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 from django.utils import timezone
 
 from contacts.models import ContactAttempt, Dealer, Search
-from contacts.results import FILTER_LABELS, Results, contact_page_url
+from contacts.results import FILTER_LABELS, Results, contact_page_url, filter_key, shown_attempts
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,25 +61,26 @@ SEARCH_HEADER = [
 def search_rows(search: Search) -> Iterator[list[object]]:
     """One row per dealer of the search, nearest first, with the outcome its row shows."""
     results = Results(search)
-    for chunk_start in range(0, len(results.nearest), 1000):
-        chunk = [dealer_id for dealer_id, _distance in results.nearest[chunk_start:chunk_start + 1000]]
-        dealers = Dealer.objects.in_bulk(chunk)
-        attempt_ids = [results.latest[dealer_id].attempt_id for dealer_id in chunk if dealer_id in results.latest]
-        attempts = ContactAttempt.objects.defer("filled_fields", "message", "phase_timings").in_bulk(attempt_ids)
-        for dealer_id in chunk:
-            dealer = dealers.get(dealer_id)
-            if dealer is None:
-                continue
-            latest = results.latest.get(dealer_id)
-            attempt = attempts.get(latest.attempt_id) if latest else None
-            yield [
-                dealer.name, dealer.website, dealer.city, dealer.state, dealer.phone, results.distance(dealer_id),
-                FILTER_LABELS[results.key(dealer_id)], attempt.error if attempt else "",
-                when(attempt.created) if attempt else "", when(attempt.finished) if attempt else "",
-                contact_page_url(attempt, dealer) if attempt else "",
-                follow_up_state(attempt), when(attempt.followed_up_at) if attempt else "",
-                attempt.follow_up_notes if attempt else "", attempt.pk if attempt else "",
-            ]
+    # Joined to the snapshot rather than listed by id: no query with thousands of parameters.
+    in_search = {"dealer__search_results__search": search}
+    dealers = {d.pk: d for d in Dealer.objects.filter(search_results__search=search).iterator(chunk_size=2000)}
+    attempts: dict[int, ContactAttempt] = {}
+    for attempt in shown_attempts(search).filter(**in_search).defer("filled_fields", "message", "phase_timings") \
+            .iterator(chunk_size=2000):
+        attempts[attempt.dealer_id] = attempt  # oldest first, so the newest wins, as on the page
+    for dealer_id, distance in results.nearest:
+        dealer = dealers.get(dealer_id)
+        if dealer is None:
+            continue
+        attempt = attempts.get(dealer_id)
+        yield [
+            dealer.name, dealer.website, dealer.city, dealer.state, dealer.phone, distance,
+            FILTER_LABELS[filter_key(attempt.status if attempt else "")], attempt.error if attempt else "",
+            when(attempt.created) if attempt else "", when(attempt.finished) if attempt else "",
+            contact_page_url(attempt, dealer) if attempt else "",
+            follow_up_state(attempt), when(attempt.followed_up_at) if attempt else "",
+            attempt.follow_up_notes if attempt else "", attempt.pk if attempt else "",
+        ]
 
 
 ATTEMPTS_HEADER = [

@@ -479,3 +479,17 @@ def test_it_gives_staff_the_customers_details_and_message_to_follow_up(client, s
     assert "alice.buyer@example.org" in text and "(310) 555-0123" in text and "2024 Toyota RAV4 XLE" in text
     assert "<textarea readonly" in text and "Hello Beverly Hills Toyota, &lt;b&gt;hi&lt;/b&gt;" in text
     assert 'href="http://127.0.0.1:9/bh/contact-us"' in text
+
+
+def test_it_keeps_the_filter_and_sort_after_contacting(owner_client, search, dealers,
+                                                     django_capture_on_commit_callbacks):
+    attempt(search, dealers[0], AttemptStatus.FAILED)
+    form = {"customer": search.customer_id, "only": dealers[1].pk, "outcome": "not_contacted", "sort": "name"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(reverse("search_contact", args=[search.pk]), form)
+    assert response["Location"] == detail(search) + "?outcome=not_contacted&sort=name"
+    fragment = owner_client.post(reverse("search_contact", args=[search.pk]), {**form, "only": dealers[2].pk},
+                                 headers={"HX-Request": "true"})
+    text = fragment.content.decode()
+    # The rows answered are still the "not contacted" ones: none left now, the failed one not shown.
+    assert "No dealer here is “Not contacted” now." in text and f'id="dealer-{dealers[0].pk}"' not in text

@@ -326,7 +326,8 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
     if confirm:
         ctx = {"search": search, "confirm": confirm, "confirm_customer": customer}
         return render(request, "contacts/search_confirm.html", ctx)
-    return redirect(search)
+    view = View.from_request(request)
+    return redirect(search.get_absolute_url() + view.query(page=view.page).rstrip("?"))
 
 
 # What each bulk action contacts, from the outcome each dealer's row shows.
