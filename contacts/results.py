@@ -244,6 +244,17 @@ class Results:
             ids.sort(key=lambda dealer_id: -self.latest[dealer_id].attempt_id if dealer_id in self.latest else 0)
         return ids
 
+    @cached_property
+    def no_website(self) -> set[int]:
+        """Dealers with no website: nothing to contact (usually few, so listed apart)."""
+        return set(self.search.results.filter(dealer__website="").values_list("dealer_id", flat=True))
+
+    def the_rest(self) -> list[int]:
+        """Dealers "contact the rest" means, nearest first: never contacted, or only cancelled,
+        and with a website."""
+        return [dealer_id for dealer_id in self.dealer_ids()
+                if self.key(dealer_id) in (NOT_CONTACTED, AttemptStatus.CANCELLED) and dealer_id not in self.no_website]
+
     def distance(self, dealer_id: int) -> float:
         return self.distances[dealer_id]
 
@@ -262,7 +273,10 @@ class Results:
             follow_up += bool(found and found.needs_follow_up)
         counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
         contacted = len(self.nearest) - by_key.get(NOT_CONTACTED, 0)
-        return Summary(len(self.nearest), counts, contacted, by_key.get(IN_PROGRESS, 0), follow_up)
+        uncontactable = sum(1 for dealer_id in self.no_website
+                            if self.key(dealer_id) in (NOT_CONTACTED, AttemptStatus.CANCELLED))
+        rest = by_key.get(NOT_CONTACTED, 0) + by_key.get(AttemptStatus.CANCELLED, 0) - uncontactable
+        return Summary(len(self.nearest), counts, contacted, by_key.get(IN_PROGRESS, 0), follow_up, rest)
 
 
 def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
@@ -294,6 +308,7 @@ class Summary:
     contacted: int  # dealers whose row shows an attempt
     active: int  # of those, still queued or running
     needs_follow_up: int
+    rest: int = 0  # what "contact the rest" would contact
 
     @property
     def total(self) -> int:

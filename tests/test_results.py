@@ -493,3 +493,20 @@ def test_it_keeps_the_filter_and_sort_after_contacting(owner_client, search, dea
     text = fragment.content.decode()
     # The rows answered are still the "not contacted" ones: none left now, the failed one not shown.
     assert "No dealer here is “Not contacted” now." in text and f'id="dealer-{dealers[0].pk}"' not in text
+
+
+def test_it_counts_the_rest_without_dealers_it_cannot_contact(owner_client, search, dealers):
+    make_dealer("Walk-in Motors", 34.06, -118.40, "")
+    refresh_snapshot(search)
+    attempt(search, dealers[0], AttemptStatus.SUBMITTED)
+    attempt(search, dealers[1], AttemptStatus.CANCELLED)
+    response = owner_client.get(detail(search))
+    assert response.context["summary"].rest == 2 and "Contact the rest (2)" in response.content.decode()
+
+
+def test_it_counts_a_search_by_each_dealers_latest_attempt_on_the_list(owner_client, search, dealers):
+    attempt(search, dealers[0], AttemptStatus.FAILED)
+    attempt(search, dealers[0], AttemptStatus.SUBMITTED)  # the failure is history now
+    attempt(search, dealers[1], AttemptStatus.CAPTCHA)
+    listed = owner_client.get(reverse("search_list")).context["page"].object_list[0]
+    assert (listed.attempt_count, listed.submitted_count, listed.follow_up_count) == (2, 1, 1)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -76,13 +76,16 @@ def count_of(queryset: QuerySet) -> Subquery:
 
 def with_attempt_counts(searches: QuerySet[Search]) -> QuerySet[Search]:
     """Each search with counts of dealers (each dealer once, however often contacted)."""
+    # A dealer counts by its latest attempt (none newer for the same customer and dealer).
+    newer = ContactAttempt.objects.filter(customer=OuterRef("customer"), dealer=OuterRef("dealer"), pk__gt=OuterRef("pk"))
     attempts = ContactAttempt.objects.filter(search=OuterRef("pk"))
+    latest = attempts.filter(~Exists(newer))
     return searches.select_related("customer").annotate(
         dealer_count=count_of(SearchResult.objects.filter(search=OuterRef("pk"))),
         attempt_count=count_of(attempts),
-        active_count=count_of(attempts.filter(status__in=ACTIVE_STATUSES)),
-        submitted_count=count_of(attempts.filter(status=AttemptStatus.SUBMITTED)),
-        follow_up_count=count_of(attempts.needs_follow_up()),
+        active_count=count_of(latest.filter(status__in=ACTIVE_STATUSES)),
+        submitted_count=count_of(latest.filter(status=AttemptStatus.SUBMITTED)),
+        follow_up_count=count_of(latest.needs_follow_up()),
     ).order_by("-created", "-id")
 
 
@@ -352,13 +355,8 @@ def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Customer: choose whose enquiry to send before contacting dealers.")
         return redirect(search)
     results = Results(search)
-    if action == "retry_failed":
-        ids = results.dealer_ids(AttemptStatus.FAILED)
-    else:
-        ids = results.dealer_ids(NOT_CONTACTED) + results.dealer_ids(AttemptStatus.CANCELLED)
+    ids = results.dealer_ids(AttemptStatus.FAILED) if action == "retry_failed" else results.the_rest()
     dealers = list(Dealer.objects.filter(pk__in=ids).only(*SEARCH_COLUMNS).order_by())
-    if action == "contact_rest":
-        dealers = [dealer for dealer in dealers if dealer.website]
     if not dealers:
         what = "failed" if action == "retry_failed" else "left to contact (every dealer with a website has an outcome)"
         messages.info(request, f"No dealer {what}.")
