@@ -522,6 +522,18 @@ def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = 
     return DealerRow(dealer, round(distance, 1), attempt)
 
 
+def dealer_rows_for(search: Search, dealer_ids: list[int]) -> list[DealerRow]:
+    """The rows of these dealers of the search, as the page shows them, in three queries
+    whatever their number (for the live stream: dealer_row costs a query per row)."""
+    distances = dict(search.results.filter(dealer_id__in=dealer_ids).values_list("dealer_id", "distance_miles"))
+    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk(list(distances))
+    latest: dict[int, ContactAttempt] = {}
+    for attempt in shown_attempts(search).filter(dealer_id__in=list(distances)):
+        latest[attempt.dealer_id] = attempt  # oldest first, so the newest wins
+    return [DealerRow(dealers[dealer_id], distances[dealer_id], latest.get(dealer_id))
+            for dealer_id in dealer_ids if dealer_id in dealers]
+
+
 def row_context(search: Search, row: DealerRow) -> dict:
     return {"search": search, "row": row, "selected_ids": set()}
 

@@ -510,3 +510,15 @@ def test_it_counts_a_search_by_each_dealers_latest_attempt_on_the_list(owner_cli
     attempt(search, dealers[1], AttemptStatus.CAPTCHA)
     listed = owner_client.get(reverse("search_list")).context["page"].object_list[0]
     assert (listed.attempt_count, listed.submitted_count, listed.follow_up_count) == (2, 1, 1)
+
+
+def test_it_builds_many_live_rows_in_a_fixed_number_of_queries(search, dealers, django_assert_num_queries):
+    from contacts.results import dealer_row, dealer_rows_for
+
+    attempt(search, dealers[0], AttemptStatus.CANCELLED)
+    attempt(search, dealers[0], AttemptStatus.SUBMITTED)
+    refresh_snapshot(search)
+    ids = [dealers[2].pk, dealers[0].pk]
+    with django_assert_num_queries(3):
+        rows = dealer_rows_for(search, ids)
+    assert [row.cells for row in rows] == [dealer_row(search, dealers[2]).cells, dealer_row(search, dealers[0]).cells]

@@ -169,7 +169,16 @@ def test_it_works_through_a_300_dealer_search(asgi_server, huey_consumer, tmp_pa
         # Retry failed: the three failed dealers are contacted again and finish live.
         page.goto(f"{url}/searches/{search.pk}/?outcome=failed")
         expect(page.locator("tbody tr.dealer-row")).to_have_count(3)
-        page.evaluate("window.__sameDocument = true")
+        # Everything the screen-reader region says on the pages from here on, from their first moment.
+        context.add_init_script("""
+            window.__announced = [];
+            document.addEventListener("DOMContentLoaded", () => {
+                const region = document.getElementById("announcer");
+                if (!region) return;
+                new MutationObserver(() => { if (region.textContent) window.__announced.push(region.textContent); })
+                    .observe(region, {childList: true, characterData: true, subtree: true});
+            });
+        """)
         page.get_by_role("button", name="Retry failed (3)").click()
         # The page then shows the dealers being contacted, each updating live.
         page.wait_for_url(f"{url}/searches/{search.pk}/?outcome=in_progress")
@@ -180,6 +189,10 @@ def test_it_works_through_a_300_dealer_search(asgi_server, huey_consumer, tmp_pa
         expect(page.locator("#summary")).to_contain_text("Batch finished")
         expect(page).to_have_title(re.compile(r"^✓ All finished · "))
         expect(page.locator("#announcer")).to_contain_text("finished")
+        announced = page.evaluate("window.__announced")
+        for slug, status in RETRIED.items():
+            assert f"{retried[slug].name}: {FILTER_LABELS[status]}" in announced, announced
+        assert announced[-1].startswith("All ") and announced[-1].count("finished") == 1
         expected_after = off_loop(counts_in_database, search)
         assert expected_after["failed"] == 0
         page.reload()
