@@ -170,6 +170,17 @@ def test_it_works_through_a_300_dealer_search(asgi_server, huey_consumer, tmp_pa
         page.goto(f"{url}/searches/{search.pk}/?outcome=failed")
         expect(page.locator("tbody tr.dealer-row")).to_have_count(3)
         # Everything the screen-reader region says on the pages from here on, from their first moment.
+        # And, with notifications allowed and the tab in the background, what the browser is asked to show.
+        context.add_init_script("""
+            window.__notified = [];
+            window.Notification = class {
+                constructor(title, options) { window.__notified.push(title + " | " + options.body); }
+                static get permission() { return "granted"; }
+                static requestPermission() { return Promise.resolve("granted"); }
+            };
+            Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+            localStorage.setItem("dc-notify-batch-end", "1");
+        """)
         context.add_init_script("""
             window.__announced = [];
             document.addEventListener("DOMContentLoaded", () => {
@@ -193,6 +204,7 @@ def test_it_works_through_a_300_dealer_search(asgi_server, huey_consumer, tmp_pa
         for slug, status in RETRIED.items():
             assert f"{retried[slug].name}: {FILTER_LABELS[status]}" in announced, announced
         assert announced[-1].startswith("All ") and announced[-1].count("finished") == 1
+        assert page.evaluate("window.__notified") == ["DealerContact: batch finished | " + announced[-1]]
         expected_after = off_loop(counts_in_database, search)
         assert expected_after["failed"] == 0
         page.reload()
