@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import localize
@@ -231,7 +232,8 @@ class Results:
     def dealer_ids(self, outcome: str = "", sort: str = DEFAULT_SORT) -> list[int]:
         """The dealers under this chip ("" for all) in this order."""
         if sort == "name":
-            ids = list(self.search.results.order_by("dealer__name", "dealer_id").values_list("dealer_id", flat=True))
+            by_name = self.search.results.order_by(Lower("dealer__name"), "dealer_id")
+            ids = list(by_name.values_list("dealer_id", flat=True))
         else:
             ids = [dealer_id for dealer_id, _distance in self.nearest]
         if outcome:

@@ -148,7 +148,7 @@ def test_it_filters_by_the_outcome_chip(owner_client, search, dealers):
     attempt(search, dealers[2], AttemptStatus.CAPTCHA)
     response = owner_client.get(detail(search))
     text = response.content.decode()
-    assert f'href="?outcome=failed"' in text and f'href="?outcome=not_contacted"' in text
+    assert 'href="?outcome=failed"' in text and 'href="?outcome=not_contacted"' in text
     assert rows_of(owner_client.get(detail(search, outcome="failed"))) == ["Beverly Hills Toyota"]
     assert rows_of(owner_client.get(detail(search, outcome="not_contacted"))) == ["Santa Monica Ford"]
     chosen = owner_client.get(detail(search, outcome="captcha")).content.decode()

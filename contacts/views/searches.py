@@ -39,7 +39,6 @@ from contacts.results import (
     DETAIL,
     FILTER_LABELS,
     IN_PROGRESS,
-    NOT_CONTACTED,
     SORTS,
     DealerRow,
     OutcomeCount,
