@@ -163,6 +163,8 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         if "followed_up" in form.changed_data:
             obj.followed_up_at = timezone.now() if obj.followed_up else None
         super().save_model(request, obj, form, change)
+        if {"followed_up", "follow_up_notes"} & set(form.changed_data):
+            obj.record_event("followed_up")  # the user's open results page shows it at once
 
     # --- screenshots, served to staff only --------------------------------------
 
@@ -189,6 +191,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         count = 0
         for attempt in queryset.filter(followed_up=False):
             attempt.mark_followed_up()
+            attempt.record_event("followed_up")  # the user's open results page shows it at once
             count += 1
         self.message_user(request, f"Marked {count} attempt{'s' if count != 1 else ''} followed up.", messages.SUCCESS)
 

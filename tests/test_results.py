@@ -522,3 +522,16 @@ def test_it_builds_many_live_rows_in_a_fixed_number_of_queries(search, dealers, 
     with django_assert_num_queries(3):
         rows = dealer_rows_for(search, ids)
     assert [row.cells for row in rows] == [dealer_row(search, dealers[2]).cells, dealer_row(search, dealers[0]).cells]
+
+
+def test_it_tells_the_live_page_when_staff_follow_up(client, search, dealers):
+    from contacts.models import Event
+
+    staff = User.objects.create_superuser("sam", "sam@example.org", "password")
+    captcha = attempt(search, dealers[0], AttemptStatus.CAPTCHA)
+    client.force_login(staff)
+    client.post(reverse("admin:contacts_contactattempt_changelist"),
+                {"action": "mark_followed_up", "_selected_action": [captcha.pk]})
+    captcha.refresh_from_db()
+    assert captcha.followed_up
+    assert Event.objects.filter(attempt=captcha, kind="followed_up", search=search).count() == 1
