@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from typing import AsyncIterator
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +38,29 @@ def remember_time_zone(response: HttpResponse, name: str) -> None:
     response.set_cookie(COOKIE, name, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=False)
 
 
+async def in_zone(content: AsyncIterator[bytes], zone: zoneinfo.ZoneInfo) -> AsyncIterator[bytes]:
+    """The chunks of a streaming response, each produced with the user's zone active.
+
+    Activated before every step, not once: whoever reads the stream may run each step in
+    a context of its own (asyncio.wait_for does), and a step sees only its own context.
+    """
+    chunks = aiter(content)
+    try:
+        while True:
+            timezone.activate(zone)
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            finally:
+                timezone.deactivate()
+            yield chunk
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()  # the stream's own clean-up (it stops polling) runs as before
+
+
 class TimeZoneMiddleware:
     """Activates the request's time zone; works in front of sync and async views alike."""
 
@@ -62,9 +86,14 @@ class TimeZoneMiddleware:
         # The async path (the live stream) uses the cookie only: no query on every connect.
         self.activate(request, stored="")
         try:
-            return await self.get_response(request)
+            response = await self.get_response(request)
         finally:
             timezone.deactivate()
+        zone = zone_named(request.COOKIES.get(COOKIE, ""))
+        if zone is not None and getattr(response, "is_async", False):
+            # A stream renders long after this returns: keep the zone for its whole life.
+            response.streaming_content = in_zone(response.streaming_content, zone)
+        return response
 
     @staticmethod
     def stored_zone(request: HttpRequest) -> str:
