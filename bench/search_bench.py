@@ -248,7 +248,7 @@ def time_page(rng: random.Random) -> dict:
     from contacts.directory import search_dealers
     from contacts.geo import lookup_zip
     from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Search
-    from contacts.views.searches import DealerRow
+    from contacts.results import DealerRow
 
     user = User.objects.create_user("bench", "bench@example.org", "bench-password")
     customer = CustomerProfile.objects.create(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -19,16 +18,17 @@ from django.utils.safestring import SafeString
 from contacts.forms import ProfileForm
 from contacts.models import ContactAttempt, CustomerProfile, Event, Phase, SandboxSubmission, Search
 from contacts import limits
+from contacts.results import contact_page_url, form_screenshot_caption, result_screenshot_caption
 from contacts.services import start_attempts
 from contacts.throttle import ThrottledAdminAuthenticationForm
 
 # The admin's login is rate-limited like the site's (contacts.throttle).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
-# URL key -> (model field, caption)
+# URL key -> (model field, what the screenshot shows)
 SCREENSHOTS = {
-    "form": ("screenshot_form", "Form as filled"),
-    "result": ("screenshot_result", "After submitting"),
+    "form": ("screenshot_form", form_screenshot_caption),
+    "result": ("screenshot_result", result_screenshot_caption),
 }
 
 
@@ -60,7 +60,10 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("css/admin.css",)}
     fieldsets = (
-        (None, {"fields": ("dealer", "dealer_website", "customer", "owner", "search", "status", "phase")}),
+        (None, {"fields": ("dealer", "dealer_website", "contact_page", "customer", "owner", "search", "status",
+                           "phase")}),
+        # What staff need to fill the dealer's form by hand.
+        ("Customer, to fill the form by hand", {"fields": ("customer_details", "message_to_copy")}),
         ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
         (
             "What happened",
@@ -70,7 +73,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     )
     # Staff record the follow-up; everything else is the worker's record and stays as it ran.
     readonly_fields = (
-        "dealer", "dealer_website", "customer", "owner", "search", "status", "phase",
+        "dealer", "dealer_website", "contact_page", "customer_details", "message_to_copy", "customer", "owner", "search", "status", "phase",
         "created", "started", "finished", "elapsed", "phase_timings_table",
         "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
     )
@@ -87,6 +90,34 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         if not url.lower().startswith(("http://", "https://")):
             return url or "—"
         return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url)
+
+    @admin.display(description="Dealer's contact page")
+    def contact_page(self, attempt: ContactAttempt) -> str:
+        url = contact_page_url(attempt, attempt.dealer)
+        if not url.lower().startswith(("http://", "https://")):
+            return url or "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url)
+
+    @admin.display(description="Customer")
+    def customer_details(self, attempt: ContactAttempt) -> str:
+        customer = attempt.customer
+        rows = [
+            ("Name", customer.full_name),
+            ("Email", customer.email),
+            ("Phone", customer.phone_display),
+            ("ZIP code", customer.zip_code),
+            ("Prefers", customer.get_preferred_contact_display()),
+            ("Vehicle", customer.vehicle),
+        ]
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        return format_html("<table><tbody>{}</tbody></table>", body)
+
+    @admin.display(description="Message to copy")
+    def message_to_copy(self, attempt: ContactAttempt) -> str:
+        message = attempt.message or attempt.customer.render_message(attempt.dealer.name)
+        return format_html(
+            '<textarea readonly rows="8" cols="80" aria-label="Message to copy">{}</textarea>', message
+        )
 
     @admin.display(description="Elapsed (s)")
     def elapsed(self, attempt: ContactAttempt) -> str:
@@ -122,7 +153,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     @admin.display(description="Screenshots")
     def screenshots(self, attempt: ContactAttempt) -> str:
         previews = [
-            (reverse("admin:contacts_contactattempt_screenshot", args=[attempt.pk, which]), caption)
+            (reverse("admin:contacts_contactattempt_screenshot", args=[attempt.pk, which]), caption(attempt))
             for which, (field_name, caption) in SCREENSHOTS.items()
             if getattr(attempt, field_name)
         ]
@@ -141,6 +172,8 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         if "followed_up" in form.changed_data:
             obj.followed_up_at = timezone.now() if obj.followed_up else None
         super().save_model(request, obj, form, change)
+        if {"followed_up", "follow_up_notes"} & set(form.changed_data):
+            obj.record_event("followed_up")  # the user's open results page shows it at once
 
     # --- screenshots, served to staff only --------------------------------------
 
@@ -153,23 +186,12 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         return [screenshot, *super().get_urls()]
 
     def screenshot_view(self, request: HttpRequest, attempt_id: int, which: str) -> HttpResponse:
-        if which not in SCREENSHOTS:
-            raise Http404("No such screenshot.")
+        from contacts.views.attempts import screenshot_response
+
         attempt = get_object_or_404(ContactAttempt, pk=attempt_id)
         if not self.has_view_permission(request, attempt):
             raise PermissionDenied
-        image = getattr(attempt, SCREENSHOTS[which][0])
-        if not image:
-            raise Http404("This attempt has no such screenshot.")
-        try:
-            handle = image.open("rb")
-        except (FileNotFoundError, OSError):
-            raise Http404("The screenshot file is missing.")
-        content_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
-        response = FileResponse(handle, content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return screenshot_response(attempt, which)
 
     # --- actions ------------------------------------------------------------------
 
@@ -178,6 +200,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         count = 0
         for attempt in queryset.filter(followed_up=False):
             attempt.mark_followed_up()
+            attempt.record_event("followed_up")  # the user's open results page shows it at once
             count += 1
         self.message_user(request, f"Marked {count} attempt{'s' if count != 1 else ''} followed up.", messages.SUCCESS)
 

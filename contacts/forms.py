@@ -289,7 +289,8 @@ class ProfileForm(forms.ModelForm):
                 # Not valid yet: preview with what the user typed.
                 values[name] = self.data.get(name, "")
         sample = CustomerProfile(**values)
-        return sample.render_message(PREVIEW_DEALER_NAME)
+        # What is not typed yet shows as [vehicle], never "None" or a gap.
+        return sample.render_message(PREVIEW_DEALER_NAME, blank="[{name}]")
 
 
 MIN_RADIUS_MILES = 5

@@ -63,8 +63,10 @@ class CustomerProfile(models.Model):
 
     @property
     def vehicle(self) -> str:
-        parts = [str(self.vehicle_year), self.vehicle_make, self.vehicle_model, self.vehicle_trim]
-        return " ".join(p for p in parts if p)
+        # A profile being typed may have no year yet: never "None".
+        year = str(self.vehicle_year) if self.vehicle_year else ""
+        parts = [year, self.vehicle_make, self.vehicle_model, self.vehicle_trim]
+        return " ".join(p.strip() for p in parts if p and p.strip())
 
     @property
     def phone_display(self) -> str:
@@ -92,9 +94,14 @@ class CustomerProfile(models.Model):
             "zip_code": self.zip_code,
         }
 
-    def render_message(self, dealer_name: str = "") -> str:
-        """Fill the message template; unknown placeholders are left as typed."""
+    def render_message(self, dealer_name: str = "", *, blank: str | None = None) -> str:
+        """Fill the message template; unknown placeholders are left as typed.
+
+        blank: for a preview, what an empty value shows as ("[{name}]" marks where it goes).
+        """
         values = self.placeholders(dealer_name)
+        if blank is not None:
+            values = {name: value or blank.format(name=name) for name, value in values.items()}
 
         class _Keep(dict):
             def __missing__(self, key: str) -> str:
@@ -194,6 +201,10 @@ class Search(models.Model):
     latitude = models.FloatField()
     longitude = models.FloatField()
     created = models.DateTimeField(default=timezone.now)
+    # When the dealers found were written down as SearchResult rows: a search keeps
+    # them, and only an explicit refresh changes them. Null for a search made before
+    # snapshots, which takes one the first time it is shown.
+    results_taken = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -205,6 +216,42 @@ class Search(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("search_detail", args=[self.pk])
+
+    @property
+    def was_refreshed(self) -> bool:
+        """Its dealers were looked up again after it ran (or first shown well after)."""
+        return bool(self.results_taken and self.results_taken - self.created > timedelta(minutes=1))
+
+
+class SearchResult(models.Model):
+    """One dealer a search found, with its distance then: the search's snapshot."""
+
+    search = models.ForeignKey(Search, models.CASCADE, related_name="results")
+    dealer = models.ForeignKey(Dealer, models.CASCADE, related_name="search_results")
+    distance_miles = models.FloatField()
+
+    class Meta:
+        ordering = ["distance_miles", "id"]
+        # Unique, and the index a results page reads nearest first.
+        constraints = [models.UniqueConstraint(fields=["search", "dealer"], name="search_result_unique_dealer")]
+        indexes = [models.Index(fields=["search", "distance_miles", "dealer"], name="search_result_nearest")]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id} at {self.distance_miles} mi"
+
+
+class Preferences(models.Model):
+    """Per-user settings the app keeps: the time zone times are shown in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, primary_key=True, related_name="preferences")
+    # An IANA name such as "America/Los_Angeles", detected by the browser; empty means TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.time_zone or 'default zone'}"
 
 
 class AttemptStatus(models.TextChoices):
@@ -601,8 +648,11 @@ __all__ = [
     "DealerSource",
     "Event",
     "Phase",
+    "Preferences",
     "PreferredContact",
     "SandboxSubmission",
     "Search",
     "WorkerHeartbeat",
+
+    "SearchResult",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth.models import User
 
@@ -164,21 +162,3 @@ def huey_consumer(transactional_db):
     shutdown_engine()
     HUEY.flush()
 
-
-@pytest.fixture
-def person_browser():
-    """The browser of the person using the app (not the engine's): a plain Chromium.
-
-    As root Chromium needs --no-sandbox; the engine's own browser keeps its sandbox by
-    running as an unprivileged user (contacts/engine/sandbox.py).
-    """
-    from playwright.sync_api import sync_playwright
-
-    from contacts.engine.discovery import find_browser_executable
-    from contacts.engine.runtime import CHROMIUM_ARGS
-
-    args = [*CHROMIUM_ARGS, "--no-sandbox"] if os.geteuid() == 0 else list(CHROMIUM_ARGS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_browser_executable() or None, args=args)
-        yield browser
-        browser.close()

@@ -134,7 +134,7 @@ def test_it_serves_screenshots_to_staff(client, staff, owner, profile, dealers):
     response = client.get(screenshot_url(attempt, "result"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == PNG
+    assert response.content == PNG
 
 
 def test_it_keeps_screenshots_from_non_staff(client, owner, profile, dealers):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from contacts.models import ContactAttempt, CustomerProfile, Dealer, SandboxSubmission
+from tests.browsers import person_browser
 
 pytestmark = pytest.mark.browser
 
@@ -24,64 +25,70 @@ CHOSEN = {
 PASSWORD = "a long enough password 42"
 
 
-def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_consumer, person_browser):
+def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_consumer):
     call_command("load_sandbox_dealers", base_url=asgi_server.url, verbosity=0)
     User.objects.create_user("dana", "dana@example.org", PASSWORD)
     dealers = {slug: Dealer.objects.get(source="sandbox", source_id=slug) for slug in CHOSEN}
     url = asgi_server.url
 
-    context = person_browser.new_context()
-    page = context.new_page()
+    with person_browser() as browser:
+        context = browser.new_context()
+        page = context.new_page()
 
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", "dana")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{url}/")
+        page.goto(f"{url}/accounts/login/")
+        page.fill("#id_username", "dana")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{url}/")
 
-    page.goto(f"{url}/profiles/new/")
-    page.fill("#id_first_name", "Dana")
-    page.fill("#id_last_name", "Shopper")
-    page.fill("#id_email", "dana.shopper@example.org")
-    page.fill("#id_phone", "310 555 0188")
-    page.fill("#id_zip_code", "90210")
-    page.check("input[name=preferred_contact][value=email]")
-    page.fill("#id_vehicle_year", "2024")
-    page.fill("#id_vehicle_make", "Toyota")
-    page.fill("#id_vehicle_model", "RAV4")
-    page.get_by_role("button", name="Save customer").click()
-    page.wait_for_url(lambda u: "/profiles/new/" not in u)
+        page.goto(f"{url}/profiles/new/")
+        page.fill("#id_first_name", "Dana")
+        page.fill("#id_last_name", "Shopper")
+        page.fill("#id_email", "dana.shopper@example.org")
+        page.fill("#id_phone", "310 555 0188")
+        page.fill("#id_zip_code", "90210")
+        page.check("input[name=preferred_contact][value=email]")
+        page.fill("#id_vehicle_year", "2024")
+        page.fill("#id_vehicle_make", "Toyota")
+        page.fill("#id_vehicle_model", "RAV4")
+        page.get_by_role("button", name="Save customer").click()
+        page.wait_for_url(lambda u: "/profiles/new/" not in u)
 
-    page.goto(f"{url}/searches/new/")
-    page.fill("#id_zip_code", "90210")
-    page.fill("#id_radius_miles", "25")
-    page.fill("#id_make", "")  # every make: the sandbox dealers sell several
-    page.select_option("#id_customer", label="Dana Shopper")
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_url(lambda u: "/searches/" in u and "/new/" not in u)
+        page.goto(f"{url}/searches/new/")
+        page.fill("#id_zip_code", "90210")
+        page.fill("#id_radius_miles", "25")
+        page.fill("#id_make", "")  # every make: the sandbox dealers sell several
+        page.select_option("#id_customer", label="Dana Shopper")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(lambda u: "/searches/" in u and "/new/" not in u)
 
-    for dealer in dealers.values():
-        page.get_by_label(f"Select {dealer.name}").check()
-    # Marks this page load; a reload would lose it.
-    page.evaluate("window.__sameDocument = true")
-    page.get_by_role("button", name="Contact selected").click()
+        for dealer in dealers.values():
+            page.get_by_label(f"Select {dealer.name}").check()
+        # Marks this page load; a reload would lose it.
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_role("button", name="Contact selected").click()
 
-    for slug, label in CHOSEN.items():
-        row = page.locator(f"#dealer-{dealers[slug].pk}")
-        expect(row.locator(".badge")).not_to_have_count(0, timeout=120_000)
-        assert row.locator(".badge").inner_text() == label, repr(row.inner_text())
-    assert page.evaluate("window.__sameDocument") is True
-    expect(page.locator("#summary")).to_contain_text("3 of 3 finished")
+        for slug, label in CHOSEN.items():
+            row = page.locator(f"#dealer-{dealers[slug].pk}")
+            expect(row.locator(".badge")).not_to_have_count(0, timeout=120_000)
+            assert row.locator(".badge").inner_text() == label, repr(row.inner_text())
+        assert page.evaluate("window.__sameDocument") is True
+        expect(page.locator("#summary")).to_contain_text("Batch finished: all 3 finished")
+        # The tab and screen readers are told the batch ended; the "Contacting…" banner is gone.
+        expect(page).to_have_title("✓ All finished · Dealers near 90210 · DealerContact")
+        expect(page.locator("#announcer")).to_have_text(
+            "All 3 contacted dealers finished: 1 submitted, 1 CAPTCHA, 1 no form.")
+        expect(page.locator(".messages li.batch-notice")).to_have_count(0)
 
-    # The filled form's thumbnail opens the full-size screenshot.
-    thumbnail = page.locator(f"#dealer-{dealers['canyon-crest-toyota'].pk} .thumbnails a").first
-    with context.expect_page() as opened:
-        thumbnail.click()
-    screenshot = opened.value
-    screenshot.wait_for_load_state()
-    response = screenshot.request.get(screenshot.url)
-    assert response.ok and response.headers["content-type"] == "image/jpeg"
-    assert response.body()[:3] == b"\xff\xd8\xff"
+        # The filled form's thumbnail opens the full-size screenshot.
+        thumbnail = page.locator(f"#dealer-{dealers['canyon-crest-toyota'].pk} .thumbnails a").first
+        with context.expect_page() as opened:
+            thumbnail.click()
+        screenshot = opened.value
+        screenshot.wait_for_load_state()
+        response = screenshot.request.get(screenshot.url)
+        assert response.ok and response.headers["content-type"] == "image/jpeg"
+        assert response.body()[:3] == b"\xff\xd8\xff"
 
     customer = CustomerProfile.objects.get(owner__username="dana")
     outcomes = {a.dealer.source_id: a.status for a in ContactAttempt.objects.filter(customer=customer)}

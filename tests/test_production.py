@@ -164,8 +164,8 @@ def test_every_app_page_has_the_policy_and_nothing_inline(client, owner, profile
         assert not INLINE_SCRIPT.search(html), (url, INLINE_SCRIPT.search(html).group(0))
         assert not INLINE_HANDLER.search(html), (url, INLINE_HANDLER.search(html).group(0))
         assert not INLINE_STYLE.search(html), (url, INLINE_STYLE.search(html).group(0))
-    # The progress bars carry their value as data for app.js, not an inline style.
-    assert 'data-progress="' in client.get(reverse("search_detail", args=[search.pk])).content.decode()
+    # Progress is a <progress> element's value, not an inline style's width.
+    assert '<progress class="progress"' in client.get(reverse("search_detail", args=[search.pk])).content.decode()
 
 
 def test_the_sandbox_dealer_sites_are_not_under_the_apps_policy(client, db):
@@ -204,7 +204,7 @@ def test_static_files_come_from_whitenoise(asgi_server):
     status, body = raw_get(asgi_server.port, "/static/css/app.css")
     assert status == 200 and b".htmx-indicator" in body
     status, body = raw_get(asgi_server.port, "/static/js/app.js")
-    assert status == 200 and b"data-progress" in body
+    assert status == 200 and b"htmx:beforeSwap" in body
 
 
 # --- a fresh clone with an empty environment ------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Search
+from tests.browsers import person_browser
 
 pytestmark = pytest.mark.django_db
 
@@ -279,32 +280,32 @@ def test_it_returns_404_when_deleting_someone_elses_profile(client, request, pro
 
 
 @pytest.mark.browser
-def test_it_validates_live_in_the_browser_without_losing_input(asgi_server, owner, person_browser):
+def test_it_validates_live_in_the_browser_without_losing_input(asgi_server, owner):
     from playwright.sync_api import expect
+    with person_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{asgi_server.url}{reverse('login')}?next={reverse('profile_create')}")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "password")
+        page.click("button[type=submit]")
 
-    page = person_browser.new_page()
-    page.goto(f"{asgi_server.url}{reverse('login')}?next={reverse('profile_create')}")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "password")
-    page.click("button[type=submit]")
+        # Leaving a field validates it: the phone comes back formatted, the ZIP names its town.
+        page.fill("#id_phone", "3105550199")
+        page.fill("#id_zip_code", "90210")
+        page.focus("#id_first_name")
+        expect(page.locator("#id_phone")).to_have_value("(310) 555-0199")
+        expect(page.locator("#field-zip_code")).to_contain_text("Beverly Hills, CA")
 
-    # Leaving a field validates it: the phone comes back formatted, the ZIP names its town.
-    page.fill("#id_phone", "3105550199")
-    page.fill("#id_zip_code", "90210")
-    page.focus("#id_first_name")
-    expect(page.locator("#id_phone")).to_have_value("(310) 555-0199")
-    expect(page.locator("#field-zip_code")).to_contain_text("Beverly Hills, CA")
+        page.fill("#id_email", "alice@")
+        page.focus("#id_last_name")
+        expect(page.locator("#field-email")).to_contain_text("Email: enter a valid address")
 
-    page.fill("#id_email", "alice@")
-    page.focus("#id_last_name")
-    expect(page.locator("#field-email")).to_contain_text("Email: enter a valid address")
-
-    # Pausing while typing the message shows its error and preview, and what was typed stays.
-    page.fill("#id_first_name", "Robin")
-    page.fill("#id_message_template", "")
-    page.type("#id_message_template", "Hi {dealer_name}, {first_name} here {oops}")
-    expect(page.locator("#feedback-message_template")).to_contain_text("unknown placeholder {oops}")
-    expect(page.locator("#message-preview")).to_have_text("Hi Example Motors, Robin here {oops}")
-    expect(page.locator("#id_message_template")).to_have_value("Hi {dealer_name}, {first_name} here {oops}")
-    expect(page.locator("#id_message_template")).to_be_focused()
+        # Pausing while typing the message shows its error and preview, and what was typed stays.
+        page.fill("#id_first_name", "Robin")
+        page.fill("#id_message_template", "")
+        page.type("#id_message_template", "Hi {dealer_name}, {first_name} here {oops}")
+        expect(page.locator("#feedback-message_template")).to_contain_text("unknown placeholder {oops}")
+        expect(page.locator("#message-preview")).to_have_text("Hi Example Motors, Robin here {oops}")
+        expect(page.locator("#id_message_template")).to_have_value("Hi {dealer_name}, {first_name} here {oops}")
+        expect(page.locator("#id_message_template")).to_be_focused()
     assert not CustomerProfile.objects.exists()

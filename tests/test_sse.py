@@ -333,3 +333,25 @@ def test_it_stops_on_the_real_server_when_the_browser_goes_away(owner, search, d
     while f"Live stream for search {search.pk} closed" not in caplog.text:
         assert time.monotonic() < deadline, "the stream kept running after the client left"
         time.sleep(0.05)
+
+
+def test_it_sends_times_in_the_users_time_zone(owner, search, dealers):
+    from datetime import datetime, timezone as dt_timezone
+
+    from contacts.time_zones import COOKIE
+
+    attempt_with_event(search, dealers[0], AttemptStatus.SUBMITTED, "finished",
+                       finished=datetime(2026, 12, 1, 20, 0, tzinfo=dt_timezone.utc))
+
+    async def scenario():
+        client = AsyncClient()
+        await client.aforce_login(owner)
+        client.cookies[COOKIE] = "America/Los_Angeles"
+        response = await client.get(reverse("search_events", args=[search.pk]))
+        reader = StreamReader(response)
+        messages = await reader.until("summary")
+        await response.streaming_content.aclose()
+        return messages
+
+    row = next(m for m in async_to_sync(scenario)() if m.event == f"dealer-{dealers[0].pk}")
+    assert "Dec 1, 12:00 PST" in row.data, row.data

@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import lifecycle, throttle
 from contacts.forms import SignupForm
-from contacts.models import ContactAttempt
+from contacts.models import ContactAttempt, Preferences
+from contacts.time_zones import remember_time_zone, valid_time_zone
 
 THROTTLED = 429
 
@@ -88,3 +89,19 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             return redirect("login")
     status = 400 if error else 200
     return render(request, "registration/account_delete.html", {"counts": counts, "error": error}, status=status)
+
+
+@login_required
+@require_POST
+def set_time_zone(request: HttpRequest) -> HttpResponse:
+    """Store the time zone the browser reports (static/js/timezone.js) for this user.
+
+    Answers 204; the cookie lets the middleware show times in it without a query.
+    """
+    name = request.POST.get("time_zone", "").strip()
+    if not valid_time_zone(name):
+        return HttpResponseBadRequest(f"Unknown time zone “{name[:64]}”.", content_type="text/plain")
+    Preferences.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+    response = HttpResponse(status=204)
+    remember_time_zone(response, name)
+    return response

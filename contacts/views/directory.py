@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import Search
 from contacts.osm import OverpassError, refresh_area
+from contacts.results import ensure_snapshot, refresh_snapshot
 
 
 @login_required
@@ -19,10 +20,13 @@ def refresh_from_osm(request: HttpRequest, pk: int) -> HttpResponse:
     search = get_object_or_404(Search, pk=pk, owner=request.user)
     if not settings.OSM_ENABLED:
         raise Http404("OpenStreetMap refresh is not enabled.")
+    ensure_snapshot(search)  # what the search had before, to say what the refresh added
     try:
         result = refresh_area(search.latitude, search.longitude, search.radius_miles)
     except OverpassError as exc:
         messages.error(request, f"Could not refresh from OpenStreetMap: {exc}")
     else:
-        messages.success(request, result.summary())
+        # The search keeps its dealers until refreshed: this is that refresh, so say what it changed.
+        change = refresh_snapshot(search)
+        messages.success(request, f"{result.summary()} {change.summary()}")
     return redirect(search)

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from contacts.models import ACTIVE_STATUSES, ContactAttempt, Dealer, Event, Search
-from contacts.views.searches import DETAIL, dealer_row, row_context, summary_context
+from contacts.results import DETAIL, dealer_row, row_context, summary_context
 
 logger = logging.getLogger(__name__)
 

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from contacts.forms import ProfileForm
-from contacts.models import CustomerProfile
+from contacts.models import ContactAttempt, CustomerProfile
 
 FORM_TEMPLATE = "contacts/profile_form.html"
 
 
 @login_required
 def profile_list(request: HttpRequest) -> HttpResponse:
-    profiles = CustomerProfile.objects.filter(owner=request.user).annotate(attempt_count=Count("attempts"))
+    profiles = CustomerProfile.objects.filter(owner=request.user).annotate(
+        dealer_count=Count("attempts__dealer", distinct=True)
+    )
     return render(request, "contacts/profile_list.html", {"profiles": profiles})
 
 
@@ -94,3 +97,27 @@ def profile_delete(request: HttpRequest, pk: int) -> HttpResponse:
     profile.delete()
     messages.success(request, f"Deleted customer {name} and their contact history.")
     return redirect("profile_list")
+
+
+CONTACTED_PER_PAGE = 100
+
+
+@login_required
+@require_GET
+def profile_contacted(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every dealer contacted for this customer, from any search: the latest attempt with
+    each dealer (its outcome and date), and how many attempts there were in all."""
+    profile = get_object_or_404(CustomerProfile, pk=pk, owner=request.user)
+    attempts = ContactAttempt.objects.filter(owner=request.user, customer=profile)
+    latest_ids = attempts.filter(dealer=OuterRef("dealer")).order_by("-created", "-id").values("id")[:1]
+    latest = (
+        attempts.filter(pk=Subquery(latest_ids))
+        .annotate(attempt_count=Subquery(
+            attempts.filter(dealer=OuterRef("dealer")).order_by().values("dealer").annotate(n=Count("id")).values("n")
+        ))
+        .select_related("dealer")
+        .defer("filled_fields", "message", "phase_timings")
+        .order_by("-created", "-id")
+    )
+    page = Paginator(latest, CONTACTED_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "contacts/profile_contacted.html", {"profile": profile, "page": page})

@@ -1,236 +1,106 @@
-"""Searching the dealer directory, contacting the dealers found and following each attempt.
+"""Searching the dealer directory and contacting the dealers found.
 
 Every page works as plain HTML forms (POST, then redirect); with HTMX the same views
-answer with the fragments of contacts/search_detail.html that changed.
+answer with the fragments of contacts/search_detail.html that changed. What a row and
+the summary show lives in contacts/results.py; attempt pages in contacts/views/attempts.py.
 """
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.formats import localize
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts import limits, services
-from contacts.directory import search_dealers
+from contacts import exports, limits, services
+from contacts.directory import SEARCH_COLUMNS
 from contacts.engine import outcomes
 from contacts.forms import ContactDealersForm, SearchCustomerForm, SearchForm
-from contacts.geo import haversine_miles
 from contacts.models import (
     ACTIVE_STATUSES,
     AttemptStatus,
     ContactAttempt,
     CustomerProfile,
     Dealer,
-    Phase,
     Search,
+    SearchResult,
 )
+from contacts.results import (
+    DEFAULT_SORT,
+    DETAIL,
+    FILTER_LABELS,
+    IN_PROGRESS,
+    SORTS,
+    DealerRow,
+    OutcomeCount,
+    Summary,
+    clean_outcome,
+    clean_page,
+    clean_sort,
+    dealer_row,
+    Results,
+    ensure_snapshot,
+    filter_key,
+    latest_attempts,
+    refresh_snapshot,
+    results_page,
+    take_snapshot,
+)
+from contacts.views.attempts import report_cancelled
 
 SEARCHES_PER_PAGE = 25
 RECENT_SEARCHES = 5
-SCREENSHOTS = {"form": "screenshot_form", "result": "screenshot_result"}
-DETAIL = "contacts/search_detail.html"
-STATUS_LABELS = dict(AttemptStatus.choices)
-PHASE_LABELS = dict(Phase.choices)
-# Stands for the primary key in a reversed URL; <int:pk> takes only digits, so this
-# string is in the reversed URL exactly where the pk goes.
-PK_PLACEHOLDER = "2147483647"
-
-
-@lru_cache(maxsize=64)
-def url_pattern(name: str, extra: tuple[str, ...], urlconf: str, prefix: str) -> str:
-    return reverse(name, urlconf=urlconf, args=[PK_PLACEHOLDER, *extra])
-
-
-def pk_url(name: str, pk: int, *extra: str) -> str:
-    """reverse(name, args=[pk, *extra]), but reversed once per URL name, not once per row.
-
-    A results page links each of its hundreds of attempts up to three times, and each
-    reverse() costs as much as rendering the rest of a row. The key holds everything
-    the reversed URL depends on: the URLconf in force and the script prefix.
-    """
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return url_pattern(name, extra, urlconf, get_script_prefix()).replace(PK_PLACEHOLDER, str(pk))
-
-
-# --- What a results row and the summary bar show ------------------------------------
-
-
-@dataclass
-class DealerRow:
-    dealer: Dealer
-    distance_miles: float
-    # The latest attempt for the search's customer and this dealer, from any search:
-    # its progress while it runs, then its outcome ("last outcome").
-    attempt: ContactAttempt | None
-    # The reason, when the dealer is on the do-not-contact list.
-    do_not_contact: str = ""
-
-    @cached_property
-    def cells(self) -> dict:
-        """What the dealer-row partial shows, worked out once in Python.
-
-        A template reads a ready value from a dict several times faster than it follows
-        model attributes, calls properties and get_*_display, localises integers and
-        reverses URLs, and a results page renders hundreds of rows (bench/README.md).
-        """
-        dealer, attempt = self.dealer, self.attempt
-        cells = {
-            "id": dealer.pk,  # to look up in selected_ids
-            "pk": str(dealer.pk),  # an id is shown as is, never localised
-            "name": dealer.name,
-            "place": f"{dealer.city}, {dealer.state}" if dealer.city and dealer.state else dealer.city,
-            "website": dealer.website,
-            "distance": localize(self.distance_miles),
-            "attempt": attempt is not None,
-            "active": False,
-            "selectable": bool(dealer.website) and not self.do_not_contact,
-            "contact_label": "Contact",
-            "do_not_contact": self.do_not_contact,
-        }
-        if attempt is None:
-            return cells
-        cells["detail_url"] = pk_url("attempt_detail", attempt.pk)
-        if attempt.is_active:
-            if attempt.waiting_until:
-                phase = f"Waiting until {limits.when(attempt.waiting_until)} (dealer cooldown)"
-            elif attempt.status == AttemptStatus.QUEUED:
-                phase = "Queued"
-            else:
-                phase = PHASE_LABELS.get(attempt.phase, attempt.phase) if attempt.phase else "Starting"
-            cells.update(
-                active=True,
-                selectable=False,
-                progress=str(attempt.progress_percent),
-                phase=phase,
-                cancel_requested=attempt.cancel_requested,
-                cancel_url=pk_url("attempt_cancel", attempt.pk),
-            )
-            return cells
-        cells.update(
-            status=attempt.status,
-            status_label=STATUS_LABELS.get(attempt.status, attempt.status),
-            error=attempt.error,
-            form_shot_url=pk_url("attempt_screenshot", attempt.pk, "form") if attempt.screenshot_form else "",
-            result_shot_url=pk_url("attempt_screenshot", attempt.pk, "result") if attempt.screenshot_result else "",
-            when=attempt.finished or attempt.created,
-            search_id=attempt.search_id,
-        )
-        if attempt.status != AttemptStatus.CANCELLED:
-            cells["contact_label"] = "Contact again"
-        free = limits.recontact_free_at(attempt)
-        if free is not None:
-            cells["cooldown_until"] = limits.when(free)
-        return cells
-
-
-@dataclass
-class OutcomeCount:
-    status: str
-    label: str
-    count: int
-
-
-@dataclass
-class Summary:
-    counts: list[OutcomeCount]  # only the statuses that occur, in lifecycle order
-    total: int
-    active: int
-
-    @property
-    def finished(self) -> int:
-        return self.total - self.active
-
-    @property
-    def percent_finished(self) -> int:
-        return round(100 * self.finished / self.total) if self.total else 0
-
-
-def summarize(attempts: QuerySet[ContactAttempt]) -> Summary:
-    by_status = dict(attempts.order_by().values_list("status").annotate(n=Count("id")))
-    counts = [
-        OutcomeCount(status, label, by_status[status]) for status, label in AttemptStatus.choices if status in by_status
-    ]
-    active = sum(by_status.get(status, 0) for status in ACTIVE_STATUSES)
-    return Summary(counts=counts, total=sum(by_status.values()), active=active)
-
-
-def shown_attempts(search: Search) -> QuerySet[ContactAttempt]:
-    """The attempts a results row can show: the customer's from any search, else this search's."""
-    if search.customer_id:
-        attempts = ContactAttempt.objects.filter(owner_id=search.owner_id, customer_id=search.customer_id)
-    else:
-        attempts = ContactAttempt.objects.filter(search=search)
-    return attempts.order_by("created", "id")
-
-
-def latest_attempts(search: Search) -> dict[int, ContactAttempt]:
-    latest = {}
-    for attempt in shown_attempts(search):
-        latest[attempt.dealer_id] = attempt  # ordered oldest first, so the newest wins
-    return latest
-
-
-def dealer_rows(search: Search) -> list[DealerRow]:
-    hits = search_dealers(search.latitude, search.longitude, search.radius_miles, make=search.make)
-    latest = latest_attempts(search)
-    blocked = do_not_contact_reasons([hit.dealer for hit in hits])
-    return [
-        DealerRow(hit.dealer, hit.distance_miles, latest.get(hit.dealer.pk), blocked.get(hit.dealer.pk, ""))
-        for hit in hits
-    ]
-
-
-def do_not_contact_reasons(dealers: list[Dealer]) -> dict[int, str]:
-    """Dealer id -> why it is on the do-not-contact list, for the dealers that are."""
-    from contacts.models import DoNotContact, dealer_keys
-
-    entries = DoNotContact.blocked_keys([dealer for dealer in dealers if dealer.website])
-    reasons = {}
-    for dealer in dealers:
-        entry = next((entries[key] for key in dealer_keys(dealer) if key in entries), None) if entries else None
-        if entry is not None:
-            reasons[dealer.pk] = f"On the do-not-contact list since {entry.added:%b %-d, %Y}: {entry.reason}"
-    return reasons
-
-
-def dealer_row(search: Search, dealer: Dealer, attempt: ContactAttempt | None = None) -> DealerRow:
-    """One row on its own, for a live update or a fragment, as dealer_rows would show it."""
-    distance = haversine_miles(search.latitude, search.longitude, dealer.latitude, dealer.longitude)
-    if attempt is None:
-        attempt = shown_attempts(search).filter(dealer=dealer).last()
-    return DealerRow(dealer, round(distance, 1), attempt, do_not_contact_reasons([dealer]).get(dealer.pk, ""))
-
-
-def row_context(search: Search, row: DealerRow) -> dict:
-    return {"search": search, "row": row, "selected_ids": set()}
-
-
-def summary_context(search: Search) -> dict:
-    return {"search": search, "summary": summarize(search.attempts.all())}
 
 
 # --- Pages --------------------------------------------------------------------------
 
 
+def count_of(queryset: QuerySet) -> Subquery:
+    """COUNT(*) of a queryset filtered on OuterRef, as a subquery (no joins that multiply rows)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values("search").annotate(n=Count("dealer_id", distinct=True)).values("n")[:1],
+                 output_field=IntegerField()),
+        0,
+    )
+
+
 def with_attempt_counts(searches: QuerySet[Search]) -> QuerySet[Search]:
+    """Each search with counts of dealers (each dealer once, however often contacted)."""
+    # A dealer counts by its latest attempt (none newer for the same customer and dealer).
+    newer = ContactAttempt.objects.filter(customer=OuterRef("customer"), dealer=OuterRef("dealer"), pk__gt=OuterRef("pk"))
+    attempts = ContactAttempt.objects.filter(search=OuterRef("pk"))
+    latest = attempts.filter(~Exists(newer))
     return searches.select_related("customer").annotate(
-        attempt_count=Count("attempts"),
-        active_count=Count("attempts", filter=Q(attempts__status__in=ACTIVE_STATUSES)),
-        submitted_count=Count("attempts", filter=Q(attempts__status=AttemptStatus.SUBMITTED)),
-        follow_up_count=Count("attempts", filter=Q(attempts__status__in=outcomes.FOLLOW_UP_OUTCOMES)),
-    ).order_by("-created", "-id")  # explicit: Meta.ordering does not apply to a grouped query
+        dealer_count=count_of(SearchResult.objects.filter(search=OuterRef("pk"))),
+        attempt_count=count_of(attempts),
+        active_count=count_of(latest.filter(status__in=ACTIVE_STATUSES)),
+        submitted_count=count_of(latest.filter(status=AttemptStatus.SUBMITTED)),
+        follow_up_count=count_of(latest.needs_follow_up()),
+    ).order_by("-created", "-id")
+
+
+def summarize_attempts(attempts: QuerySet[ContactAttempt]) -> Summary:
+    """Counts over many searches: each customer and dealer once, by its latest attempt."""
+    latest: dict[tuple[int, int], str] = {}
+    for customer_id, dealer_id, status in attempts.order_by("created", "id").values_list(
+        "customer_id", "dealer_id", "status"
+    ).iterator(chunk_size=2000):
+        latest[customer_id, dealer_id] = status
+    by_key: dict[str, int] = {}
+    for status in latest.values():
+        by_key[filter_key(status)] = by_key.get(filter_key(status), 0) + 1
+    counts = [OutcomeCount(key, label, by_key[key]) for key, label in FILTER_LABELS.items() if by_key.get(key)]
+    return Summary(len(latest), counts, len(latest), by_key.get(IN_PROGRESS, 0), 0)
 
 
 @login_required
@@ -239,7 +109,7 @@ def home(request: HttpRequest) -> HttpResponse:
     attempts = ContactAttempt.objects.filter(owner=request.user)
     ctx = {
         "recent_searches": with_attempt_counts(request.user.searches.all())[:RECENT_SEARCHES],
-        "summary": summarize(attempts),
+        "summary": summarize_attempts(attempts),
         "follow_up_count": attempts.needs_follow_up().count(),
         "profile_count": request.user.profiles.count(),
     }
@@ -251,6 +121,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def search_list(request: HttpRequest) -> HttpResponse:
     searches = with_attempt_counts(request.user.searches.all())
     page = Paginator(searches, SEARCHES_PER_PAGE).get_page(request.GET.get("page"))
+    legacy = [search for search in page.object_list if search.results_taken is None]
+    if legacy:
+        # Made before searches kept their dealers: written down once, then counted.
+        for search in legacy:
+            take_snapshot(search)
+        page = Paginator(searches, SEARCHES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "contacts/search_list.html", {"page": page})
 
 
@@ -263,6 +139,8 @@ def search_create(request: HttpRequest) -> HttpResponse:
             search = form.save(commit=False)
             search.owner = request.user
             search.save()
+            # The dealers found now are the search's: dealers imported later do not join it.
+            take_snapshot(search)
             return redirect(search)
     else:
         form = SearchForm(owner=request.user, initial=initial_search(request))
@@ -271,7 +149,11 @@ def search_create(request: HttpRequest) -> HttpResponse:
 
 
 def initial_search(request: HttpRequest) -> dict:
-    """Start from a customer's ZIP code and make: from ?customer=, or the only profile there is."""
+    """Start from a customer's ZIP code: from ?customer=, or the only profile there is.
+
+    Not from the customer's make: a dealer selling other makes may still be worth asking,
+    and a make typed for the user hides most dealers without their noticing.
+    """
     profiles = request.user.profiles.all()
     customer_id = request.GET.get("customer", "")
     if customer_id.isdigit():
@@ -280,7 +162,34 @@ def initial_search(request: HttpRequest) -> dict:
         customer = profiles.first() if len(profiles[:2]) == 1 else None
     if customer is None:
         return {}
-    return {"customer": customer, "zip_code": customer.zip_code, "make": customer.vehicle_make}
+    return {"customer": customer, "zip_code": customer.zip_code}
+
+
+@dataclass
+class View:
+    """How the user is looking at the results: the filter, the sort and the page, from the query string."""
+
+    outcome: str
+    sort: str
+    page: int
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "View":
+        params = request.GET if request.method == "GET" else request.POST
+        return cls(clean_outcome(params.get("outcome", "")), clean_sort(params.get("sort", "")),
+                   clean_page(params.get("page")))
+
+    def query(self, **changes: object) -> str:
+        """The query string for this view with some parts changed (page 1 unless given)."""
+        values = {"outcome": self.outcome, "sort": self.sort, "page": 1, **changes}
+        params = {}
+        if values["outcome"]:
+            params["outcome"] = values["outcome"]
+        if values["sort"] != DEFAULT_SORT:
+            params["sort"] = values["sort"]
+        if values["page"] != 1:
+            params["page"] = values["page"]
+        return "?" + urlencode(params) if params else "?"
 
 
 @login_required
@@ -329,6 +238,15 @@ def render_results_update(
     return render(request, f"{DETAIL}#results-update", ctx)
 
 
+@dataclass
+class Chip:
+    key: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
 def results_context(
     request: HttpRequest,
     search: Search,
@@ -337,10 +255,28 @@ def results_context(
 ) -> dict:
     if customer_form is None:
         customer_form = SearchCustomerForm(instance=search, owner=request.user)
+    view = View.from_request(request)
+    results = Results(search)
+    summary = results.summary()
+    page = results_page(results, outcome=view.outcome, sort=view.sort, page=view.page)
+    chips = [Chip("", "All", summary.dealers, view.query(outcome=""), not view.outcome)]
+    chips += [Chip(c.key, c.label, c.count, view.query(outcome=c.key), c.key == view.outcome) for c in summary.counts]
+    if view.outcome and not summary.count(view.outcome):
+        # The chosen filter matches nobody (any more): still show it, so it can be seen and left.
+        chips.append(Chip(view.outcome, FILTER_LABELS[view.outcome], 0, view.query(outcome=view.outcome), True))
     return {
         "search": search,
-        "rows": dealer_rows(search),
-        "summary": summarize(search.attempts.all()),
+        "rows": page.rows,
+        "page": page,
+        "view": view,
+        "chips": chips,
+        "sorts": [(key, label, view.query(sort=key), key == view.sort) for key, label in SORTS.items()],
+        "page_links": {
+            "previous": view.query(page=page.number - 1) if page.has_previous else "",
+            "next": view.query(page=page.number + 1) if page.has_next else "",
+        },
+        "summary": summary,
+        "view_label": FILTER_LABELS.get(view.outcome, ""),
         "customer_form": customer_form,
         "contact_form": contact_form,
         "selected_ids": contact_form.selected_ids() if contact_form else set(),
@@ -349,6 +285,12 @@ def results_context(
 
 
 # --- Contacting and cancelling ------------------------------------------------------
+
+
+def posted_dealers(request: HttpRequest, search: Search) -> list[Dealer]:
+    """The dealers a contact post names that are in this search's snapshot."""
+    ids = {int(value) for key in ("dealer", "only") for value in request.POST.getlist(key) if value.isdigit()}
+    return list(Dealer.objects.filter(pk__in=ids, search_results__search=search).only(*SEARCH_COLUMNS))
 
 
 @login_required
@@ -360,8 +302,8 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
         # another user's search must look exactly like one that does not exist.
         return render(request, "contacts/search_missing.html", status=404)
 
-    dealers = [row.dealer for row in dealer_rows(search)]
-    form = ContactDealersForm(request.POST, owner=request.user, search=search, dealers=dealers)
+    ensure_snapshot(search)
+    form = ContactDealersForm(request.POST, owner=request.user, search=search, dealers=posted_dealers(request, search))
     if not form.is_valid():
         if request.htmx:
             return render_results_update(request, search, contact_form=form)
@@ -387,11 +329,66 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
     if confirm:
         ctx = {"search": search, "confirm": confirm, "confirm_customer": customer}
         return render(request, "contacts/search_confirm.html", ctx)
+    view = View.from_request(request)
+    return redirect(search.get_absolute_url() + view.query(page=view.page).rstrip("?"))
+
+
+# What each bulk action contacts, from the outcome each dealer's row shows.
+BULK_ACTIONS = {
+    "retry_failed": "Retry failed",
+    "contact_rest": "Contact the rest",
+}
+
+
+@login_required
+@require_POST
+def search_bulk(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Retry failed" (every dealer whose row shows failed, contacted again) and "contact the
+    rest" (every dealer with a website not contacted yet, or only cancelled)."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose “Retry failed” or “Contact the rest”.")
+        return redirect(search)
+    customer = search.customer
+    if customer is None:
+        messages.error(request, "Customer: choose whose enquiry to send before contacting dealers.")
+        return redirect(search)
+    results = Results(search)
+    ids = results.dealer_ids(AttemptStatus.FAILED) if action == "retry_failed" else results.the_rest()
+    dealers = list(Dealer.objects.filter(pk__in=ids).only(*SEARCH_COLUMNS).order_by())
+    if not dealers:
+        what = "failed" if action == "retry_failed" else "left to contact (every dealer with a website has an outcome)"
+        messages.info(request, f"No dealer {what}.")
+        return redirect(search)
+    dealers.sort(key=lambda dealer: (results.distance(dealer.pk), dealer.pk))  # nearest first in the queue
+    result = services.start_attempts(
+        request.user, customer, dealers, search=search, contact_again=action == "retry_failed"
+    )
+    report_started(request, customer, result)
+    if result.already_contacted:
+        messages.info(request, f"Contacted before for {customer}, so left alone: {names(result.already_contacted)}.")
+    if result.created:
+        # Show the dealers now being contacted, so each can be watched to its outcome.
+        return redirect(search.get_absolute_url() + "?outcome=" + IN_PROGRESS)
     return redirect(search)
 
 
-def names(dealers: list[Dealer]) -> str:
-    return get_text_list([dealer.name for dealer in dealers], "and")
+@login_required
+@require_POST
+def search_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search again: new dealers join, dealers that no longer match leave, and the page says which."""
+    search = get_object_or_404(Search, pk=pk, owner=request.user)
+    change = refresh_snapshot(search)
+    messages.success(request, change.summary())
+    return redirect(search)
+
+
+def names(dealers: list[Dealer], most: int = 10) -> str:
+    shown = [dealer.name for dealer in dealers[:most]]
+    if len(dealers) > most:
+        shown.append(f"{len(dealers) - most} more")
+    return get_text_list(shown, "and")
 
 
 def report_started(request: HttpRequest, customer: CustomerProfile, result: services.StartResult) -> None:
@@ -399,7 +396,8 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
         count = len(result.created)
         noun = "dealer" if count == 1 else "dealers"
         messages.success(
-            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses."
+            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses.",
+            extra_tags="batch-notice",  # the results page takes it down once the batch has ended
         )
     if result.in_progress:
         messages.info(
@@ -455,89 +453,44 @@ def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(search)
 
 
-def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> None:
-    stopped = sum(1 for attempt in attempts if attempt.status == AttemptStatus.CANCELLED)
-    stopping = sum(1 for attempt in attempts if attempt.status == AttemptStatus.RUNNING and attempt.cancel_requested)
-    parts = []
-    if stopped:
-        parts.append(f"Cancelled {stopped} queued {'attempt' if stopped == 1 else 'attempts'}.")
-    if stopping:
-        parts.append(
-            f"{stopping} running {'attempt' if stopping == 1 else 'attempts'} will stop before submitting."
-        )
-    if parts:
-        messages.success(request, " ".join(parts))
-    else:
-        messages.info(request, "Nothing to cancel: every attempt has already finished.")
 
 
-@login_required
-@require_POST
-def attempt_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = get_object_or_404(ContactAttempt.objects.select_related("dealer"), pk=pk, owner=request.user)
-    services.cancel_attempts([attempt])
-    report_cancelled(request, [attempt])
-    # The results page the button was on, which need not be the search that started it.
-    search_id = request.POST.get("search", "")
-    search = Search.objects.filter(pk=search_id, owner=request.user).first() if search_id.isdigit() else None
-    if search is None:
-        return redirect(attempt)
-    if request.htmx:
-        ctx = {
-            **row_context(search, dealer_row(search, attempt.dealer)),
-            **summary_context(search),
-            "has_profiles": request.user.profiles.exists(),
-            "oob": True,
-        }
-        return render(request, f"{DETAIL}#row-update", ctx)
-    return redirect(search)
+# --- Export and follow-up ------------------------------------------------------------
 
 
-# --- Attempts -----------------------------------------------------------------------
-
-
-@dataclass
-class PhaseTiming:
-    label: str
-    seconds: float
-
-
-def phase_timings(attempt: ContactAttempt) -> list[PhaseTiming]:
-    labels = dict(Phase.choices)
-    known = [phase for phase in outcomes.PHASES if phase in attempt.phase_timings]
-    # Keep anything the engine recorded beyond the known phases, after them.
-    extra = [phase for phase in attempt.phase_timings if phase not in outcomes.PHASES]
-    return [PhaseTiming(labels.get(phase, phase), attempt.phase_timings[phase]) for phase in known + extra]
-
-
-@login_required
-@require_GET
-def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = get_object_or_404(
-        ContactAttempt.objects.select_related("dealer", "customer", "search"), pk=pk, owner=request.user
-    )
-    ctx = {"attempt": attempt, "phases": phase_timings(attempt)}
-    return render(request, "contacts/attempt_detail.html", ctx)
-
-
-@login_required
-@require_GET
-def attempt_screenshot(request: HttpRequest, pk: int, which: str) -> HttpResponse:
-    if which not in SCREENSHOTS:
-        raise Http404("There is no such screenshot.")
-    attempt = get_object_or_404(ContactAttempt, pk=pk, owner=request.user)
-    screenshot = getattr(attempt, SCREENSHOTS[which])
-    if not screenshot:
-        raise Http404("This attempt has no such screenshot.")
-    try:
-        with screenshot.open("rb") as image:
-            # A compressed image of tens of kilobytes: read whole, it is served without a
-            # thread-bound file iterator under ASGI.
-            content_type = mimetypes.guess_type(screenshot.name)[0] or "application/octet-stream"
-            response = HttpResponse(image.read(), content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-    except FileNotFoundError:
-        raise Http404("The screenshot file is missing.") from None
-    # Screenshots show a customer's details: never keep them in a shared cache.
-    response["Cache-Control"] = "private, max-age=3600"
+def csv_response(filename: str, chunks: list[str]) -> HttpResponse:
+    # Whole, not streamed: the rows are read in the request (its zone, one consistent
+    # read), and a sync iterator under ASGI would hold a thread per download anyway.
+    response = HttpResponse("".join(chunks), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def search_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The search as CSV: one row per dealer, with the outcome its row shows."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    # Worked out before the response starts, in this request's time zone and transaction.
+    chunks = list(exports.to_csv(exports.SEARCH_HEADER, exports.search_rows(search)))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(f"dealers-{search.zip_code}-{search.radius_miles}mi-search{search.pk}-{stamp}.csv", chunks)
+
+
+@login_required
+@require_GET
+def search_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dealers of a search to follow up by hand (CAPTCHAs first): where each contact
+    page is, what happened, whether staff have done it, and what to send."""
+    search = get_object_or_404(Search.objects.select_related("customer"), pk=pk, owner=request.user)
+    results = Results(search)
+    chosen = [dealer_id for dealer_id in results.dealer_ids()
+              if results.key(dealer_id) in outcomes.FOLLOW_UP_OUTCOMES]
+    chosen.sort(key=lambda dealer_id: results.key(dealer_id) != AttemptStatus.CAPTCHA)  # stable: nearest first
+    attempts = ContactAttempt.objects.select_related("dealer", "customer").in_bulk(
+        [results.latest[dealer_id].attempt_id for dealer_id in chosen]
+    )
+    rows = [DealerRow(attempt.dealer, results.distance(dealer_id), attempt)
+            for dealer_id in chosen if (attempt := attempts.get(results.latest[dealer_id].attempt_id))]
+    return render(request, "contacts/search_follow_up.html", {"search": search, "rows": rows})

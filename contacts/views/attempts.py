@@ -1,0 +1,148 @@
+"""One contact attempt: its page, cancelling it, and its screenshots.
+
+Screenshots are served by one function, screenshot_response, for the owner here and for
+staff in the admin.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts import exports, services
+from contacts.engine import outcomes
+from contacts.models import AttemptStatus, ContactAttempt, Phase, Search
+from contacts.results import (
+    DETAIL,
+    contact_page_url,
+    dealer_row,
+    form_screenshot_caption,
+    result_screenshot_caption,
+    row_context,
+    summary_context,
+)
+
+SCREENSHOTS = {"form": "screenshot_form", "result": "screenshot_result"}
+
+
+def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> None:
+    stopped = sum(1 for attempt in attempts if attempt.status == AttemptStatus.CANCELLED)
+    stopping = sum(1 for attempt in attempts if attempt.status == AttemptStatus.RUNNING and attempt.cancel_requested)
+    parts = []
+    if stopped:
+        parts.append(f"Cancelled {stopped} queued {'attempt' if stopped == 1 else 'attempts'}.")
+    if stopping:
+        parts.append(
+            f"{stopping} running {'attempt' if stopping == 1 else 'attempts'} will stop before submitting."
+        )
+    if parts:
+        # Tagged so the results page can take it down once the batch has ended.
+        messages.success(request, " ".join(parts), extra_tags="batch-notice")
+    else:
+        messages.info(request, "Nothing to cancel: every attempt has already finished.")
+
+
+@login_required
+@require_POST
+def attempt_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = get_object_or_404(ContactAttempt.objects.select_related("dealer"), pk=pk, owner=request.user)
+    services.cancel_attempts([attempt])
+    report_cancelled(request, [attempt])
+    # The results page the button was on, which need not be the search that started it.
+    search_id = request.POST.get("search", "")
+    search = Search.objects.filter(pk=search_id, owner=request.user).first() if search_id.isdigit() else None
+    if search is None:
+        return redirect(attempt)
+    if request.htmx:
+        ctx = {
+            **row_context(search, dealer_row(search, attempt.dealer)),
+            **summary_context(search),
+            "has_profiles": request.user.profiles.exists(),
+            "oob": True,
+        }
+        return render(request, f"{DETAIL}#row-update", ctx)
+    return redirect(search)
+
+
+
+@dataclass
+class PhaseTiming:
+    label: str
+    seconds: float
+
+
+def phase_timings(attempt: ContactAttempt) -> list[PhaseTiming]:
+    labels = dict(Phase.choices)
+    known = [phase for phase in outcomes.PHASES if phase in attempt.phase_timings]
+    # Keep anything the engine recorded beyond the known phases, after them.
+    extra = [phase for phase in attempt.phase_timings if phase not in outcomes.PHASES]
+    return [PhaseTiming(labels.get(phase, phase), attempt.phase_timings[phase]) for phase in known + extra]
+
+
+@login_required
+@require_GET
+def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = get_object_or_404(
+        ContactAttempt.objects.select_related("dealer", "customer", "search"), pk=pk, owner=request.user
+    )
+    history = (
+        ContactAttempt.objects.filter(owner=request.user, customer=attempt.customer_id, dealer=attempt.dealer_id)
+        .only("id", "status", "created", "finished", "error", "search_id")
+        .order_by("-created", "-id")
+    )
+    ctx = {
+        "attempt": attempt,
+        "phases": phase_timings(attempt),
+        "history": list(history),
+        "form_caption": form_screenshot_caption(attempt),
+        "result_caption": result_screenshot_caption(attempt),
+        "contact_page": contact_page_url(attempt, attempt.dealer),
+    }
+    return render(request, "contacts/attempt_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def attempts_export(request: HttpRequest) -> HttpResponse:
+    """Every attempt the user has made, as CSV (their whole history, oldest first)."""
+    from contacts.views.searches import csv_response
+
+    chunks = list(exports.to_csv(exports.ATTEMPTS_HEADER, exports.attempt_rows(request.user)))
+    return csv_response(f"contact-attempts-{timezone.localtime().strftime('%Y%m%d-%H%M')}.csv", chunks)
+
+
+@login_required
+@require_GET
+def attempt_screenshot(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    attempt = get_object_or_404(ContactAttempt, pk=pk, owner=request.user)
+    return screenshot_response(attempt, which)
+
+
+def screenshot_response(attempt: ContactAttempt, which: str) -> HttpResponse:
+    """One of an attempt's screenshots as an image, for a caller that has already checked
+    who may see it (the owner in the app, staff in the admin); 404 if there is none."""
+    if which not in SCREENSHOTS:
+        raise Http404("There is no such screenshot.")
+    screenshot = getattr(attempt, SCREENSHOTS[which])
+    if not screenshot:
+        raise Http404("This attempt has no such screenshot.")
+    try:
+        with screenshot.open("rb") as image:
+            # A compressed image of tens of kilobytes: read whole, it is served without a
+            # thread-bound file iterator under ASGI.
+            content = image.read()
+    except OSError:  # FileNotFoundError included
+        raise Http404("The screenshot file is missing.") from None
+    content_type = mimetypes.guess_type(screenshot.name)[0] or "application/octet-stream"
+    response = HttpResponse(content, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Screenshots show a customer's details: never keep them in a shared cache.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
