@@ -24,23 +24,58 @@ DISMISS_JS = (_JS / "dismiss_overlays.js").read_text()
 # Offline: never let tldextract fetch the public suffix list.
 _extract = tldextract.TLDExtract(suffix_list_urls=())
 
-CONTACT_LINK_TEXT = re.compile(
-    r"^\s*(contact( us| dealer| the dealership)?|get in touch|hours (&|and) directions|directions|"
-    r"cont[aá]ctenos|cont[aá]ctanos|contacto|send (us )?a message|reach us|email us|visit us|locations? (&|and) hours)\s*$",
+# What a link or button says it leads to, strongest first. A contact form is as often
+# behind "Request Info" or "Get a Quote" as behind "Contact Us"; a trade appraisal,
+# finance or service link leads to a form for something else.
+_SAYS_CONTACT = re.compile(
+    r"\bcontact\b|get in touch|send (us )?a message|message us|email us|reach us|write to us"
+    r"|cont[aá]ct(enos|anos|o|e)\b|escr[ií]b(enos|anos)|env[ií]enos un mensaje",
     re.I,
 )
-CONTACT_LINK_HREF = re.compile(r"contact|get-in-touch|hours-and-directions|directions|contacto", re.I)
-MODAL_TRIGGER_TEXT = re.compile(
-    r"^\s*(contact( us)?|get (e-?price|e-?price|a quote|more info)|request (more )?info(rmation)?|ask a question|"
-    r"send (us )?a message|message us|email us|check availability|confirm availability|get in touch|"
-    r"cont[aá]ctenos|solicitar informaci[oó]n)\s*$",
+_SAYS_INQUIRY = re.compile(
+    r"request (more )?info(rmation)?|more info(rmation)?|get (more )?info(rmation)?|info(rmation)? request"
+    r"|(get|request) (a |your |my )?(free )?quote|(get|request|unlock) (an? |your |my |the |our |today'?s )?(e-?price|best price|internet price|price)"
+    r"|(check|confirm) (vehicle )?availability|is (it|this) (still )?available|ask (us )?a question|have a question|make an inquiry|inquire|enquire"
+    r"|(schedule|book|request) (a |your )?test[- ]drive|\btest[- ]drive\b"
+    r"|(solicitar|pedir|m[aá]s|obtener|recibir) (m[aá]s )?informaci[oó]n|(solicitar|pedir|obtener) (una |su )?cotizaci[oó]n|\bcotiza(r|ci[oó]n)\b"
+    r"|(agendar|programar|reservar|solicitar) (una )?prueba de manejo|prueba de manejo|hacer una pregunta|tiene una pregunta"
+    r"|(consultar|verificar|confirmar) disponibilidad",
+    re.I,
+)
+_SAYS_PLACE = re.compile(
+    r"hours (&|and) directions|directions|visit us|find us|locations? (&|and) hours|\bhours\b|horario|ubicaci[oó]n|c[oó]mo llegar",
+    re.I,
+)
+_SAYS_ABOUT = re.compile(r"^\W*(about( us)?|about the dealership|dealership info|our dealership|sobre nosotros|qui[eé]nes somos)\W*$", re.I)
+# Links to forms that are not for reaching sales, and to pages with no form for it.
+_SAYS_ELSEWHERE = re.compile(
+    r"trade|apprais|sell (us )?(your|my) (car|vehicle)|what'?s my car worth|instant (cash )?offer|we buy"
+    r"|financ|credit|pre-?qualif|pre-?approv|payment calculator|lease|service|parts|accessor|body shop|collision"
+    r"|career|jobs?\b|employment|privacy|terms|log ?in|sign ?in|my account|register|inventory|specials|reviews?"
+    r"|tasaci[oó]n|intercambio|vende (tu|su)|financ?iamiento|cr[eé]dito|servicio|refacciones|repuestos|empleo|inventario",
+    re.I,
+)
+# Words the engine reads in link addresses. A fixture site's name must hold none of them:
+# every address of the site carries it (tests/test_fixture_server.py).
+CONTACT_LINK_HREF = re.compile(
+    r"contact|get-in-touch|hours-and-directions|directions|contacto|request-info|more-info|get-a-quote|request-a-quote"
+    r"|test-drive|availability|ask-a-question|inquiry|enquiry|solicitar|cotiza|prueba-de-manejo",
+    re.I,
+)
+_HREF_SAYS_CONTACT = re.compile(r"contact|get-in-touch|contacto", re.I)
+_HREF_SAYS_ELSEWHERE = re.compile(
+    r"trade|apprais|sell-(us-)?your|financ|credit|pre-?qualif|pre-?approv|service|parts|career|jobs?\b|privacy"
+    r"|login|account|inventory|tasacion|servicio|credito",
     re.I,
 )
 COMMON_CONTACT_PATHS = (
     "/contact-us", "/contact", "/contactus.htm", "/contact-us/", "/contact.htm", "/contact-us.htm",
     "/about-us/contact", "/hours-and-directions", "/contactus",
 )
-MAX_PAGES = 4  # pages visited beyond the first
+LABEL_MAX_CHARS = 60  # longer texts are paragraphs or cards, not a link's name
+FOLLOW_FROM = 4  # weaker links (an "About Us") only after the site's stronger ones and the usual paths
+MAX_PAGES = 4  # pages the site links to, visited beyond the first
+MAX_GUESSES = 4  # usual contact paths tried when the site's own links found nothing
 _POLL_S = 0.25
 
 
@@ -123,41 +158,80 @@ async def _links(page) -> list[dict]:
         return []
 
 
-async def contact_links(page, start_url: str) -> list[str]:
-    """Same-site links whose text or address says "contact", best first."""
-    return rank_contact_links(await _links(page), start_url)
+async def contact_links(page, start_url: str) -> list[tuple[int, str]]:
+    """Same-site links that may lead to the contact form, as (score, address), best first."""
+    return rank_links(await _links(page), start_url)
 
 
-def rank_contact_links(links: list[dict], start_url: str) -> list[str]:
-    """The addresses of page_links.js's links that lead to a contact page, best first (pure)."""
-    ranked: list[tuple[int, str]] = []
+def label_score(text: str) -> int:
+    """How surely a link or button named `text` leads to a sales contact form (pure):
+    10 "Contact Us", 8 "Request Info" / "Get a Quote" / "Solicitar información",
+    5 "Hours & Directions", 2 "About Us", 0 anything else or a form for something else."""
+    text = " ".join((text or "").split())
+    if not text or len(text) > LABEL_MAX_CHARS:
+        return 0
+    contact = bool(_SAYS_CONTACT.search(text))
+    inquiry = bool(_SAYS_INQUIRY.search(text))
+    if _SAYS_ELSEWHERE.search(text):
+        # "Contact Service", "Value Your Trade", "Apply for Financing": another department's form.
+        return 3 if contact or inquiry else 0
+    if contact:
+        return 10
+    if inquiry:
+        return 8
+    if _SAYS_PLACE.search(text):
+        return 5
+    if _SAYS_ABOUT.search(text):
+        return 2
+    return 0
+
+
+def link_score(link: dict) -> int:
+    """The score of one of page_links.js's links, from its names and its address (pure)."""
+    # An icon link's text is often its SVG's <title> ("envelope"); what a person is
+    # told it does is its aria-label or title, so any of the three may name it.
+    score = max(label_score(name) for name in (link["text"], link["aria"], link["title"]))
+    path = urlsplit(link["href"]).path
+    last_segment = path.rstrip("/").rsplit("/", 1)[-1]
+    if _HREF_SAYS_ELSEWHERE.search(last_segment) and score < 8:
+        return 0  # /value-your-trade/, /finance/: whatever the link is called
+    if _HREF_SAYS_CONTACT.search(path):
+        score += 4
+    elif CONTACT_LINK_HREF.search(path):
+        score += 3
+    return score
+
+
+def rank_links(links: list[dict], start_url: str) -> list[tuple[int, str]]:
+    """(score, address) of page_links.js's same-site links that may lead to the contact
+    form, best first; equal scores keep the page's order (pure)."""
+    best: dict[str, int] = {}
     for link in links:
         href = link["href"]
         if not href or not same_site(href, start_url):
             continue
         href = href.split("#", 1)[0]
-        # An icon link's text is often its SVG's <title> ("envelope"); what a person is
-        # told it does is its aria-label or title, so any of the three may say "Contact".
-        names = [name for name in (link["text"], link["aria"], link["title"]) if name]
-        label = next((name for name in names if CONTACT_LINK_TEXT.match(name)), "")
-        score = 0
-        if label:
-            score += 10 if re.search(r"contact|cont[aá]ct", label, re.I) else 5
-        if CONTACT_LINK_HREF.search(urlsplit(href).path):
-            score += 4
-        if score and href not in (u for _, u in ranked):
-            ranked.append((score, href))
-    ranked.sort(key=lambda item: -item[0])
-    return [u for _, u in ranked]
+        score = link_score(link)
+        if score > best.get(href, 0):
+            best[href] = score
+    return sorted(((score, href) for href, score in best.items()), key=lambda item: -item[0])
+
+
+def rank_contact_links(links: list[dict], start_url: str) -> list[str]:
+    """The addresses of rank_links, best first (pure)."""
+    return [href for _, href in rank_links(links, start_url)]
 
 
 async def modal_triggers(page) -> list[str]:
-    """data-dc ids of visible buttons that open a contact form in place."""
-    return [
-        link["dc"]
-        for link in await _links(page)
-        if link["button"] and link["visible"] and MODAL_TRIGGER_TEXT.match(link["text"] or link["aria"] or "")
-    ][:3]
+    """data-dc ids of visible buttons that may open a contact form in place, best first."""
+    scored = []
+    for link in await _links(page):
+        if link["button"] and link["visible"]:
+            score = max(label_score(link["text"]), label_score(link["aria"]))
+            if score >= 8:
+                scored.append((score, link["dc"]))
+    scored.sort(key=lambda item: -item[0])
+    return [dc for _, dc in scored[:3]]
 
 
 async def try_modals(page, clock) -> Found | None:
@@ -174,49 +248,83 @@ async def try_modals(page, clock) -> Found | None:
 
 
 async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
-    """The contact form on the open page or the pages it leads to, or None."""
+    """The contact form on the open page or the pages it leads to, or None.
+
+    The order a careful person would take: this page (and what its buttons open), then
+    the pages the site's links promise a form on ("Contact Us", then "Request Info",
+    "Get a Quote", ..., then "Hours & Directions") and what those pages link to in turn,
+    then the paths dealer platforms use, and last the weak leads ("About Us").
+    """
     found = await look_on_page(page, 0, clock)
     if found:
         return found
     here = page.url.split("#", 1)[0]
-    links = await contact_links(page, start_url)
+    ranked = await contact_links(page, start_url)
     # A "Contact" link to the open page itself (the menu's current item) says this is
     # the contact page: its form is coming, rendered by script, not somewhere else.
-    is_contact_page = here in links
-    links = [u for u in links if u != here]
+    is_contact_page = any(url == here and score >= 5 for score, url in ranked)
     await dismiss_overlays(page)
     found = await try_modals(page, clock)
     if found:
         return found
-    if not links or is_contact_page:
+    strong = [(score, url) for score, url in ranked if score >= FOLLOW_FROM and url != here]
+    weak = [url for score, url in ranked if score < FOLLOW_FROM and url != here]
+    if not strong or is_contact_page:
         # No contact page to go to, or this is it: give the page's scripts time to render a form.
         found = await look_on_page(page, 2.5, clock)
         if found:
             return found
     visited = {here}
-    # The site's own contact links first, then the paths dealer platforms use.
-    candidates = links + [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]
     pages_seen = 0
-    for url in candidates:
+    while strong and pages_seen < MAX_PAGES:
+        score, url = strong.pop(0)
+        if url in visited:
+            continue
+        visited.add(url)
+        pages_seen += 1
+        # A page the site links to as "Contact" or "Request Info" surely has a form coming.
+        found = await _look_at(page, url, 2.0 if score >= 8 else 1.0, clock, navigation_timeout_ms)
+        if found:
+            return found
+        if found is None:
+            # A contact page may only point on ("Email our sales team"): follow what it promises.
+            for more in await contact_links(page, start_url):
+                if more[0] >= 8 and more[1] not in visited and more not in strong:
+                    strong.append(more)
+            strong.sort(key=lambda item: -item[0])
+    # Guessed paths are a fallback, tried once the site's own links found nothing.
+    guesses = 0
+    for url in [urljoin(start_url, p) for p in COMMON_CONTACT_PATHS]:
+        if url in visited or guesses >= MAX_GUESSES:
+            continue
+        visited.add(url)
+        guesses += 1
+        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms)
+        if found:
+            return found
+    for url in weak:
         if url in visited or pages_seen >= MAX_PAGES:
             continue
         visited.add(url)
         pages_seen += 1
-        await clock.check()
-        try:
-            response = await open_page(page, url, min(navigation_timeout_ms, clock.remaining_ms()))
-        except PageProblem:
-            continue
-        if response is not None and response.status >= 400:
-            continue
-        await settle(page, load_ms=2500)
-        # A page the site links to as "Contact" surely has a form coming; a guessed path may not.
-        found = await look_on_page(page, 2.0 if url in links else 1.0, clock) or await _after_overlays_and_modals(
-            page, clock
-        )
+        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms)
         if found:
             return found
     return None
+
+
+async def _look_at(page, url: str, wait_s: float, clock, navigation_timeout_ms: int) -> Found | None | bool:
+    """Open `url` and look for the form there (and behind its buttons). False when the page
+    could not be opened or answered with an error, None when it holds no contact form."""
+    await clock.check()
+    try:
+        response = await open_page(page, url, min(navigation_timeout_ms, clock.remaining_ms()))
+    except PageProblem:
+        return False
+    if response is not None and response.status >= 400:
+        return False
+    await settle(page, load_ms=2500)
+    return await look_on_page(page, wait_s, clock) or await _after_overlays_and_modals(page, clock)
 
 
 async def _after_overlays_and_modals(page, clock) -> Found | None:
