@@ -13,13 +13,14 @@ import tldextract
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha
-from contacts.engine.form_choice import best_contact_form, form_purpose
+from contacts.engine.form_choice import best_contact_form, closed_contact_forms, form_purpose
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.scanning import FrameScan, scan_frames
 
 _JS = Path(__file__).parent / "js"
 LINKS_JS = (_JS / "page_links.js").read_text()
 DISMISS_JS = (_JS / "dismiss_overlays.js").read_text()
+OPENERS_JS = (_JS / "openers.js").read_text()
 
 # Offline: never let tldextract fetch the public suffix list.
 _extract = tldextract.TLDExtract(suffix_list_urls=())
@@ -77,6 +78,7 @@ FOLLOW_FROM = 4  # weaker links (an "About Us") only after the site's stronger o
 MAX_PAGES = 4  # pages the site links to, visited beyond the first
 MAX_GUESSES = 4  # usual contact paths tried when the site's own links found nothing
 _POLL_S = 0.25
+OPENING_S = 1.5  # how long an opened accordion or tab may take to show its form
 
 
 @dataclass
@@ -116,12 +118,17 @@ CHAT_FRAME = re.compile(
 def _best_in(scans: list[FrameScan]) -> Found | None:
     best = None
     for scan in scans:
-        if scan is not scans[0] and CHAT_FRAME.search(urlsplit(scan.data["url"]).netloc + urlsplit(scan.data["url"]).path):
+        if _is_chat_frame(scan, scans):
             continue
         form = best_contact_form(scan.data["forms"])
         if form is not None and (best is None or _score(form) > _score(best.form)):
             best = Found(scan, form)
     return best
+
+
+def _is_chat_frame(scan: FrameScan, scans: list[FrameScan]) -> bool:
+    url = urlsplit(scan.data["url"])
+    return scan is not scans[0] and bool(CHAT_FRAME.search(url.netloc + url.path))
 
 
 def _score(form: dict) -> int:
@@ -146,9 +153,42 @@ async def look_on_page(page, wait_s: float, clock) -> Found | None:
             if reason:
                 raise SiteChallenge(reason)
         found = _best_in(scans)
-        if found or time.monotonic() >= give_up:
+        if found:
             return found
+        if await open_closed_form(scans, clock):
+            # Accordions slide open and tabs fade in: give the opened form a moment to show.
+            give_up = max(give_up, time.monotonic() + OPENING_S)
+        elif time.monotonic() >= give_up:
+            return None
         await page.wait_for_timeout(_POLL_S * 1000)
+
+
+async def open_closed_form(scans: list[FrameScan], clock) -> bool:
+    """Open the best contact form a person would have to open first (a closed accordion
+    panel, <details> or a tab not shown first); True if something was clicked."""
+    for scan in scans:
+        if _is_chat_frame(scan, scans):
+            continue
+        for form in closed_contact_forms(scan.data["forms"]):
+            try:
+                openers = await scan.frame.evaluate(OPENERS_JS, form["dc"])
+            except PlaywrightError:
+                continue
+            if not openers:
+                continue
+            for dc in openers:
+                await clock.check()
+                target = scan.frame.locator(f'[data-dc="{dc}"]').first
+                try:
+                    await target.click(timeout=1500)
+                except PlaywrightError:
+                    # Covered by a sticky bar or a chat bubble: deliver the click to the control itself.
+                    try:
+                        await target.dispatch_event("click")
+                    except PlaywrightError:
+                        break
+            return True
+    return False
 
 
 async def _links(page) -> list[dict]:

@@ -126,3 +126,19 @@ def best_contact_form(forms: list[dict]) -> dict | None:
         if purpose == "contact" and score > best_score:
             best, best_score = form, score
     return best
+
+
+def closed_contact_forms(forms: list[dict]) -> list[dict]:
+    """Forms that would be the contact form if a person opened them (no field shown yet:
+    a closed accordion, <details> or tab), best first. Which of them can be opened is
+    for the page to say."""
+    scored = []
+    for form in forms:
+        if any(f["visible"] for f in form["fields"]):
+            continue
+        shown = {**form, "fields": [{**f, "visible": True} for f in form["fields"]]}
+        purpose, score = form_purpose(shown)
+        if purpose == "contact":
+            scored.append((score, form))
+    scored.sort(key=lambda item: -item[0])
+    return [form for _, form in scored]
