@@ -83,7 +83,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
     has_phone = bool(kinds & _PHONE_KINDS)
     has_message = k.MESSAGE in kinds
     has_name = bool(kinds & _NAME_KINDS)
-    if not (has_email or has_phone):
+    # A multi-part form that draws one part at a time (Ninja Forms) may ask for the vehicle
+    # first and how to reply later: its own words say whether it is a contact form.
+    later_parts = next_button(form) is not None and bool(_CONTACT_WORDS.search(words))
+    if not (has_email or has_phone or later_parts):
         if kinds & _FILTER_KINDS or k.SEARCH in kinds or len(fields) <= 2:
             return "search or filter", 0
         return "no way to reply", 0
@@ -98,7 +101,7 @@ def form_purpose(form: dict) -> tuple[str, int]:
             return purpose, 0
     if purpose_is_scheduling(kinds) and not has_message:
         return "service scheduling", 0
-    if not has_message and not has_name:
+    if not has_message and not has_name and not later_parts:
         return "newsletter", 0
     if not has_message and _SIGN_UP_WORDS.search(words):
         return "newsletter", 0

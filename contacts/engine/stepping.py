@@ -1,0 +1,103 @@
+"""Moving a multi-step form (Forminator pages, Gravity Forms pages, WPForms page breaks,
+Ninja Forms parts, hand-made wizards) on to its next step, never sending it.
+
+A "Next" or "Continue" is pressed as a step only when it surely is one; the form is then
+read again, found again if the step re-rendered it (Gravity Forms posts each page and
+redraws the form), and its new fields are filled by the caller. The final submit is
+never pressed here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from contacts.engine import classifying as k
+from contacts.engine.form_choice import best_contact_form
+from contacts.engine.scanning import rescan_form, scan_frame
+from contacts.engine.submitting import NEXT_CLASS, press, submit_button
+from contacts.engine.verifying import form_state
+
+STEP_WAIT_S = 5.0  # for the next step to show (a Gravity Forms page is a round trip)
+_POLL_MS = 200
+# A form that shows it has pages: its plugin's classes, a progress line ("Step 1 of 3").
+PAGED_FORM = re.compile(
+    r"multi-?step|multi-?part|wizard|paginat|page-?break|gform_page|wpforms-page|forminator-pagination|nf-mp|nf-breadcrumb"
+    r"|\bstep \d+ (of|/) \d+|\bpage \d+ (of|/) \d+|\bpart \d+ of \d+|\bpaso \d+ de \d+",
+    re.I,
+)
+_NOT_FILLED = {k.HONEYPOT, k.CAPTCHA}
+
+
+_REPLY_KINDS = {k.EMAIL, k.PHONE, k.PHONE_LOCAL, k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE}
+
+
+def asks_how_to_reply(filled: list) -> bool:
+    """Whether the steps filled so far (FilledFields) gave the dealer a way to answer."""
+    return any(f.kind in _REPLY_KINDS for f in filled)
+
+
+class StepProblem(Exception):
+    """The form would not go on to its next step; the message says what it showed."""
+
+
+def field_key(field: dict) -> str:
+    """What names a field across a re-render: its name or id (our data-dc tag is lost
+    when a plugin redraws the form)."""
+    return field["name"] or field["id"] or field["dc"]
+
+
+def has_later_steps(form: dict, done: set[str]) -> bool:
+    """Fields of the form still hidden (a later page) that nothing has filled yet."""
+    return any(
+        not f["visible"] and field_key(f) not in done and f["kind"] not in _NOT_FILLED
+        and f["type"] not in ("checkbox", "radio")
+        for f in form["fields"]
+    )
+
+
+def leads_on(step: dict, form: dict, done: set[str]) -> bool:
+    """Whether pressing `step` shows another step rather than sending the form. A lone
+    "Continue" on a one-page form sends it; a plugin's Next, or any Next on a form that
+    has hidden pages or says it has steps, never does."""
+    if has_later_steps(form, done) or NEXT_CLASS.search(step["classes"] or ""):
+        return True
+    words = " ".join([form.get("id", ""), form.get("classes", ""), form.get("text", "")])
+    return bool(PAGED_FORM.search(words))
+
+
+def _moved_on(form: dict, shown_before: set[str]) -> bool:
+    fresh = [f for f in form["fields"] if f["visible"] and f["kind"] not in _NOT_FILLED and field_key(f) not in shown_before]
+    return bool(fresh) or submit_button(form) is not None
+
+
+async def _find_again(frame, form: dict) -> dict | None:
+    """The form after a step redrew it: the one with its id, else the page's contact form."""
+    scan = await scan_frame(frame)
+    if not scan:
+        return None
+    if form.get("id"):
+        same = next((f for f in scan["forms"] if f["id"] == form["id"]), None)
+        if same is not None:
+            return same
+    return best_contact_form(scan["forms"])
+
+
+async def next_step(frame, form: dict, step: dict, clock) -> dict:
+    """Press the step control once and return the form as its next step shows it."""
+    shown_before = {field_key(f) for f in form["fields"] if f["visible"]}
+    await press(frame, step)
+    give_up = time.monotonic() + STEP_WAIT_S
+    while True:
+        await clock.check()
+        await frame.page.wait_for_timeout(_POLL_MS)
+        current = await rescan_form(frame, form["dc"]) or await _find_again(frame, form)
+        if current is not None and _moved_on(current, shown_before):
+            return current
+        if time.monotonic() >= give_up:
+            break
+    state = await form_state(frame, form["dc"])
+    errors = "; ".join(state["errors"][:2]) if state else ""
+    raise StepProblem(
+        "The contact form would not go on to its next step" + (f": {errors[:200]}" if errors else ".")
+    )
