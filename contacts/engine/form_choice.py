@@ -72,7 +72,9 @@ def form_purpose(form: dict) -> tuple[str, int]:
     kinds = {f["kind"] for f in fields}
     if not fields:
         return "hidden", 0
-    if k.PASSWORD in kinds:
+    if any(f["kind"] == k.PASSWORD and f["visible"] for f in fields):
+        # Only a password a person can see: Gravity Forms' hidden honeypot asks browsers
+        # not to autofill it with autocomplete="new-password".
         return "login", 0
     # The form's own words, without its fields' option lists that mention every make.
     # Its own words: heading, names, address, buttons and its opening text, not the

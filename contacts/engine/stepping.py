@@ -71,15 +71,26 @@ def _moved_on(form: dict, shown_before: set[str]) -> bool:
     return bool(fresh) or submit_button(form) is not None
 
 
+def _likeness(candidate: dict, form: dict) -> int:
+    """How surely `candidate` is `form` drawn again (a later step has other fields, so the
+    form's own marks count: its id, name, classes, action and heading)."""
+    score = 0
+    for key, weight in (("id", 10), ("name", 5), ("classes", 3), ("action", 3), ("heading", 3)):
+        if form.get(key) and candidate.get(key) == form[key]:
+            score += weight
+    return score
+
+
 async def _find_again(frame, form: dict) -> dict | None:
-    """The form after a step redrew it: the one with its id, else the page's contact form."""
+    """The form after a step redrew it: the most like it on the page, else the page's
+    contact form."""
     scan = await scan_frame(frame)
     if not scan:
         return None
-    if form.get("id"):
-        same = next((f for f in scan["forms"] if f["id"] == form["id"]), None)
-        if same is not None:
-            return same
+    shown = [f for f in scan["forms"] if any(field["visible"] for field in f["fields"])]
+    alike = max(shown, key=lambda f: _likeness(f, form), default=None)
+    if alike is not None and _likeness(alike, form) >= 3:
+        return alike
     return best_contact_form(scan["forms"])
 
 
