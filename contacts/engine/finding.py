@@ -34,13 +34,16 @@ _SAYS_CONTACT = re.compile(
     re.I,
 )
 _SAYS_INQUIRY = re.compile(
-    r"request (more )?info(rmation)?|more info(rmation)?|get (more )?info(rmation)?|info(rmation)? request"
+    r"request (more )?info(rmation)?|get more info(rmation)?|info(rmation)? request"
     r"|(get|request) (a |your |my )?(free )?quote|(get|request|unlock) (an? |your |my |the |our |today'?s )?(e-?price|best price|internet price|price)"
     r"|(check|confirm) (vehicle )?availability|is (it|this) (still )?available|ask (us )?a question|have a question|make an inquiry|inquire|enquire"
-    r"|(schedule|book|request) (a |your )?test[- ]drive|\btest[- ]drive\b"
-    r"|(solicitar|pedir|m[aá]s|obtener|recibir) (m[aá]s )?informaci[oó]n|(solicitar|pedir|obtener) (una |su )?cotizaci[oó]n|\bcotiza(r|ci[oó]n)\b"
-    r"|(agendar|programar|reservar|solicitar) (una )?prueba de manejo|prueba de manejo|hacer una pregunta|tiene una pregunta"
-    r"|(consultar|verificar|confirmar) disponibilidad",
+    r"|(solicitar|pedir|obtener|recibir) (m[aá]s )?informaci[oó]n|(solicitar|pedir|obtener) (una |su )?cotizaci[oó]n|\bcotiza(r|ci[oó]n)\b"
+    r"|hacer una pregunta|tiene una pregunta|(consultar|verificar|confirmar) disponibilidad",
+    re.I,
+)
+# A test drive request reaches sales too, but its form often wants a date and a time.
+_SAYS_TEST_DRIVE = re.compile(
+    r"\btest[- ]drive\b|prueba de manejo",
     re.I,
 )
 _SAYS_PLACE = re.compile(
@@ -206,19 +209,23 @@ async def contact_links(page, start_url: str) -> list[tuple[int, str]]:
 def label_score(text: str) -> int:
     """How surely a link or button named `text` leads to a sales contact form (pure):
     10 "Contact Us", 8 "Request Info" / "Get a Quote" / "Solicitar información",
-    5 "Hours & Directions", 2 "About Us", 0 anything else or a form for something else."""
+    7 "Schedule Test Drive", 5 "Hours & Directions", 2 "About Us", 0 anything else or a
+    form for something else."""
     text = " ".join((text or "").split())
     if not text or len(text) > LABEL_MAX_CHARS:
         return 0
     contact = bool(_SAYS_CONTACT.search(text))
     inquiry = bool(_SAYS_INQUIRY.search(text))
+    test_drive = bool(_SAYS_TEST_DRIVE.search(text))
     if _SAYS_ELSEWHERE.search(text):
         # "Contact Service", "Value Your Trade", "Apply for Financing": another department's form.
-        return 3 if contact or inquiry else 0
+        return 3 if contact or inquiry or test_drive else 0
     if contact:
         return 10
     if inquiry:
         return 8
+    if test_drive:
+        return 7
     if _SAYS_PLACE.search(text):
         return 5
     if _SAYS_ABOUT.search(text):

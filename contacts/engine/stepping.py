@@ -23,10 +23,14 @@ _POLL_MS = 200
 # A form that shows it has pages: its plugin's classes, a progress line ("Step 1 of 3").
 PAGED_FORM = re.compile(
     r"multi-?step|multi-?part|wizard|paginat|page-?break|gform_page|wpforms-page|forminator-pagination|nf-mp|nf-breadcrumb"
+    r"|frm_page_num|frm_page_order|ff-step|fluentform-step"
     r"|\bstep \d+ (of|/) \d+|\bpage \d+ (of|/) \d+|\bpart \d+ of \d+|\bpaso \d+ de \d+",
     re.I,
 )
 _NOT_FILLED = {k.HONEYPOT, k.CAPTCHA}
+# "Next" always leads to another step (Formidable's page "Next" is a plain submit button
+# the server answers with page two); only "Continue" may send a one-page form.
+_SAYS_NEXT_STEP = re.compile(r"^\W*(next|siguiente|avanzar)\b|\bstep \d|\bpaso \d", re.I)
 
 
 _REPLY_KINDS = {k.EMAIL, k.PHONE, k.PHONE_LOCAL, k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE}
@@ -58,9 +62,9 @@ def has_later_steps(form: dict, done: set[str]) -> bool:
 
 def leads_on(step: dict, form: dict, done: set[str]) -> bool:
     """Whether pressing `step` shows another step rather than sending the form. A lone
-    "Continue" on a one-page form sends it; a plugin's Next, or any Next on a form that
-    has hidden pages or says it has steps, never does."""
-    if has_later_steps(form, done) or NEXT_CLASS.search(step["classes"] or ""):
+    "Continue" on a one-page form sends it; a "Next", a plugin's step control, or any
+    Continue on a form that has hidden pages or says it has steps never does."""
+    if has_later_steps(form, done) or NEXT_CLASS.search(step["classes"] or "") or _SAYS_NEXT_STEP.search(step["text"] or ""):
         return True
     words = " ".join([form.get("id", ""), form.get("classes", ""), form.get("text", "")])
     return bool(PAGED_FORM.search(words))

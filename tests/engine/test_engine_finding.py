@@ -38,7 +38,7 @@ def test_links_that_lead_to_a_lead_form_are_followed_after_contact_links():
         link(START + "contact-us/", text="Contact Us"),
         link(START + "hours/", text="Hours & Directions"),
     ]
-    assert names(nav) == ["contact-us/", "schedule-test-drive/", "request-info/", "hours/", "about/"]
+    assert names(nav) == ["contact-us/", "request-info/", "schedule-test-drive/", "hours/", "about/"]
 
 
 @pytest.mark.parametrize("text", [
@@ -87,7 +87,8 @@ def test_other_sites_and_anchors_on_the_same_page():
 
 
 @pytest.mark.parametrize("text, score", [
-    ("Contact Us", 10), ("Contact Service", 3), ("Get ePrice", 8), ("Value Your Trade", 0), ("Directions", 5),
+    ("Contact Us", 10), ("Contact Service", 3), ("Get ePrice", 8), ("Schedule a Test Drive", 7), ("Value Your Trade", 0),
+    ("Directions", 5), ("More Info", 0), ("Más información", 0),
     ("About Us", 2), ("", 0), ("Menu", 0),
 ])
 def test_label_scores(text, score):

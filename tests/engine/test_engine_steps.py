@@ -48,6 +48,13 @@ def test_a_lone_continue_on_a_one_page_form_sends_it():
     assert not leads_on(cont, one_page, done={field_key(f) for f in one_page["fields"]})
 
 
+def test_next_is_a_step_even_on_a_form_that_shows_no_pages():
+    # Formidable's page "Next" is a plain submit button; the server answers with page two.
+    nxt = button("Next", "submit", "frm_button_submit")
+    page_one = form([field("Name"), field("Email", "email")], heading="Get a Quote", buttons=[nxt])
+    assert leads_on(nxt, page_one, done={field_key(f) for f in page_one["fields"]})
+
+
 @pytest.mark.parametrize("marks", [
     {"text": "Step 1 of 3 Your Info Name Email"},
     {"classes": "wpforms-form wpforms-page-break"},
