@@ -31,7 +31,10 @@
   const CLICKABLE = 'button, a, summary, [role=button], [role=tab], [aria-expanded], [data-toggle], [data-bs-toggle], [tabindex]';
   const TOGGLE_CLASS = /toggle|accordion|collapse|expand|tab|trigger|title|header|heading|question/i;
   let underClosed = false;  // an opener inside a box still closed measures zero too
-  const opensIt = (el) => !el.hasAttribute('data-dc-opened') && (underClosed || !closed(el));
+  // A control that would send a form is never pressed to open something.
+  const sendsForm = (el) => (el.tagName === 'BUTTON' && el.type === 'submit' && !!el.form) ||
+    (el.tagName === 'INPUT' && /^(submit|image)$/i.test(el.type));
+  const opensIt = (el) => !el.hasAttribute('data-dc-opened') && !sendsForm(el) && (underClosed || !closed(el));
   const openerFor = (box) => {
     const root = box.getRootNode();
     if (box.id) {
