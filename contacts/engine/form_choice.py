@@ -36,6 +36,13 @@ _CONTACT_WORDS = re.compile(
     r"|cotizaci[oó]n",
     re.I,
 )
+# A form headed for another department (the service desk, the parts counter, the body
+# shop) does not reach sales, however contact-like its fields; judged on its heading and
+# buttons only, as a general form's department list names them all.
+_OTHER_DEPARTMENT = re.compile(
+    r"(?<!customer )\bservice\b|\bparts\b|body shop|collision|servicio|refacciones|repuestos", re.I
+)
+_SALES_TOO = re.compile(r"\bsales\b|ventas|general", re.I)
 # Without a message box, these words make a name-and-email form a mailing list sign-up.
 _SIGN_UP_WORDS = re.compile(
     r"sign ?up|join|stay (in touch|informed|in the loop|connected|up to date)|get (updates|offers|deals|alerts)"
@@ -101,6 +108,9 @@ def form_purpose(form: dict) -> tuple[str, int]:
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
             return purpose, 0
+    addressed = " ".join([form.get("heading", "")] + [b["text"] for b in form["buttons"]])
+    if _OTHER_DEPARTMENT.search(addressed) and not _SALES_TOO.search(addressed):
+        return "another department", 0
     if purpose_is_scheduling(kinds) and not has_message:
         return "service scheduling", 0
     if not has_message and not has_name and not later_parts:

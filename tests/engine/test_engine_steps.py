@@ -106,3 +106,21 @@ def test_closed_forms_worth_opening_are_contact_forms_with_nothing_shown():
     trade = form(hidden(field("Name"), field("Email", "email"), field("Comments", "textarea")), heading="Value Your Trade")
     shown = form([field("First Name"), field("Email", "email"), field("Comments", "textarea")], heading="Contact Us")
     assert closed_contact_forms([service, trade, shown, sales]) == [sales]
+
+
+@pytest.mark.parametrize("heading, purpose", [
+    ("Service Department", "another department"), ("Contact the Parts Counter", "another department"),
+    ("Collision Center Estimate", "another department"), ("Sales & Service Inquiries", "contact"),
+    ("Contact Customer Service", "contact"), ("Contact Us", "contact"),
+])
+def test_a_form_headed_for_another_department_does_not_reach_sales(heading, purpose):
+    fields = [field("Name"), field("Email", "email"), field("Phone", "tel"), field("Message", "textarea")]
+    assert form_purpose(form(fields, heading=heading))[0] == purpose
+
+
+def test_a_general_form_whose_department_list_names_service_is_still_a_contact_form():
+    department = field("Department", "select", options=[{"value": v, "text": v, "disabled": False, "selected": False}
+                                                         for v in ("Sales", "Service", "Parts")])
+    general = form([field("Name"), field("Email", "email"), department, field("Message", "textarea")],
+                   heading="Get in Touch", text="Name Email Department Sales Service Parts Message")
+    assert form_purpose(general)[0] == "contact"
