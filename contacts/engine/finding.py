@@ -29,7 +29,7 @@ _extract = tldextract.TLDExtract(suffix_list_urls=())
 # behind "Request Info" or "Get a Quote" as behind "Contact Us"; a trade appraisal,
 # finance or service link leads to a form for something else.
 _SAYS_CONTACT = re.compile(
-    r"\bcontact\b|get in touch|send (us )?a message|message us|email us|reach us|write to us"
+    r"\bcontacts?\b|get in touch|send (us )?a message|message us|email us|reach us|write to us"
     r"|cont[aá]ct(enos|anos|o|e)\b|escr[ií]b(enos|anos)|env[ií]enos un mensaje",
     re.I,
 )
@@ -53,10 +53,10 @@ _SAYS_PLACE = re.compile(
 _SAYS_ABOUT = re.compile(r"^\W*(about( us)?|about the dealership|dealership info|our dealership|sobre nosotros|qui[eé]nes somos)\W*$", re.I)
 # Links to forms that are not for reaching sales, and to pages with no form for it.
 _SAYS_ELSEWHERE = re.compile(
-    r"trade|apprais|sell (us )?(your|my) (car|vehicle)|what'?s my car worth|instant (cash )?offer|we buy"
-    r"|financ|credit|pre-?qualif|pre-?approv|payment calculator|lease|service|parts|accessor|body shop|collision"
-    r"|career|jobs?\b|employment|privacy|terms|log ?in|sign ?in|my account|register|inventory|specials|reviews?"
-    r"|tasaci[oó]n|intercambio|vende (tu|su)|financ?iamiento|cr[eé]dito|servicio|refacciones|repuestos|empleo|inventario",
+    r"\b(trade|apprais|sell (us )?(your|my) (car|vehicle)|what'?s my car worth|instant (cash )?offer|we buy"
+    r"|financ|credit|pre-?qualif|pre-?approv|payment calculator|leas(e|ing)\b|(?<!customer )service|parts\b|accessor|body shop|collision"
+    r"|careers?\b|jobs?\b|employment|privacy|terms\b|log ?in\b|sign ?in\b|my account|register|inventory|specials\b|reviews?\b"
+    r"|tasaci[oó]n|intercambio|vend(e|a) (tu|su)|financ?iamiento|cr[eé]dito|servicio|refacciones|repuestos|empleo|inventario)",
     re.I,
 )
 # Words the engine reads in link addresses. A fixture site's name must hold none of them:
@@ -68,13 +68,9 @@ CONTACT_LINK_HREF = re.compile(
 )
 _HREF_SAYS_CONTACT = re.compile(r"contact|get-in-touch|contacto", re.I)
 _HREF_SAYS_ELSEWHERE = re.compile(
-    r"trade|apprais|sell-(us-)?your|financ|credit|pre-?qualif|pre-?approv|service|parts|career|jobs?\b|privacy"
-    r"|login|account|inventory|tasacion|servicio|credito",
+    r"\b(trade|apprais|sell-(us-)?your|financ|credit|pre-?qualif|pre-?approv|service|parts\b|careers?\b|jobs?\b|privacy"
+    r"|login|account|inventory|tasacion|servicio|credito)",
     re.I,
-)
-COMMON_CONTACT_PATHS = (
-    "/contact-us", "/contact", "/contactus.htm", "/contact-us/", "/contact.htm", "/contact-us.htm",
-    "/about-us/contact", "/hours-and-directions", "/contactus",
 )
 LABEL_MAX_CHARS = 60  # longer texts are paragraphs or cards, not a link's name
 FOLLOW_FROM = 4  # weaker links (an "About Us") only after the site's stronger ones and the usual paths

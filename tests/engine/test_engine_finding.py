@@ -66,6 +66,10 @@ def test_an_address_for_another_department_is_not_followed_whatever_the_link_say
     assert names([vague, hours]) == []
 
 
+def test_words_inside_other_words_do_not_send_a_link_elsewhere():
+    assert names([link(START + "departments/", text="Our Departments & Contacts")]) == ["departments/"]
+
+
 def test_an_address_that_names_the_form_counts_when_the_text_is_vague():
     assert names([link(START + "request-info/", text="Click here"), link(START + "blog/", text="Click here")]) == [
         "request-info/"]
@@ -88,7 +92,8 @@ def test_other_sites_and_anchors_on_the_same_page():
 
 @pytest.mark.parametrize("text, score", [
     ("Contact Us", 10), ("Contact Service", 3), ("Get ePrice", 8), ("Schedule a Test Drive", 7), ("Value Your Trade", 0),
-    ("Directions", 5), ("More Info", 0), ("Más información", 0),
+    ("Directions", 5), ("More Info", 0), ("Más información", 0), ("Please contact us", 10),
+    ("Contact Our Departments", 10), ("Contact Customer Service", 10),
     ("About Us", 2), ("", 0), ("Menu", 0),
 ])
 def test_label_scores(text, score):
