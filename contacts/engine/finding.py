@@ -317,6 +317,11 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
         found = await look_on_page(page, 2.5, clock)
         if found:
             return found
+        if not strong:
+            # Script-built menus may have arrived meanwhile.
+            ranked = await contact_links(page, start_url)
+            strong = [(score, url) for score, url in ranked if score >= FOLLOW_FROM and url != here]
+            weak = [url for score, url in ranked if score < FOLLOW_FROM and url != here]
     visited = {here}
     pages_seen = 0
     while strong and pages_seen < MAX_PAGES:
