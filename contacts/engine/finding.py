@@ -72,6 +72,10 @@ _HREF_SAYS_ELSEWHERE = re.compile(
     r"|login|account|inventory|tasacion|servicio|credito)",
     re.I,
 )
+COMMON_CONTACT_PATHS = (
+    "/contact-us", "/contact", "/contactus.htm", "/contact-us/", "/contact.htm", "/contact-us.htm",
+    "/about-us/contact", "/hours-and-directions", "/contactus",
+)
 LABEL_MAX_CHARS = 60  # longer texts are paragraphs or cards, not a link's name
 FOLLOW_FROM = 4  # weaker links (an "About Us") only after the site's stronger ones and the usual paths
 MAX_PAGES = 4  # pages the site links to, visited beyond the first
