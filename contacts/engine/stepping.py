@@ -13,7 +13,7 @@ import re
 import time
 
 from contacts.engine import classifying as k
-from contacts.engine.form_choice import best_contact_form
+from contacts.engine.form_choice import best_contact_form, form_purpose
 from contacts.engine.scanning import rescan_form, scan_frame
 from contacts.engine.submitting import NEXT_CLASS, press, submit_button
 from contacts.engine.verifying import form_state
@@ -75,23 +75,35 @@ def _moved_on(form: dict, shown_before: set[str]) -> bool:
     return bool(fresh) or submit_button(form) is not None
 
 
+# What a later step of a contact form may look like on its own (page two of Gravity Forms
+# shows only the message box); anything else is another form on the page.
+_A_LATER_STEP = {"contact", "no way to reply", "no message and no sign it reaches sales", "search or filter"}
+
+
 def _likeness(candidate: dict, form: dict) -> int:
     """How surely `candidate` is `form` drawn again (a later step has other fields, so the
-    form's own marks count: its id, name, classes, action and heading)."""
+    form's own marks count: its id, name, classes, action and heading, and the fields the
+    two share, hidden ones included)."""
     score = 0
     for key, weight in (("id", 10), ("name", 5), ("classes", 3), ("action", 3), ("heading", 3)):
         if form.get(key) and candidate.get(key) == form[key]:
             score += weight
+    before = {field_key(f) for f in form["fields"]}
+    if any(field_key(f) in before for f in candidate["fields"]):
+        score += 2
     return score
 
 
 async def _find_again(frame, form: dict) -> dict | None:
     """The form after a step redrew it: the most like it on the page, else the page's
-    contact form."""
+    contact form. Never a form plainly for something else (a newsletter beside it)."""
     scan = await scan_frame(frame)
     if not scan:
         return None
-    shown = [f for f in scan["forms"] if any(field["visible"] for field in f["fields"])]
+    shown = [
+        f for f in scan["forms"]
+        if any(field["visible"] for field in f["fields"]) and form_purpose(f)[0] in _A_LATER_STEP
+    ]
     alike = max(shown, key=lambda f: _likeness(f, form), default=None)
     if alike is not None and _likeness(alike, form) >= 3:
         return alike

@@ -124,3 +124,14 @@ def test_a_general_form_whose_department_list_names_service_is_still_a_contact_f
     general = form([field("Name"), field("Email", "email"), department, field("Message", "textarea")],
                    heading="Get in Touch", text="Name Email Department Sales Service Parts Message")
     assert form_purpose(general)[0] == "contact"
+
+
+def test_a_redrawn_form_is_known_by_its_own_marks_and_the_fields_it_keeps():
+    from contacts.engine.stepping import _likeness
+
+    before = form([field("Email", "email", name="input_2"), field("Comments", "textarea", name="input_7", visible=False)],
+                  id="gform_4", classes="gform-form")
+    page_two = form([field("Email", "email", name="input_2", visible=False), field("Comments", "textarea", name="input_7")],
+                    id="gform_4", classes="gform-form")
+    other = form([field("Email", "email", name="nl_email")], classes="gform-form", heading="Newsletter")
+    assert _likeness(page_two, before) > _likeness(other, before) >= 3
