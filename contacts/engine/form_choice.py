@@ -157,3 +157,24 @@ def closed_contact_forms(forms: list[dict]) -> list[dict]:
             scored.append((score, form))
     scored.sort(key=lambda item: -item[0])
     return [form for _, form in scored]
+
+
+# What a later step's own questions or words can show, whatever the first step looked like.
+_PLAIN_PURPOSES = {"job application", "credit application", "trade-in appraisal", "privacy request"}
+
+
+def plainly_not_contact(form: dict) -> str:
+    """What the shown part of a form is for when its questions or words say it is not a
+    contact form: a credit application's SSN and income, a password, a job or trade-in
+    heading ("" when nothing says so). For a multi-step form's later steps, which may
+    not repeat the email asked on the first."""
+    fields = [f for f in form["fields"] if f["visible"] and not f["disabled"] and f["kind"] != k.HONEYPOT]
+    if any(f["kind"] == k.PASSWORD for f in fields):
+        return "login"
+    if any(_CREDIT_QUESTION.search(k.field_texts(f)) for f in fields):
+        return "credit application"
+    words = " ".join([form.get("heading", ""), form.get("text", "")[:150]] + [b["text"] for b in form["buttons"]])
+    for purpose, pattern in _NOT_CONTACT:
+        if purpose in _PLAIN_PURPOSES and pattern.search(words):
+            return purpose
+    return ""

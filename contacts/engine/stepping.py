@@ -13,7 +13,8 @@ import re
 import time
 
 from contacts.engine import classifying as k
-from contacts.engine.form_choice import best_contact_form, form_purpose
+from contacts.engine import outcomes
+from contacts.engine.form_choice import best_contact_form, form_purpose, plainly_not_contact
 from contacts.engine.scanning import rescan_form, scan_frame
 from contacts.engine.submitting import NEXT_CLASS, press, submit_button
 from contacts.engine.verifying import form_state
@@ -42,7 +43,14 @@ def asks_how_to_reply(filled: list) -> bool:
 
 
 class StepProblem(Exception):
-    """The form would not go on to its next step; the message says what it showed."""
+    """The form would not go on to its next step, or its next step showed it is not a
+    contact form; the message says what it showed, `status` is the outcome."""
+
+    def __init__(self, message: str, status: str = outcomes.FAILED) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 
 
 def field_key(field: dict) -> str:
@@ -120,6 +128,11 @@ async def next_step(frame, form: dict, step: dict, clock) -> dict:
         await frame.page.wait_for_timeout(_POLL_MS)
         current = await rescan_form(frame, form["dc"]) or await _find_again(frame, form)
         if current is not None and _moved_on(current, shown_before):
+            purpose = plainly_not_contact(current)
+            if purpose:
+                # Its next step asks for an SSN or income: a credit application, sent nothing.
+                raise StepProblem(f"The form turned out to be a {purpose} on its next step; nothing was sent.",
+                                  outcomes.NO_FORM)
             return current
         if time.monotonic() >= give_up:
             break

@@ -135,3 +135,12 @@ def test_a_redrawn_form_is_known_by_its_own_marks_and_the_fields_it_keeps():
                     id="gform_4", classes="gform-form")
     other = form([field("Email", "email", name="nl_email")], classes="gform-form", heading="Newsletter")
     assert _likeness(page_two, before) > _likeness(other, before) >= 3
+
+
+def test_a_later_step_asking_credit_questions_shows_a_credit_application():
+    from contacts.engine.form_choice import plainly_not_contact
+
+    step_three = form([field("Social Security Number"), field("Monthly Income")], heading="Almost done")
+    assert plainly_not_contact(step_three) == "credit application"
+    message_only = form([field("Questions or Comments", "textarea")], heading="Your Vehicle")
+    assert plainly_not_contact(message_only) == ""
