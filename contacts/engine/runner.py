@@ -315,5 +315,6 @@ async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> tuple[dict, di
         try:
             form = await next_step(frame, form, step, attempt.clock)
         except StepProblem as problem:
+            attempt.result.submit_pressed = problem.status == outcomes.SUBMITTED
             raise Outcome(problem.status, str(problem)) from None
     raise Outcome(outcomes.FAILED, "The contact form has more steps than expected.")

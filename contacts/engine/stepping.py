@@ -17,7 +17,7 @@ from contacts.engine import outcomes
 from contacts.engine.form_choice import best_contact_form, form_purpose, plainly_not_contact
 from contacts.engine.scanning import rescan_form, scan_frame
 from contacts.engine.submitting import NEXT_CLASS, press, submit_button
-from contacts.engine.verifying import form_state
+from contacts.engine.verifying import SUCCESS_TEXT, form_state
 
 STEP_WAIT_S = 5.0  # for the next step to show (a Gravity Forms page is a round trip)
 _POLL_MS = 200
@@ -121,6 +121,7 @@ async def _find_again(frame, form: dict) -> dict | None:
 async def next_step(frame, form: dict, step: dict, clock) -> dict:
     """Press the step control once and return the form as its next step shows it."""
     shown_before = {field_key(f) for f in form["fields"] if f["visible"]}
+    before = await form_state(frame, form["dc"])
     await press(frame, step)
     give_up = time.monotonic() + STEP_WAIT_S
     while True:
@@ -137,6 +138,9 @@ async def next_step(frame, form: dict, step: dict, clock) -> dict:
         if time.monotonic() >= give_up:
             break
     state = await form_state(frame, form["dc"])
+    if state and before and len(SUCCESS_TEXT.findall(state["text"])) > len(SUCCESS_TEXT.findall(before["text"])):
+        # The "step" sent the form (a last page's submit still dressed as Next): say so.
+        raise StepProblem("The form was sent by its last step's button, which looked like a Next.", outcomes.SUBMITTED)
     errors = "; ".join(state["errors"][:2]) if state else ""
     raise StepProblem(
         "The contact form would not go on to its next step" + (f": {errors[:200]}" if errors else ".")

@@ -12,7 +12,7 @@ NEXT_TEXT = re.compile(r"^\W*(next|continue|proceed|siguiente|continuar|avanzar)
 NEXT_CLASS = re.compile(r"(^|[\s_-])(page-)?next($|\s|[_-](button|btn|step|page|link)\b)", re.I)
 SUBMIT_TEXT = re.compile(
     r"submit|send|contact|request|get (my |your |the )?(e-?price|quote|info|offer)|ask|inquire|message|confirm|finish"
-    r"|enviar|solicitar|go\b|done|save|get started|let'?s talk|check availability",
+    r"|enviar|solicitar|go\b|done|save|get started|let'?s talk|check availability|\bbook\b|reserve|agendar|reservar",
     re.I,
 )
 NOT_SUBMIT_TEXT = re.compile(
@@ -32,7 +32,9 @@ def says_next(button: dict) -> bool:
     text = button["text"] or ""
     if NEXT_TEXT.search(text):
         return True
-    return bool(NEXT_CLASS.search(button["classes"] or "")) and not SUBMIT_TEXT.search(text)
+    classes = button["classes"] or ""
+    # Forminator's last page keeps forminator-button-next beside forminator-button-submit.
+    return bool(NEXT_CLASS.search(classes)) and not SUBMIT_TEXT.search(text) and "submit" not in classes.lower()
 
 
 def next_button(form: dict) -> dict | None:

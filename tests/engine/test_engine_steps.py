@@ -144,3 +144,10 @@ def test_a_later_step_asking_credit_questions_shows_a_credit_application():
     assert plainly_not_contact(step_three) == "credit application"
     message_only = form([field("Questions or Comments", "textarea")], heading="Your Vehicle")
     assert plainly_not_contact(message_only) == ""
+
+
+def test_a_last_page_button_with_next_and_submit_classes_is_the_submit_whatever_it_says():
+    book = button("Book Now", "submit", "forminator-button forminator-button-next forminator-button-submit")
+    assert not says_next(book)
+    odd = button("Finish Up", "submit", "forminator-button forminator-button-next forminator-button-submit")
+    assert not says_next(odd)
