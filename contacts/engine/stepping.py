@@ -32,8 +32,6 @@ _NOT_FILLED = {k.HONEYPOT, k.CAPTCHA}
 # "Next" always leads to another step (Formidable's page "Next" is a plain submit button
 # the server answers with page two); only "Continue" may send a one-page form.
 _SAYS_NEXT_STEP = re.compile(r"^\W*(next|siguiente|avanzar)\b|\bstep \d|\bpaso \d", re.I)
-
-
 _REPLY_KINDS = {k.EMAIL, k.PHONE, k.PHONE_LOCAL, k.PHONE_AREA, k.PHONE_PREFIX, k.PHONE_LINE}
 
 
@@ -49,8 +47,6 @@ class StepProblem(Exception):
     def __init__(self, message: str, status: str = outcomes.FAILED) -> None:
         super().__init__(message)
         self.status = status
-
-
 
 
 def field_key(field: dict) -> str:
@@ -132,7 +128,7 @@ async def next_step(frame, form: dict, step: dict, clock) -> dict:
             purpose = plainly_not_contact(current)
             if purpose:
                 # Its next step asks for an SSN or income: a credit application, sent nothing.
-                raise StepProblem(f"The form turned out to be a {purpose} on its next step; nothing was sent.",
+                raise StepProblem(f"The form turned out to be a {purpose} on its next step; it was not submitted.",
                                   outcomes.NO_FORM)
             return current
         if time.monotonic() >= give_up:
