@@ -51,3 +51,28 @@ def test_the_best_few_links_are_tried_before_giving_up(make_site, contact):
     assert [r["path"] for r in site.received] == ["/quote-sent"]
     # Best first: the contact page, then the quote page, which held the form.
     assert [hit for hit in site.hits if hit in ("GET /contact", "GET /quote", "GET /hours")] == ["GET /contact", "GET /quote"]
+
+
+OFFSCREEN_TABS = page("""
+<style>.ui-tabs-hide{position:absolute;left:-10000px}</style>
+<ul><li><a href="#tab-service">Service</a></li><li><a href="#tab-sales">Sales</a></li></ul>
+<div id="tab-service"><p>Service is open 7 to 6. Call (555) 555-0111.</p></div>
+<div id="tab-sales" class="ui-tabs-hide">
+  <form method="post" action="/sales"><h3>Questions for our sales team</h3>
+    <label for="n">Name</label><input id="n" name="name" required>
+    <label for="e">Email</label><input id="e" name="email" type="email" required>
+    <label for="m">Message</label><textarea id="m" name="message"></textarea>
+    <button type="submit">Send</button></form></div>
+<script>
+document.querySelectorAll('a[href^="#tab-"]').forEach((a) => a.addEventListener('click', (e) => {
+  e.preventDefault();
+  document.querySelectorAll('[id^="tab-"]').forEach((p) => p.classList.toggle('ui-tabs-hide', '#' + p.id !== a.getAttribute('href')));
+}));
+</script>""")
+
+
+def test_a_tab_an_old_script_parks_off_screen_is_opened_by_its_link(make_site, contact):
+    site = make_site({"/": OFFSCREEN_TABS, "POST /sales": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert [r["path"] for r in site.received] == ["/sales"]

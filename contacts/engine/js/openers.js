@@ -25,6 +25,8 @@
     const cs = getComputedStyle(el);
     if (cs.display === 'none' || cs.visibility === 'hidden' || cs.contentVisibility === 'hidden') return true;
     const r = el.getBoundingClientRect();
+    // Old tab scripts park closed panels off-screen (left: -9999px).
+    if (r.right + scrollX <= 0 || r.bottom + scrollY <= 0) return true;
     // A collapsed accordion panel: no height, its content clipped away.
     return r.height < 2 && (cs.overflow !== 'visible' || cs.maxHeight === '0px');
   };
