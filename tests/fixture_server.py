@@ -63,11 +63,14 @@ class Route:
     delay_ms: int = 0
     record: bool | None = None  # None: record unless the method is safe
     headers: tuple[tuple[str, str], ...] = ()
+    # Posted field values the request must carry for this route to answer it (a plugin that
+    # posts every page of a multi-page form to one address, telling them apart by a field).
+    when: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_spec(cls, site: str, spec: dict) -> "Route":
         known = {"method", "path", "status", "redirect", "json", "html", "body_file", "delay_ms", "record",
-                 "headers"}
+                 "headers", "when"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"site {site}: unknown route keys {sorted(unknown)} in {spec}")
@@ -87,6 +90,7 @@ class Route:
             delay_ms=int(spec.get("delay_ms", 0)),
             record=spec.get("record"),
             headers=tuple((spec.get("headers") or {}).items()),
+            when=tuple((spec.get("when") or {}).items()),
         )
 
     def records(self) -> bool:
@@ -288,10 +292,10 @@ class FixtureServer:
                 if site not in fixture._routes:
                     self._send(404, b"no such fixture site", "text/plain")
                     return
-                route = self._match(site, inner_path)
+                kind, fields = parse_body(self.headers.get("Content-Type", ""), body)
+                route = self._match(site, inner_path, fields)
                 records = route.records() if route else self.command not in SAFE_METHODS
                 if records:
-                    kind, fields = parse_body(self.headers.get("Content-Type", ""), body)
                     if self.command == "GET":
                         kind, fields = "form", dict(parse_qsl(parts.query, keep_blank_values=True))
                     fixture._record(Submission(
@@ -309,10 +313,10 @@ class FixtureServer:
                     time.sleep(route.delay_ms / 1000)
                 self._serve_route(site, route)
 
-            def _match(self, site: str, inner_path: str) -> Route | None:
+            def _match(self, site: str, inner_path: str, fields: dict) -> Route | None:
                 for route in fixture._routes[site]:
                     if route.method == self.command or (route.method == "GET" and self.command == "HEAD"):
-                        if route.path == inner_path:
+                        if route.path == inner_path and all(fields.get(name) == value for name, value in route.when):
                             return route
                 return None
 

@@ -29,6 +29,8 @@ def server(tmp_path_factory):
         {"method": "POST", "path": "/api", "status": 201, "json": {"ok": True}},
         {"method": "POST", "path": "/quiet", "record": False, "html": "<p>{{SITE}}</p>"},
         {"method": "GET", "path": "/search", "record": True, "html": "<p>none</p>"},
+        {"method": "POST", "path": "/paged", "when": {"page": "2"}, "record": False, "html": "<p>page two</p>"},
+        {"method": "POST", "path": "/paged", "html": "<p>sent</p>"},
         {"method": "GET", "path": "/", "status": 200, "body_file": "index.html", "headers": {"X-Platform": "test"}},
     ]}))
     with FixtureServer(sites) as running:
@@ -104,6 +106,15 @@ def test_unrouted_and_unrecorded_posts(server):
     assert [s.path for s in server.submissions(SITE)] == ["/elsewhere"]
     server.reset(SITE)
     assert server.submissions(SITE) == []
+
+
+def test_a_route_may_answer_only_requests_carrying_given_fields(server):
+    server.reset()
+    form = "application/x-www-form-urlencoded"
+    assert fetch(server.url(SITE, "paged"), b"page=2&name=Alice", form)[2] == "<p>page two</p>"
+    assert server.submissions(SITE) == []
+    assert fetch(server.url(SITE, "paged"), b"page=0&name=Alice", form)[2] == "<p>sent</p>"
+    assert [s.fields for s in server.submissions(SITE)] == [{"page": "0", "name": "Alice"}]
 
 
 def test_a_bad_route_is_refused_with_the_site_named(tmp_path):

@@ -36,6 +36,13 @@ _CONTACT_WORDS = re.compile(
     r"|cotizaci[oó]n",
     re.I,
 )
+# A form headed for another department (the service desk, the parts counter, the body
+# shop) does not reach sales, however contact-like its fields; judged on its heading and
+# buttons only, as a general form's department list names them all.
+_OTHER_DEPARTMENT = re.compile(
+    r"(?<!customer )\bservice\b|\bparts\b|body shop|collision|servicio|refacciones|repuestos", re.I
+)
+_SALES_TOO = re.compile(r"\bsales\b|ventas|general", re.I)
 # Without a message box, these words make a name-and-email form a mailing list sign-up.
 _SIGN_UP_WORDS = re.compile(
     r"sign ?up|join|stay (in touch|informed|in the loop|connected|up to date)|get (updates|offers|deals|alerts)"
@@ -72,7 +79,9 @@ def form_purpose(form: dict) -> tuple[str, int]:
     kinds = {f["kind"] for f in fields}
     if not fields:
         return "hidden", 0
-    if k.PASSWORD in kinds:
+    if any(f["kind"] == k.PASSWORD and f["visible"] for f in fields):
+        # Only a password a person can see: Gravity Forms' hidden honeypot asks browsers
+        # not to autofill it with autocomplete="new-password".
         return "login", 0
     # The form's own words, without its fields' option lists that mention every make.
     # Its own words: heading, names, address, buttons and its opening text, not the
@@ -83,7 +92,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
     has_phone = bool(kinds & _PHONE_KINDS)
     has_message = k.MESSAGE in kinds
     has_name = bool(kinds & _NAME_KINDS)
-    if not (has_email or has_phone):
+    # A multi-part form that draws one part at a time (Ninja Forms) may ask for the vehicle
+    # first and how to reply later: its own words say whether it is a contact form.
+    later_parts = next_button(form) is not None and bool(_CONTACT_WORDS.search(words))
+    if not (has_email or has_phone or later_parts):
         if kinds & _FILTER_KINDS or k.SEARCH in kinds or len(fields) <= 2:
             return "search or filter", 0
         return "no way to reply", 0
@@ -96,9 +108,12 @@ def form_purpose(form: dict) -> tuple[str, int]:
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
             return purpose, 0
+    addressed = " ".join([form.get("heading", "")] + [b["text"] for b in form["buttons"]])
+    if _OTHER_DEPARTMENT.search(addressed) and not _SALES_TOO.search(addressed):
+        return "another department", 0
     if purpose_is_scheduling(kinds) and not has_message:
         return "service scheduling", 0
-    if not has_message and not has_name:
+    if not has_message and not has_name and not later_parts:
         return "newsletter", 0
     if not has_message and _SIGN_UP_WORDS.search(words):
         return "newsletter", 0
@@ -126,3 +141,40 @@ def best_contact_form(forms: list[dict]) -> dict | None:
         if purpose == "contact" and score > best_score:
             best, best_score = form, score
     return best
+
+
+def closed_contact_forms(forms: list[dict]) -> list[dict]:
+    """Forms that would be the contact form if a person opened them (no field shown yet:
+    a closed accordion, <details> or tab), best first. Which of them can be opened is
+    for the page to say."""
+    scored = []
+    for form in forms:
+        if any(f["visible"] for f in form["fields"]):
+            continue
+        shown = {**form, "fields": [{**f, "visible": True} for f in form["fields"]]}
+        purpose, score = form_purpose(shown)
+        if purpose == "contact":
+            scored.append((score, form))
+    scored.sort(key=lambda item: -item[0])
+    return [form for _, form in scored]
+
+
+# What a later step's own questions or words can show, whatever the first step looked like.
+_PLAIN_PURPOSES = {"job application", "credit application", "trade-in appraisal", "privacy request"}
+
+
+def plainly_not_contact(form: dict) -> str:
+    """What the shown part of a form is for when its questions or words say it is not a
+    contact form: a credit application's SSN and income, a password, a job or trade-in
+    heading ("" when nothing says so). For a multi-step form's later steps, which may
+    not repeat the email asked on the first."""
+    fields = [f for f in form["fields"] if f["visible"] and not f["disabled"] and f["kind"] != k.HONEYPOT]
+    if any(f["kind"] == k.PASSWORD for f in fields):
+        return "login"
+    if any(_CREDIT_QUESTION.search(k.field_texts(f)) for f in fields):
+        return "credit application"
+    words = " ".join([form.get("heading", ""), form.get("text", "")[:150]] + [b["text"] for b in form["buttons"]])
+    for purpose, pattern in _NOT_CONTACT:
+        if purpose in _PLAIN_PURPOSES and pattern.search(words):
+            return purpose
+    return ""

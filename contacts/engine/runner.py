@@ -24,6 +24,7 @@ from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.runtime import BrowserSession
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
+from contacts.engine.stepping import StepProblem, asks_how_to_reply, field_key, leads_on, next_step
 from contacts.engine.submitting import next_button, press, submit_button
 from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks, call_hook
 from contacts.engine.verifying import start_watch, stop_watch, verify
@@ -270,7 +271,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     await attempt.enter(outcomes.FILLING)
     await dismiss_overlays(page)
     try:
-        button = await _fill_all_steps(attempt, frame, form)
+        form, button = await _fill_all_steps(attempt, frame, form)
     except FillProblem as problem:
         if not problem.stale:
             raise Outcome(outcomes.FAILED, str(problem)) from None
@@ -280,7 +281,7 @@ async def _run(attempt: Attempt, url: str) -> None:
             raise Outcome(outcomes.FAILED, "The contact form disappeared while it was being filled.") from None
         attempt.result.fields.clear()
         try:
-            button = await _fill_all_steps(attempt, frame, form)
+            form, button = await _fill_all_steps(attempt, frame, form)
         except FillProblem as again:
             raise Outcome(outcomes.FAILED, str(again)) from None
     await attempt.screenshot("form")
@@ -308,40 +309,35 @@ async def _form_again(frame) -> dict | None:
     return best_contact_form(scan["forms"]) if scan else None
 
 
-def _has_later_steps(form: dict, done: set[str]) -> bool:
-    return any(
-        not f["visible"] and f["dc"] not in done and f["kind"] not in ("honeypot", "captcha")
-        and f["type"] not in ("checkbox", "radio")
-        for f in form["fields"]
-    )
-
-
-async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
-    """Fill every step of the form; return the final submit control (not pressed)."""
+async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> tuple[dict, dict]:
+    """Fill every step of the form; return the form as its last step shows it and its
+    final submit control (not pressed)."""
     done: set[str] = set()
-    for _step in range(MAX_STEPS):
+    for step_number in range(MAX_STEPS):
         try:
-            fields = [f for f in form["fields"] if f["dc"] not in done]
+            fields = [f for f in form["fields"] if field_key(f) not in done]
             actions = plan(fields, attempt.customer)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
         attempt.result.fields.extend(await perform(frame, actions, attempt.clock))
-        done.update(f["dc"] for f in form["fields"] if f["visible"])
+        done.update(field_key(f) for f in form["fields"] if f["visible"])
         # Filling changes forms: submit buttons enable, later fields appear.
         form = await rescan_form(frame, form["dc"]) or form
         button = submit_button(form)
-        if button is not None:
-            return button
-        step = next_button(form)
-        if step is None:
+        step = next_button(form) if button is None else None
+        if button is None and step is None:
             raise Outcome(outcomes.FAILED, "The contact form has no button to send it.")
-        if not _has_later_steps(form, done):
-            # "Continue" with nothing left to fill sends the form: it is the submit.
-            return step
+        if button is None and not leads_on(step, form, done):
+            button = step  # "Continue" on a one-page form sends it: it is the submit
+        if button is not None:
+            if step_number and not asks_how_to_reply(attempt.result.fields):
+                # A wizard that never asked how to reach the customer was not a contact form.
+                raise Outcome(outcomes.NO_FORM, "The multi-step form never asks for an email or phone; nothing was sent.")
+            return form, button
         await attempt.clock.check()
-        await press(frame, step)
-        await frame.page.wait_for_timeout(300)
-        form = await rescan_form(frame, form["dc"])
-        if form is None:
-            raise Outcome(outcomes.FAILED, "The contact form disappeared after its first step.")
+        try:
+            form = await next_step(frame, form, step, attempt.clock)
+        except StepProblem as problem:
+            attempt.result.submit_pressed = problem.status == outcomes.SUBMITTED
+            raise Outcome(problem.status, str(problem)) from None
     raise Outcome(outcomes.FAILED, "The contact form has more steps than expected.")

@@ -6,10 +6,13 @@ import re
 
 from playwright.async_api import Error as PlaywrightError
 
-NEXT_TEXT = re.compile(r"^\W*(next|continue|proceed|siguiente|continuar)\b", re.I)
+NEXT_TEXT = re.compile(r"^\W*(next|continue|proceed|siguiente|continuar|avanzar)\b|^\W*(go |on )?to step \d", re.I)
+# Form plugins name their step controls in their classes (gform_next_button,
+# wpforms-page-next, nf-next, forminator-button-next), whatever the button says.
+NEXT_CLASS = re.compile(r"(^|[\s_-])(page-)?next($|\s|[_-](button|btn|step|page|link)\b)", re.I)
 SUBMIT_TEXT = re.compile(
     r"submit|send|contact|request|get (my |your |the )?(e-?price|quote|info|offer)|ask|inquire|message|confirm|finish"
-    r"|enviar|solicitar|go\b|done|save|get started|let'?s talk|check availability",
+    r"|enviar|solicitar|go\b|done|save|get started|let'?s talk|check availability|\bbook\b|reserve|agendar|reservar",
     re.I,
 )
 NOT_SUBMIT_TEXT = re.compile(
@@ -23,16 +26,27 @@ def _usable(button: dict) -> bool:
     return button["visible"] and not button["disabled"] and not NOT_SUBMIT_TEXT.search(button["text"] or "")
 
 
+def says_next(button: dict) -> bool:
+    """A control that moves a form to its next step: it says so, or its classes do and its
+    words do not say it sends the form (a last step's "Submit" keeps the Next's classes)."""
+    text = button["text"] or ""
+    if NEXT_TEXT.search(text):
+        return True
+    classes = button["classes"] or ""
+    # Forminator's last page keeps forminator-button-next beside forminator-button-submit.
+    return bool(NEXT_CLASS.search(classes)) and not SUBMIT_TEXT.search(text) and "submit" not in classes.lower()
+
+
 def next_button(form: dict) -> dict | None:
     for b in form["buttons"]:
-        if _usable(b) and NEXT_TEXT.search(b["text"] or ""):
+        if _usable(b) and says_next(b):
             return b
     return None
 
 
 def submit_button(form: dict) -> dict | None:
     """The control that sends the form: a submit-typed button, else one that says so."""
-    candidates = [b for b in form["buttons"] if _usable(b) and not NEXT_TEXT.search(b["text"] or "")]
+    candidates = [b for b in form["buttons"] if _usable(b) and not says_next(b)]
 
     def rank(b: dict) -> int:
         score = 0
