@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from playwright.async_api import Error as PlaywrightError
 
-from contacts.engine.planning import Action, field_name
-from contacts.engine.types import FilledField
+from contacts.engine import classifying as k
+from contacts.engine.planning import Action, UnfillableField, field_name, plan
+from contacts.engine.scanning import rescan_form
+from contacts.engine.types import Customer, FilledField
 
 
 class FillProblem(Exception):
@@ -102,26 +105,208 @@ async def _check(frame, action: Action) -> None:
         raise FillProblem(f"The box \u201c{field_name(action.field)}\u201d could not be ticked.")
 
 
+async def _uncheck(frame, action: Action) -> None:
+    box = _locator(frame, action)
+    try:
+        await box.uncheck(timeout=1500)
+    except PlaywrightError:
+        await box.evaluate("el => { if (el.checked) el.click(); }")
+    if await box.is_checked():
+        raise FillProblem(
+            f"The site ticked \u201c{field_name(action.field)}\u201d in advance and it would not stay unticked; "
+            "the customer did not ask for offers, so nothing was sent."
+        )
+
+
+async def _act(frame, action: Action) -> None:
+    try:
+        if action.how == "type":
+            await _type(frame, action)
+        elif action.how == "select":
+            await _select(frame, action)
+        elif action.how == "uncheck":
+            await _uncheck(frame, action)
+        else:
+            await _check(frame, action)
+    except PlaywrightError as exc:
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        stale = await _locator(frame, action).count() == 0
+        raise FillProblem(
+            f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
+        ) from exc
+
+
+def _filled(action: Action) -> FilledField:
+    return FilledField(action.kind, field_name(action.field), action.shown)
+
+
 async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
     """Carry out the planned actions in order; return what was filled."""
-    filled = []
-    typed = []
     for action in actions:
         await clock.check()
+        await _act(frame, action)
+    await _check_typed(frame, [a for a in actions if a.how == "type"])
+    return [_filled(a) for a in actions]
+
+
+# --- Forms that change as they are filled ------------------------------------------------
+
+MAX_ROUNDS = 30  # plans of one form: one per choice, plus the typing between them
+REQUEST_SETTLE_MS = 4000  # longest wait for what a choice asked the server for (options, fields)
+OPTIONS_WAIT_MS = 4000  # longest wait for a select's options to arrive once nothing else is left
+
+# After a choice the page may fetch options or show fields with an animation: wait until
+# no CSS animation or jQuery effect is running (both finish by themselves).
+_ANIMATIONS_DONE_JS = """() => {
+  const css = document.getAnimations ? document.getAnimations().some((a) => a.playState === 'running'
+    && a.effect && a.effect.getTiming && a.effect.getTiming().iterations !== Infinity) : false;
+  const jq = window.jQuery && window.jQuery.timers ? window.jQuery.timers.length > 0 : false;
+  return !css && !jq;
+}"""
+# Resolves once any of these selects has different options or enabled state than given.
+_OPTIONS_CHANGED_JS = """(before) => before.some(([id, shape]) => {
+  const el = document.querySelector(`[data-dc="${id}"]`);
+  return !el || (el.disabled + '|' + [...el.options].map((o) => o.value).join('\\u0001')) !== shape;
+})"""
+
+
+def _select_shape(f: dict) -> str:
+    return f"{str(f['disabled']).lower()}|" + "\u0001".join(o["value"] for o in f["options"])
+
+
+class _RequestsWatch:
+    """The fetch/XHR requests a page starts while it is watched, so a choice that loads
+    options or fields from the server is waited for, and nothing else is."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.pending: set = set()
+        self._changed = asyncio.Event()
+
+    def _started(self, request) -> None:
+        if request.resource_type in ("fetch", "xhr"):
+            self.pending.add(request)
+
+    def _ended(self, request) -> None:
+        self.pending.discard(request)
+        if not self.pending:
+            self._changed.set()
+
+    def __enter__(self) -> "_RequestsWatch":
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", self._ended)
+        self.page.on("requestfailed", self._ended)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for event, handler in (("request", self._started), ("requestfinished", self._ended),
+                               ("requestfailed", self._ended)):
+            self.page.remove_listener(event, handler)
+
+    async def settled(self, timeout_s: float) -> None:
+        if not self.pending:
+            return
+        self._changed.clear()
         try:
-            if action.how == "type":
-                await _type(frame, action)
-                typed.append(action)
-            elif action.how == "select":
-                await _select(frame, action)
-            else:
-                await _check(frame, action)
-        except PlaywrightError as exc:
-            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            stale = await _locator(frame, action).count() == 0
-            raise FillProblem(
-                f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
-            ) from exc
-        filled.append(FilledField(action.kind, field_name(action.field), action.shown))
+            await asyncio.wait_for(self._wait_empty(), timeout_s)
+        except asyncio.TimeoutError:
+            pass  # a slow or endless request is the site's business: read the form as it is
+
+    async def _wait_empty(self) -> None:
+        while self.pending:
+            await self._changed.wait()
+            self._changed.clear()
+
+
+async def _choose(frame, action: Action, clock) -> None:
+    """One choice, then what it set off: requests for options or fields, and effects."""
+    with _RequestsWatch(frame.page) as watch:
+        await _act(frame, action)
+        # Change handlers start their requests at once; give them one turn of the loop.
+        await frame.evaluate("() => new Promise((r) => setTimeout(r, 0))")
+        await watch.settled(min(REQUEST_SETTLE_MS / 1000, clock.remaining_s()))
+    try:
+        await frame.wait_for_function(_ANIMATIONS_DONE_JS, timeout=min(2000, clock.remaining_ms()), polling=50)
+    except PlaywrightError:
+        pass  # an effect that never ends does not hold the attempt
+
+
+async def _wait_for_options(frame, selects: list[dict], clock) -> None:
+    before = [[f["dc"], _select_shape(f)] for f in selects]
+    try:
+        await frame.wait_for_function(
+            _OPTIONS_CHANGED_JS, arg=before, timeout=min(OPTIONS_WAIT_MS, clock.remaining_ms()), polling=100
+        )
+    except PlaywrightError:
+        pass  # still nothing to choose: the caller says which required field that leaves
+
+
+def _same_group(form: dict, action: Action) -> set[str]:
+    """A radio button stands for its whole group: once one is chosen, the group is done."""
+    f = action.field
+    if f["type"] != "radio" or not f["name"]:
+        return {f["dc"]}
+    return {g["dc"] for g in form["fields"] if g["type"] == "radio" and g["name"] == f["name"]}
+
+
+async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset()
+                    ) -> tuple[list[FilledField], dict]:
+    """Fill the form's shown fields (not those in `skip`), reading it again after every
+    choice: a choice may load a dependent list's options (Year, then Make, then Model) or
+    show fields the site's conditional logic asks for, which are filled in turn.
+
+    Returns what was filled and the form as it now stands. Raises UnfillableField for a
+    required field nothing honest fits, FillProblem for a value that would not stay.
+    """
+    filled: list[FilledField] = []
+    typed: list[Action] = []
+    done: set[str] = set(skip)
+    waited: set[str] = set()
+    chose = False
+    for _round in range(MAX_ROUNDS):
+        waiting: list[dict] = []
+        actions = plan([f for f in form["fields"] if f["dc"] not in done], customer, waiting=waiting)
+        if actions:
+            # Type everything up to the first choice; after a choice the form is read again.
+            first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
+            for action in actions[: first_choice + 1]:
+                await clock.check()
+                if action.how == "type":
+                    await _act(frame, action)
+                    typed.append(action)
+                else:
+                    await _choose(frame, action, clock)
+                    chose = True
+                done.update(_same_group(form, action))
+                filled.append(_filled(action))
+        else:
+            late = [f for f in waiting if f["dc"] not in waited]
+            if not (late and chose):
+                break
+            # Nothing else to do: give lists that load after a choice time to arrive.
+            waited.update(f["dc"] for f in late)
+            await _wait_for_options(frame, late, clock)
+        form = await rescan_form(frame, form["dc"]) or form
+    else:
+        raise FillProblem("The contact form kept changing while it was filled; nothing was sent.")
+    for f in waiting:
+        if f["required"] and not f["disabled"]:
+            raise UnfillableField(field_name(f))
     await _check_typed(frame, typed)
-    return filled
+    await _no_opt_in_left_ticked(frame, form)
+    return filled, form
+
+
+async def _no_opt_in_left_ticked(frame, form: dict) -> None:
+    """The last word on marketing opt-ins before anything is sent: one still ticked (hidden
+    with its label, or ticked again by a script) is unticked, or nothing is sent."""
+    for f in form["fields"]:
+        if f["type"] == "checkbox" and f["kind"] == k.MARKETING and f["checked"] and not f["required"]:
+            action = Action(f, k.MARKETING, "uncheck", "no", field_name(f))
+            box = _locator(frame, action)
+            await box.evaluate(
+                "el => { if (el.checked) { el.checked = false; el.dispatchEvent(new Event('input', {bubbles: true}));"
+                " el.dispatchEvent(new Event('change', {bubbles: true})); } }"
+            )
+            if await box.is_checked():
+                await _uncheck(frame, action)

@@ -331,9 +331,155 @@ def test_plan_switches_a_pre_checked_contact_method_to_the_customers_own():
 
 
 def test_plan_names_a_required_yes_no_question_it_cannot_answer():
-    radios = [field(label, "radio", name="current", group_label="Are you a current customer? *", required=True)
-              for label in ("Yes", "No")]
+    radios = [field(label, "radio", name="military", group_label="Are you active or retired military? *",
+                    required=True) for label in ("Yes", "No")]
     k.classify_fields(radios)
     with pytest.raises(UnfillableField) as missing:
         plan(radios, CUSTOMER)
-    assert missing.value.label == "Are you a current customer?"
+    assert missing.value.label == "Are you active or retired military?"
+
+
+# --- Questions the profile answers, consent the site ticked in advance, options that load late
+
+
+@pytest.mark.parametrize(
+    "label,kind",
+    [
+        ("Are you a current customer?", k.CURRENT_CUSTOMER), ("Existing Customer?", k.CURRENT_CUSTOMER),
+        ("Are you a current Harbor Point Kia customer?", k.CURRENT_CUSTOMER),
+        ("Have you purchased a vehicle from us before?", k.CURRENT_CUSTOMER),
+        ("¿Es usted cliente actual?", k.CURRENT_CUSTOMER),
+        ("Do you have a trade-in?", k.HAS_TRADE_IN), ("Will you be trading in a vehicle?", k.HAS_TRADE_IN),
+        ("Trade-in?", k.HAS_TRADE_IN), ("¿Tiene un vehículo para intercambio?", k.HAS_TRADE_IN),
+        ("Will you be financing?", k.FINANCING), ("How do you plan to pay?", k.FINANCING),
+        ("Purchase type", k.FINANCING), ("¿Va a financiar?", k.FINANCING), ("Forma de pago", k.FINANCING),
+        # The traded car itself stays a trade-in detail nobody can answer for the customer.
+        ("Trade-in Year", k.TRADE_IN), ("Trade Mileage", k.TRADE_IN), ("Current vehicle", k.TRADE_IN),
+    ],
+)
+def test_it_classifies_the_questions_a_profile_answers(label, kind):
+    assert k.classify_field(field(label)) == kind
+
+
+def test_a_trade_in_choice_answered_yes_or_no_asks_whether_there_is_one():
+    select = field("Trade-In", "select", options=options("--", "Yes", "No"))
+    radios = [field(label, "radio", name="trade", group_label="Trade-in") for label in ("Yes", "No", "Not sure")]
+    details = field("Trade-In", "select", options=options("--", "2019", "2020"))
+    fields = [select, *radios, details]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.HAS_TRADE_IN] * 4 + [k.TRADE_IN]
+
+
+def required_choice(label, *texts, kind="select"):
+    if kind == "radio":
+        return [field(t, "radio", name=label, group_label=label, required=True) for t in texts]
+    return [field(label, "select", required=True, options=options("-- Select --", *texts))]
+
+
+@pytest.mark.parametrize(
+    "label,texts,shown",
+    [
+        ("Are you a current customer?", ("Yes", "No"), "No"),
+        ("Do you have a trade-in?", ("Yes, I do", "No, I don't", "Not sure"), "No, I don't"),
+        ("Will you be financing?", ("Finance", "Lease", "Cash", "Not sure yet"), "Not sure yet"),
+        ("How did you hear about us?", ("Television", "Internet Search", "Friend"), "Internet Search"),
+        ("How did you hear about us?", ("Google", "Facebook", "Other"), "Other"),
+        ("Best time to reach you?", ("Morning", "Afternoon", "Anytime"), "Anytime"),
+        # Spanish
+        ("¿Es usted cliente actual?", ("Sí", "No"), "No"),
+        ("¿Va a financiar?", ("Sí", "No", "No sé todavía"), "No sé todavía"),
+        ("Mejor hora para llamarle", ("Mañana", "Tarde", "Cualquier hora"), "Cualquier hora"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["select", "radio"])
+def test_plan_answers_a_required_question_with_the_profiles_default(label, texts, shown, kind):
+    fields = required_choice(label, *texts, kind=kind)
+    k.classify_fields(fields)
+    [action] = plan(fields, CUSTOMER)
+    assert action.shown == shown
+
+
+def test_plan_uses_the_answers_the_user_changed():
+    customer = replace(CUSTOMER, trade_in="yes", financing="no", heard_about="referral", best_time="evening")
+    questions = [
+        required_choice("Do you have a trade-in?", "Yes", "No"),
+        required_choice("Will you be financing?", "Yes, finance", "No, paying cash", "Undecided"),
+        required_choice("How did you hear about us?", "Internet", "Friend / Family", "Other"),
+        required_choice("Best time to call", "Morning", "Afternoon", "Evening"),
+    ]
+    shown = []
+    for fields in questions:
+        k.classify_fields(fields)
+        shown += [a.shown for a in plan(fields, customer)]
+    assert shown == ["Yes", "No, paying cash", "Friend / Family", "Evening"]
+
+
+def test_plan_names_the_question_and_the_answer_when_no_choice_fits():
+    fields = required_choice("Will you be financing?", "Yes", "No", kind="radio")
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField) as missing:
+        plan(fields, CUSTOMER)
+    reason = missing.value.sentence()
+    assert "Will you be financing?" in reason and "Undecided" in reason and "nothing was sent" in reason
+
+
+def test_plan_leaves_optional_questions_unanswered_but_corrects_a_contradicting_pre_selection():
+    optional = [field("Do you have a trade-in?", "select", options=options("-- Select --", "Yes", "No"))]
+    k.classify_fields(optional)
+    assert plan(optional, CUSTOMER) == []
+    pre_selected = [field("Do you have a trade-in?", "select",
+                          options=[{"value": v, "text": v, "disabled": False, "selected": v == "Yes"}
+                                   for v in ("Yes", "No")])]
+    k.classify_fields(pre_selected)
+    assert [(a.how, a.value) for a in plan(pre_selected, CUSTOMER)] == [("select", "No")]
+    radios = [field(t, "radio", name="cur", group_label="Are you a current customer?", checked=t == "Yes")
+              for t in ("Yes", "No")]
+    k.classify_fields(radios)
+    assert [(a.how, a.shown) for a in plan(radios, CUSTOMER)] == [("check", "No")]
+
+
+def test_plan_types_the_profiles_words_into_a_required_question_box():
+    fields = [field("How did you hear about us?", required=True), field("Best time to reach you", required=True)]
+    k.classify_fields(fields)
+    assert [a.value for a in plan(fields, CUSTOMER)] == ["Internet", "Any time"]
+
+
+def test_plan_unticks_a_pre_ticked_marketing_opt_in_and_ticks_required_consent():
+    fields = [
+        field("Yes, email me special offers and news", "checkbox", checked=True),
+        field("I consent to be contacted about my inquiry", "checkbox", required=True),
+        field("I accept the privacy policy", "checkbox", checked=True),
+    ]
+    k.classify_fields(fields)
+    assert [(a.how, a.kind) for a in plan(fields, CUSTOMER)] == [("uncheck", k.MARKETING), ("check", k.CONSENT)]
+
+
+def test_plan_unticks_a_styled_opt_in_whose_label_is_what_shows():
+    fields = [field("Send me promotions", "checkbox", checked=True, visible=True, via_label=True)]
+    k.classify_fields(fields)
+    assert [a.how for a in plan(fields, CUSTOMER)] == ["uncheck"]
+
+
+def test_plan_will_not_send_a_required_offers_sign_up_ticked_in_advance():
+    fields = [field("Sign me up for special offers", "checkbox", checked=True, required=True)]
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField):
+        plan(fields, CUSTOMER)
+    agreeing = [field("I agree to be contacted and to receive special offers", "checkbox", checked=True,
+                      required=True)]
+    k.classify_fields(agreeing)
+    assert plan(agreeing, CUSTOMER) == []
+
+
+def test_plan_waits_for_a_dependent_select_instead_of_refusing_it():
+    year = field("Year", "select", required=True, options=options("Year", "2023", "2024"))
+    make = field("Make", "select", required=True, options=options("Select a year first"))
+    model = field("Model", "select", disabled=True, options=options("-- Model --"))
+    fields = [year, make, model]
+    k.classify_fields(fields)
+    waiting: list[dict] = []
+    actions = plan(fields, CUSTOMER, waiting=waiting)
+    assert [a.value for a in actions] == ["2024"]
+    assert [f["label"] for f in waiting] == ["Make", "Model"]
+    with pytest.raises(UnfillableField):
+        plan(fields, CUSTOMER)  # without a waiting list, an empty required select is refused
