@@ -145,7 +145,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
     (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
     (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
-    (CONDITION, re.compile(r"\bcondition\b|new or used|new/used|nuevo o usado|vehicle type|inventory type", re.I)),
+    (CONDITION, re.compile(r"\bcondition\b|new or (used|pre-?owned)|new/(used|pre-?owned)|nuevo o (usado|seminuevo)|vehicle type|inventory type", re.I)),
     (SUBJECT, re.compile(r"subject|asunto", re.I)),
     (MESSAGE, re.compile(r"message|comment|question|inquiry|enquiry|details|how can we help|additional info|notes?\b|mensaje|comentario|pregunta|consulta|tell us|your request|anything else", re.I)),
     (VEHICLE, re.compile(r"vehicle|\bcar\b|veh[ií]culo|auto\b|interested in", re.I)),

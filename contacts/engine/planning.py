@@ -164,7 +164,8 @@ def _sensible_answer(kind: str, options: list[dict], customer: Customer) -> dict
         return _pick(options, _DEPARTMENT_PREFERENCE)
     if kind == k.CONDITION:
         wanted = _condition_wanted(customer)
-        return _pick(options, [re.compile(rf"\b{wanted}\b|{'nuevo' if wanted == 'new' else 'usado'}", re.I)])
+        words = r"\bnew\b|nuevo" if wanted == "new" else r"\bused\b|pre-?owned|usado|seminuevo"
+        return _pick(options, [re.compile(words, re.I)])
     return None
 
 

@@ -98,9 +98,14 @@
       const same = name ? box.querySelectorAll(`input[name="${CSS.escape(name)}"]`).length : 1;
       const others = box.querySelectorAll('input,select,textarea').length;
       if (others > same) break;
-      const labelish = box.querySelector('.gfield_label, legend, .label, .form-label, label:not([for])');
-      const t = labelish && !labelish.contains(el) ? ownText(labelish) : '';
-      if (t) return t;
+      // A label-like element that is not one of the group's own option labels.
+      const optionLabel = (n) => !!n.querySelector('input,select,textarea') || (n.htmlFor && (byId(n, n.htmlFor) || {}).name === name);
+      const labelish = [...box.querySelectorAll('.gfield_label, legend, .label, .form-label, label:not([for])')]
+        .find((n) => !optionLabel(n) && ownText(n));
+      if (labelish) return ownText(labelish);
+      // Bare text beside the options: <p>Do you have a trade-in?<br><span>…buttons…</span></p>.
+      const loose = squash([...box.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(' '));
+      if (loose) return loose.slice(0, 120);
       const prev = box.previousElementSibling;
       if (prev && !prev.querySelector('input,select,textarea')) { const pt = ownText(prev); if (pt) return pt.slice(0, 120); }
     }
