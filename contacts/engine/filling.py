@@ -97,6 +97,9 @@ async def _select(frame, action: Action) -> None:
 async def _check(frame, action: Action) -> None:
     box = _locator(frame, action)
     try:
+        if action.field.get("via_label"):
+            # Only its label shows (a styled box): Playwright would wait in vain for the input.
+            raise PlaywrightError("hidden behind its label")
         await box.check(timeout=1500)
     except PlaywrightError:
         # Styled checkboxes hide the input behind their label: click it the way the label would.
@@ -108,6 +111,8 @@ async def _check(frame, action: Action) -> None:
 async def _uncheck(frame, action: Action) -> None:
     box = _locator(frame, action)
     try:
+        if action.field.get("via_label"):
+            raise PlaywrightError("hidden behind its label")
         await box.uncheck(timeout=1500)
     except PlaywrightError:
         await box.evaluate("el => { if (el.checked) el.click(); }")
@@ -137,7 +142,10 @@ async def _act(frame, action: Action) -> None:
 
 
 def _filled(action: Action) -> FilledField:
-    return FilledField(action.kind, field_name(action.field), action.shown)
+    # A radio button's own label is the answer; its group's label is the question.
+    f = action.field
+    label = (f.get("group_label") or "").strip(" *:")[:60] if f["type"] == "radio" else ""
+    return FilledField(action.kind, label or field_name(f), action.shown)
 
 
 async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
@@ -302,7 +310,7 @@ async def _no_opt_in_left_ticked(frame, form: dict) -> None:
     with its label, or ticked again by a script) is unticked, or nothing is sent."""
     for f in form["fields"]:
         if f["type"] == "checkbox" and f["kind"] == k.MARKETING and f["checked"] and not f["required"]:
-            action = Action(f, k.MARKETING, "uncheck", "no", field_name(f))
+            action = Action(f, k.MARKETING, "uncheck", "no", "unticked")
             box = _locator(frame, action)
             await box.evaluate(
                 "el => { if (el.checked) { el.checked = false; el.dispatchEvent(new Event('input', {bubbles: true}));"

@@ -319,7 +319,7 @@ def _pre_ticked_opt_in_action(f: dict) -> Action | None:
     also agree to being contacted about the inquiry; one that only signs up for offers
     cannot be sent honestly."""
     if not f["required"]:
-        return Action(f, k.MARKETING, "uncheck", "no", field_name(f))
+        return Action(f, k.MARKETING, "uncheck", "no", "unticked")
     if k.agrees_to_contact(f):
         return None
     raise UnfillableField(field_name(f))

@@ -19,7 +19,9 @@
   walk(document);
 
   const docWidth = Math.max(document.documentElement.scrollWidth, innerWidth);
-  const visible = (el) => {
+  // ariaHides: whether aria-hidden counts as hidden. It does for fields (honeypots wear it),
+  // not for a styled box's label that a sighted person plainly sees (Forminator's consent).
+  const visible = (el, ariaHides = true) => {
     if (el.checkVisibility && !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false;
@@ -28,7 +30,7 @@
     const own = getComputedStyle(el);
     if (/inset\((4\d|50|100)%|circle\(0/.test(own.clipPath) || /rect\(0(px)?,? 0(px)?,? 0(px)?,? 0(px)?\)/.test(own.clip)) return false;
     for (let a = el; a && a !== document.body; a = parentOf(a)) {
-      if (a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
+      if (ariaHides && a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
       if (a === el) continue;
       const cs = getComputedStyle(a);
       if (cs.overflow !== 'visible' || cs.clipPath !== 'none' || cs.clip !== 'auto') {
@@ -161,7 +163,7 @@
     const isChoice = type === 'checkbox' || type === 'radio';
     let vis = visible(el);
     let viaLabel = false;
-    if (!vis && isChoice && el.labels && [...el.labels].some(visible)) { vis = true; viaLabel = true; }
+    if (!vis && isChoice && el.labels && [...el.labels].some((l) => visible(l, false))) { vis = true; viaLabel = true; }
     let viaWidget = false;
     if (!vis && type === 'select') {
       const next = el.nextElementSibling;
