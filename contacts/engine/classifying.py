@@ -339,11 +339,32 @@ def _yes_no_trade_questions(fields: list[dict]) -> None:
             f["kind"] = HAS_TRADE_IN
 
 
+# Questions the customer profile answers (engine/answers.py).
+PROFILE_QUESTION_KINDS = {CURRENT_CUSTOMER, HAS_TRADE_IN, FINANCING, HEAR_ABOUT, CONTACT_TIME}
+
+
+def _checkbox_questions(fields: list[dict]) -> None:
+    """Boxes sharing a name under one question ("How did you hear about us?" [ ] Internet
+    [ ] Radio) are that question's choices, whatever each box's own words say."""
+    groups: dict[str, list[dict]] = {}
+    for f in fields:
+        if f["type"] == "checkbox" and f.get("name") and f.get("group_label"):
+            groups.setdefault(f["name"], []).append(f)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        kind = _first_rule_match({"label": group[0]["group_label"]})
+        if kind in PROFILE_QUESTION_KINDS:
+            for f in group:
+                f["kind"] = kind
+
+
 def classify_fields(fields: list[dict]) -> None:
     """Set each field's "kind", then settle what only the whole form can tell."""
     for f in fields:
         f["kind"] = classify_field(f)
     _yes_no_trade_questions(fields)
+    _checkbox_questions(fields)
     assign_split_phones(fields)
     _one_message_box(fields)
     kinds = {f["kind"] for f in fields}

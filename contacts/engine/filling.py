@@ -8,7 +8,7 @@ import re
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import classifying as k
-from contacts.engine.planning import Action, UnfillableField, field_name, plan
+from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
 from contacts.engine.scanning import rescan_form
 from contacts.engine.types import Customer, FilledField
 
@@ -252,9 +252,10 @@ async def _wait_for_options(frame, selects: list[dict], clock) -> None:
 def _same_group(form: dict, action: Action) -> set[str]:
     """A radio button stands for its whole group: once one is chosen, the group is done."""
     f = action.field
-    if f["type"] != "radio" or not f["name"]:
+    grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
+    if not grouped or not f["name"]:
         return {f["dc"]}
-    return {g["dc"] for g in form["fields"] if g["type"] == "radio" and g["name"] == f["name"]}
+    return {g["dc"] for g in form["fields"] if g["type"] == f["type"] and g["name"] == f["name"]}
 
 
 async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset()

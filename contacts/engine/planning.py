@@ -259,7 +259,8 @@ def plan(fields: list[dict], customer: Customer, waiting: list[dict] | None = No
             continue
         if not f["visible"] or f["disabled"] or f["readonly"] or f["kind"] in _NEVER_TOUCHED:
             continue
-        if f["type"] == "radio":
+        if f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS):
+            # Boxes under one question are answered as a radio group is: one choice.
             radio_groups.setdefault(f["name"] or f["dc"], []).append(f)
             continue
         if f["type"] == "checkbox":
@@ -341,8 +342,12 @@ def _select_action(f: dict, customer: Customer) -> Action | None:
     selected = next((o for o in f["options"] if o["selected"]), None)
     chosen = choose_option(f["kind"], options, customer, f["required"])
     if chosen is None and f["kind"] in PROFILE_QUESTIONS and selected in options:
-        # An answer the site pre-selected stands unless the profile says otherwise.
-        chosen = answers_option(f["kind"], options, customer) or selected
+        # An answer the site pre-selected is the customer's only if it says what the profile
+        # says; an optional one that cannot be changed to that is the site's, not theirs.
+        own = answers_option(f["kind"], options, customer)
+        if own is None and f["required"]:
+            raise _unanswerable(f["kind"], field_name(f), options, customer)
+        chosen = own or selected
     if chosen is None:
         if f["required"] and not (selected and selected in options):
             raise _unanswerable(f["kind"], field_name(f), options, customer)
@@ -362,6 +367,9 @@ def _radio_action(group: list[dict], customer: Customer) -> Action | None:
         # us (Phone pre-checked for a customer who prefers email), as a pre-selected option does.
         own = (_customer_answer(kind, options, customer)
                if kind in _CUSTOMER_DATA_KINDS or kind in PROFILE_QUESTIONS else None)
+        if own is None and kind in PROFILE_QUESTIONS and any(r["required"] for r in group):
+            label = (first.get("group_label") or "").strip(" *:") or field_name(first)
+            raise _unanswerable(kind, label, options, customer)
         if own is None or own["value"] == checked["dc"]:
             return None
         radio = next(r for r in group if r["dc"] == own["value"])

@@ -483,3 +483,31 @@ def test_plan_waits_for_a_dependent_select_instead_of_refusing_it():
     assert [f["label"] for f in waiting] == ["Make", "Model"]
     with pytest.raises(UnfillableField):
         plan(fields, CUSTOMER)  # without a waiting list, an empty required select is refused
+
+
+def test_plan_will_not_send_a_required_answer_the_site_chose_that_the_profile_did_not_give():
+    def pre_selected(required):
+        return [field("Will you be financing?", "select", required=required,
+                      options=[{"value": v, "text": v, "disabled": False, "selected": v == "Yes"} for v in ("Yes", "No")])]
+
+    required = pre_selected(True)
+    k.classify_fields(required)
+    with pytest.raises(UnfillableField):
+        plan(required, CUSTOMER)
+    optional = pre_selected(False)  # nothing the customer could change: the site's default stands
+    k.classify_fields(optional)
+    assert plan(optional, CUSTOMER) == []
+    radios = [field(t, "radio", name="when", group_label="Best time to call *", required=True, checked=t == "Morning")
+              for t in ("Morning", "Evening")]
+    k.classify_fields(radios)
+    with pytest.raises(UnfillableField):
+        plan(radios, CUSTOMER)
+
+
+def test_plan_answers_a_required_checkbox_question_with_one_box():
+    boxes = [field(t, "checkbox", name="source[]", group_label="How did you hear about us? *", required=True)
+             for t in ("Email newsletter", "Radio", "Online search", "Friend")]
+    k.classify_fields(boxes)
+    assert {f["kind"] for f in boxes} == {k.HEAR_ABOUT}
+    [action] = plan(boxes, CUSTOMER)
+    assert (action.how, action.shown) == ("check", "Online search")
