@@ -164,11 +164,16 @@ REQUEST_SETTLE_MS = 4000  # longest wait for what a choice asked the server for 
 OPTIONS_WAIT_MS = 4000  # longest wait for a select's options to arrive once nothing else is left
 
 # After a choice the page may fetch options or show fields with an animation: wait until
-# no CSS animation or jQuery effect is running (both finish by themselves).
-_ANIMATIONS_DONE_JS = """() => {
+# no finite CSS animation or jQuery effect runs inside the form (a slider elsewhere on the
+# page, or a spinner that never stops, is not waited for).
+_ANIMATIONS_DONE_JS = """(formId) => {
+  const form = document.querySelector(`[data-dc="${formId}"]`);
+  if (!form) return true;
+  const inForm = (el) => !!el && el.nodeType === 1 && form.contains(el);
   const css = document.getAnimations ? document.getAnimations().some((a) => a.playState === 'running'
-    && a.effect && a.effect.getTiming && a.effect.getTiming().iterations !== Infinity) : false;
-  const jq = window.jQuery && window.jQuery.timers ? window.jQuery.timers.length > 0 : false;
+    && a.effect && inForm(a.effect.target) && a.effect.getTiming().iterations !== Infinity) : false;
+  const timers = (window.jQuery && window.jQuery.timers) || [];
+  const jq = timers.some((t) => t && inForm(t.elem));
   return !css && !jq;
 }"""
 # Resolves once any of these selects has different options or enabled state than given.
@@ -226,7 +231,7 @@ class _RequestsWatch:
             self._changed.clear()
 
 
-async def _choose(frame, action: Action, clock) -> None:
+async def _choose(frame, form_dc: str, action: Action, clock) -> None:
     """One choice, then what it set off: requests for options or fields, and effects."""
     with _RequestsWatch(frame.page) as watch:
         await _act(frame, action)
@@ -234,7 +239,9 @@ async def _choose(frame, action: Action, clock) -> None:
         await frame.evaluate("() => new Promise((r) => setTimeout(r, 0))")
         await watch.settled(min(REQUEST_SETTLE_MS / 1000, clock.remaining_s()))
     try:
-        await frame.wait_for_function(_ANIMATIONS_DONE_JS, timeout=min(2000, clock.remaining_ms()), polling=50)
+        await frame.wait_for_function(
+            _ANIMATIONS_DONE_JS, arg=form_dc, timeout=min(2000, clock.remaining_ms()), polling=50
+        )
     except PlaywrightError:
         pass  # an effect that never ends does not hold the attempt
 
@@ -284,7 +291,7 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
                     await _act(frame, action)
                     typed.append(action)
                 else:
-                    await _choose(frame, action, clock)
+                    await _choose(frame, form["dc"], action, clock)
                     chose = True
                 done.update(_same_group(form, action))
                 filled.append(_filled(action))
