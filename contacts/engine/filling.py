@@ -144,7 +144,8 @@ async def _act(frame, action: Action) -> None:
 def _filled(action: Action) -> FilledField:
     # A radio button's own label is the answer; its group's label is the question.
     f = action.field
-    label = (f.get("group_label") or "").strip(" *:")[:60] if f["type"] == "radio" else ""
+    grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
+    label = (f.get("group_label") or "").strip(" *:")[:60] if grouped else ""
     return FilledField(action.kind, label or field_name(f), action.shown)
 
 

@@ -59,6 +59,9 @@
   const labelOf = (el) => {
     const parts = [];
     if (el.labels) for (const l of el.labels) parts.push(ownText(l, el));
+    // An option's own label names it; its aria-labelledby often adds the group's question
+    // (Ninja Forms lists), which the group label carries already.
+    if (/^(radio|checkbox)$/.test(el.type) && parts.some((p) => p)) return squash(parts.join(' '));
     const lb = el.getAttribute('aria-labelledby');
     // aria-labelledby often repeats the <label> (Jotform): each text once.
     if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t && !parts.includes(ownText(t))) parts.push(ownText(t)); }
