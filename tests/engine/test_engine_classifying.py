@@ -511,3 +511,30 @@ def test_plan_answers_a_required_checkbox_question_with_one_box():
     assert {f["kind"] for f in boxes} == {k.HEAR_ABOUT}
     [action] = plan(boxes, CUSTOMER)
     assert (action.how, action.shown) == ("check", "Online search")
+
+
+def test_answers_pick_the_option_that_says_only_the_customers_answer():
+    from contacts.engine import answers
+
+    def opts(*texts):
+        return [{"value": t, "text": t} for t in texts]
+
+    # "Finance or lease" says two things; "Finance" says the customer's one.
+    assert answers.pick(answers.FINANCING, "yes", opts("Finance or lease", "Finance", "Cash"))["text"] == "Finance"
+    assert answers.pick(answers.FINANCING, "lease", opts("Buy", "Lease", "Not sure"))["text"] == "Lease"
+    # "Not sure" and "No preference" are not a No; "No sé" is not a No either.
+    assert answers.pick(answers.TRADE_IN, "no", opts("Not sure", "No preference", "No"))["text"] == "No"
+    assert answers.pick(answers.CURRENT_CUSTOMER, "no", opts("Sí", "No sé")) is None
+    assert answers.pick(answers.BEST_TIME, "any", opts("Morning", "Evening")) is None
+    assert answers.pick(answers.HEARD_ABOUT, "advertising", opts("Radio", "Other"))["text"] == "Radio"
+    assert answers.yes_no_options(["Yes", "No", "Not sure"]) and not answers.yes_no_options(["New", "Used"])
+
+
+def test_answers_problem_names_the_question_and_the_choices():
+    from contacts.engine import answers
+
+    assert answers.problem(answers.BEST_TIME, "any") == ""
+    assert answers.problem(answers.BEST_TIME, "noon") == (
+        "Best time to reach them: choose one of any (Any time), morning, afternoon, evening.")
+    assert answers.problem(answers.TRADE_IN, None).startswith("Trade-in: choose one of no, yes")
+    assert set(answers.DEFAULTS) == set(answers.CHOICES) == set(answers.QUESTIONS)
