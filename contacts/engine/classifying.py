@@ -162,7 +162,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
 _MARKETING = re.compile(
     r"newsletter|special offers?|promotion|marketing|subscribe|e-?mail me (offers|deals|news)|deals|"
     r"news and|latest news|updates? (and|&) offers|sign me up|opt[- ]?in to (receive )?(email|news|promo)|"
-    r"ofertas|promociones|bolet[ií]n|suscrib",
+    r"exclusive offers?|offers and|new arrivals|price[- ](drop|alert)s?|coupons?|savings|"
+    r"keep me (posted|in the loop) (on|about) (specials|offers|events|deals|new)|"
+    r"ofertas|promociones|bolet[ií]n|suscrib|novedades",
     re.I,
 )
 _CONSENT = re.compile(

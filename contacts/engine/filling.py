@@ -277,12 +277,13 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
     """
     filled: list[FilledField] = []
     typed: list[Action] = []
+    chosen: list[Action] = []
     done: set[str] = set(skip)
     waited: set[str] = set()
-    chose = False
     for _round in range(MAX_ROUNDS):
         waiting: list[dict] = []
-        actions = plan([f for f in form["fields"] if f["dc"] not in done], customer, waiting=waiting)
+        refused: list[UnfillableField] = []
+        actions = plan([f for f in form["fields"] if f["dc"] not in done], customer, waiting=waiting, refused=refused)
         if actions:
             # Type everything up to the first choice; after a choice the form is read again.
             first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
@@ -293,12 +294,12 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
                     typed.append(action)
                 else:
                     await _choose(frame, form["dc"], action, clock)
-                    chose = True
+                    chosen.append(action)
                 done.update(_same_group(form, action))
                 filled.append(_filled(action))
         else:
             late = [f for f in waiting if f["dc"] not in waited]
-            if not (late and chose):
+            if not (late and chosen):
                 break
             # Nothing else to do: give lists that load after a choice time to arrive.
             waited.update(f["dc"] for f in late)
@@ -306,12 +307,27 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
         form = await rescan_form(frame, form["dc"]) or form
     else:
         raise FillProblem("The contact form kept changing while it was filled; nothing was sent.")
+    # Refused only once every choice is made: a choice may have hidden the field.
+    if refused:
+        raise refused[0]
     for f in waiting:
         if f["required"] and not f["disabled"]:
             raise UnfillableField(field_name(f))
     await _check_typed(frame, typed)
+    await _check_selected(frame, form["dc"], [a for a in chosen if a.how == "select"], clock)
     await _no_opt_in_left_ticked(frame, form)
     return filled, form
+
+
+async def _check_selected(frame, form_dc: str, selects: list[Action], clock) -> None:
+    """A later choice may have reset an earlier list (a Make list reloaded after a slow
+    answer): choose again once what no longer holds."""
+    if not selects:
+        return
+    values = await frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in selects])
+    for action, value in zip(selects, values):
+        if value is not None and value != action.value:
+            await _choose(frame, form_dc, action, clock)
 
 
 async def _no_opt_in_left_ticked(frame, form: dict) -> None:

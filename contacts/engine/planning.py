@@ -237,15 +237,30 @@ _ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIR
 _NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA}
 
 
-def plan(fields: list[dict], customer: Customer, waiting: list[dict] | None = None) -> list[Action]:
+def plan(fields: list[dict], customer: Customer, waiting: list[dict] | None = None,
+         refused: list[UnfillableField] | None = None) -> list[Action]:
     """Actions for the visible fields of one form (or one step of it).
 
     With a `waiting` list, a select that has no options to choose from yet (a Model list
-    that fills once a Make is chosen) is put there instead of being refused: the caller
-    chooses what it can first and asks again.
+    that fills once a Make is chosen) is put there instead of being refused; with a
+    `refused` list, a required field nothing fits is put there instead of raising. Either
+    way the caller makes the choices it can first (which may load those options, or hide
+    that field) and asks again.
     """
     actions: list[Action] = []
     radio_groups: dict[str, list[dict]] = {}
+
+    def add(make_action, *args) -> None:
+        try:
+            action = make_action(*args)
+        except UnfillableField as missing:
+            if refused is None:
+                raise
+            refused.append(missing)
+            return
+        if action:
+            actions.append(action)
+
     for f in fields:
         if waiting is not None and _options_pending(f):
             waiting.append(f)
@@ -253,41 +268,35 @@ def plan(fields: list[dict], customer: Customer, waiting: list[dict] | None = No
         if f["type"] == "checkbox" and f["checked"] and f["kind"] == k.MARKETING and not f["disabled"] and (
             f["visible"] or f.get("via_label")
         ):
-            action = _pre_ticked_opt_in_action(f)
-            if action:
-                actions.append(action)
+            add(_pre_ticked_opt_in_action, f)
             continue
         if not f["visible"] or f["disabled"] or f["readonly"] or f["kind"] in _NEVER_TOUCHED:
             continue
         if f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS):
             # Boxes under one question are answered as a radio group is: one choice.
             radio_groups.setdefault(f["name"] or f["dc"], []).append(f)
-            continue
-        if f["type"] == "checkbox":
-            action = _checkbox_action(f)
-            if action:
-                actions.append(action)
-            continue
-        if f["type"] == "select":
-            action = _select_action(f, customer)
-            if action:
-                actions.append(action)
-            continue
-        if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
-            continue  # the site filled it in already (a vehicle of interest, a subject)
-        # Optional fields get only the customer's own details; required ones also the
-        # obvious answers (a subject, "Sales"), and nothing is ever made up.
-        value = text_value(f["kind"], f, customer) if f["kind"] in _ALWAYS_TYPED or f["required"] else ""
-        if not value:
-            if f["required"]:
-                raise UnfillableField(field_name(f))
-            continue
-        actions.append(Action(f, f["kind"], "type", value, value))
+        elif f["type"] == "checkbox":
+            add(_checkbox_action, f)
+        elif f["type"] == "select":
+            add(_select_action, f, customer)
+        else:
+            add(_text_action, f, customer)
     for group in radio_groups.values():
-        action = _radio_action(group, customer)
-        if action:
-            actions.append(action)
+        add(_radio_action, group, customer)
     return actions
+
+
+def _text_action(f: dict, customer: Customer) -> Action | None:
+    if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
+        return None  # the site filled it in already (a vehicle of interest, a subject)
+    # Optional fields get only the customer's own details; required ones also the
+    # obvious answers (a subject, "Sales"), and nothing is ever made up.
+    value = text_value(f["kind"], f, customer) if f["kind"] in _ALWAYS_TYPED or f["required"] else ""
+    if not value:
+        if f["required"]:
+            raise UnfillableField(field_name(f))
+        return None
+    return Action(f, f["kind"], "type", value, value)
 
 
 def _options_pending(f: dict) -> bool:

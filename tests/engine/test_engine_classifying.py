@@ -538,3 +538,15 @@ def test_answers_problem_names_the_question_and_the_choices():
         "Best time to reach them: choose one of any (Any time), morning, afternoon, evening.")
     assert answers.problem(answers.TRADE_IN, None).startswith("Trade-in: choose one of no, yes")
     assert set(answers.DEFAULTS) == set(answers.CHOICES) == set(answers.QUESTIONS)
+
+
+def test_plan_can_defer_a_refusal_until_the_choices_that_may_hide_the_field_are_made():
+    radios = [field(t, "radio", name="trade", group_label="Do you have a trade-in?", checked=t == "Yes")
+              for t in ("Yes", "No")]
+    details = field("Trade-in mileage", required=True)
+    fields = [*radios, details]
+    k.classify_fields(fields)
+    refused: list[UnfillableField] = []
+    actions = plan(fields, CUSTOMER, waiting=[], refused=refused)
+    assert [(a.how, a.shown) for a in actions] == [("check", "No")]
+    assert [r.label for r in refused] == ["Trade-in mileage"]

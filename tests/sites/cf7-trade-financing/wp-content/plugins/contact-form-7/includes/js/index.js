@@ -40,6 +40,8 @@
     clearTips();
     var invalid = 0;
     form.querySelectorAll('.wpcf7-validates-as-required').forEach(function (c) {
+      // Conditional Fields for CF7: a hidden group's fields are not validated.
+      if (c.closest('.wpcf7cf-hidden')) return;
       if (!c.value.trim()) { invalid++; tip(c.closest('.wpcf7-form-control-wrap'), 'Please fill out this field.'); }
     });
     var email = form.querySelector('.wpcf7-validates-as-email');
