@@ -1,4 +1,5 @@
-"""Typing, choosing and ticking like a person would, and checking each value stuck."""
+"""Typing, choosing and ticking like a person would, reading the form again after every
+choice (lists that load, fields that appear), and checking each value stuck."""
 
 from __future__ import annotations
 
@@ -147,15 +148,6 @@ def _filled(action: Action) -> FilledField:
     grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
     label = (f.get("group_label") or "").strip(" *:")[:60] if grouped else ""
     return FilledField(action.kind, label or field_name(f), action.shown)
-
-
-async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
-    """Carry out the planned actions in order; return what was filled."""
-    for action in actions:
-        await clock.check()
-        await _act(frame, action)
-    await _check_typed(frame, [a for a in actions if a.how == "type"])
-    return [_filled(a) for a in actions]
 
 
 # --- Forms that change as they are filled ------------------------------------------------

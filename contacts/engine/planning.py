@@ -148,7 +148,7 @@ def _customer_answer(kind: str, options: list[dict], customer: Customer) -> dict
             options, f"{customer.vehicle_make} {customer.vehicle_model}"
         )
     if kind in PROFILE_QUESTIONS:
-        return answers.pick(*profile_answer(kind, customer), options)
+        return answers_option(kind, options, customer)
     wanted = {
         k.VEHICLE_YEAR: customer.vehicle_year,
         k.VEHICLE_MAKE: customer.vehicle_make,
@@ -188,6 +188,7 @@ def choose_option(kind: str, options: list[dict], customer: Customer, required: 
 
 
 def answers_option(kind: str, options: list[dict], customer: Customer) -> dict | None:
+    """The option that says the profile's answer to this question, or None."""
     return answers.pick(*profile_answer(kind, customer), options)
 
 
