@@ -94,6 +94,14 @@ _MEANS: dict[str, dict[str, list[re.Pattern]]] = {
         "evening": [re.compile(r"evening|night|noche", re.I)],
     },
 }
+_MEANS[CURRENT_CUSTOMER] = {
+    "yes": [_YES, re.compile(r"\b(existing|current|returning|repeat|previous)\b|cliente (actual|existente)", re.I)],
+    "no": [_NO, re.compile(r"\bnew (customer|client|here)|first[- ]time|cliente nuevo|nuevo cliente|primera vez", re.I)],
+}
+_MEANS[TRADE_IN] = {
+    "yes": [_YES, re.compile(r"\b(have|with|got) (a |my )?trade|trading (in|my)|con intercambio|tengo (un )?(veh[ií]culo|auto|carro)", re.I)],
+    "no": [_NO, re.compile(r"\bno trade|without (a )?trade|not trading|sin (veh[ií]culo (de|para) )?intercambio", re.I)],
+}
 _YES_NO_MEANS = {"yes": [_YES], "no": [_NO]}
 
 
@@ -124,6 +132,13 @@ def pick(question: str, answer: str, options: list[dict]) -> dict | None:
     if question == HEARD_ABOUT:
         return next((o for o in options if _OTHER.search(o["text"]) or _OTHER.search(o["value"])), None)
     return None
+
+
+def answers_both_ways(question: str, texts: list[str]) -> bool:
+    """Whether the options say both yes and no to `question` ("I have a trade-in" /
+    "No trade-in"): the choice asks that question, whatever its label."""
+    return (any(matches(question, "yes", t) and not matches(question, "no", t) for t in texts)
+            and any(matches(question, "no", t) and not matches(question, "yes", t) for t in texts))
 
 
 def yes_no_options(texts: list[str]) -> bool:

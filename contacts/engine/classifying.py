@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from contacts.engine.answers import yes_no_options
+from contacts.engine import answers
+from contacts.engine.answers import answers_both_ways, yes_no_options
 
 # Kinds the engine knows how to fill (or knowingly leaves alone).
 FIRST_NAME = "first_name"
@@ -122,7 +123,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (FINANCING, re.compile(
         r"financ|\bloan\b|(how|plan)\b.{0,25}\bpay\b|payment (method|type|plan|option)|purchase (type|method|plan)"
         r"|cash or|buy or lease|lease or (buy|finance|purchase)|financiar|financiamiento|forma de pago|m[eé]todo de pago"
-        r"|tipo de compra",
+        r"|tipo de compra|c[oó]mo (piensa|va a|planea) pagar",
         re.I,
     )),
     (TRADE_IN, re.compile(r"trade|current (vehicle|car)|vehicle you (own|have)|mileage|odometer|payoff|intercambio|veh[ií]culo actual", re.I)),
@@ -141,7 +142,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (VEHICLE_MAKE, re.compile(r"\bmake\b|\bmarca\b|manufacturer|\bbrand\b|veh(icle)?[-_]?make", re.I)),
     (VEHICLE_TRIM, re.compile(r"\btrim\b|versi[oó]n|\bstyle\b", re.I)),
     (VEHICLE_MODEL, re.compile(r"\bmodel\b|\bmodelo\b|veh(icle)?[-_]?model", re.I)),
-    (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor hora|horario (de|para) (contacto|llamar)", re.I)),
+    (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor (hora|horario|momento)|horario (de|para) (contacto|llamar)", re.I)),
     (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
     (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
     (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
@@ -337,7 +338,8 @@ def _choice_texts(field: dict, fields: list[dict]) -> list[str]:
 def _yes_no_trade_questions(fields: list[dict]) -> None:
     """A "Trade-in" choice answered Yes or No asks whether there is one, not about the car."""
     for f in fields:
-        if f["kind"] == TRADE_IN and yes_no_options(_choice_texts(f, fields)):
+        texts = _choice_texts(f, fields) if f["kind"] == TRADE_IN else []
+        if texts and (yes_no_options(texts) or answers_both_ways(answers.TRADE_IN, texts)):
             f["kind"] = HAS_TRADE_IN
 
 

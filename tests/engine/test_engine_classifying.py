@@ -550,3 +550,17 @@ def test_plan_can_defer_a_refusal_until_the_choices_that_may_hide_the_field_are_
     actions = plan(fields, CUSTOMER, waiting=[], refused=refused)
     assert [(a.how, a.shown) for a in actions] == [("check", "No")]
     assert [r.label for r in refused] == ["Trade-in mileage"]
+
+
+def test_plan_reads_answers_worded_as_statements():
+    current = required_choice("Are you a current customer?", "I'm an existing customer", "I'm a new customer")
+    trade = [field(t, "radio", name="trade", group_label="Trade-in", required=True)
+             for t in ("I have a trade-in", "No trade-in")]
+    k.classify_fields(current)
+    k.classify_fields(trade)
+    assert trade[0]["kind"] == k.HAS_TRADE_IN
+    assert [a.shown for a in plan(current, CUSTOMER)] == ["I'm a new customer"]
+    assert [a.shown for a in plan(trade, CUSTOMER)] == ["No trade-in"]
+    yes = replace(CUSTOMER, current_customer="yes", trade_in="yes")
+    assert [a.shown for a in plan(current, yes)] == ["I'm an existing customer"]
+    assert [a.shown for a in plan(trade, yes)] == ["I have a trade-in"]
