@@ -228,8 +228,11 @@ async def _choose(frame, form_dc: str, action: Action, clock) -> None:
     """One choice, then what it set off: requests for options or fields, and effects."""
     with _RequestsWatch(frame.page) as watch:
         await _act(frame, action)
-        # Change handlers start their requests at once; give them one turn of the loop.
-        await frame.evaluate("() => new Promise((r) => setTimeout(r, 0))")
+        try:
+            # Change handlers start their requests at once; give them one turn of the loop.
+            await frame.evaluate("() => new Promise((r) => setTimeout(r, 0))")
+        except PlaywrightError:
+            return  # the choice replaced the page: reading the form again will say so
         await watch.settled(min(REQUEST_SETTLE_MS / 1000, clock.remaining_s()))
     try:
         await frame.wait_for_function(
