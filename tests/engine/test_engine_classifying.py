@@ -564,3 +564,15 @@ def test_plan_reads_answers_worded_as_statements():
     yes = replace(CUSTOMER, current_customer="yes", trade_in="yes")
     assert [a.shown for a in plan(current, yes)] == ["I'm an existing customer"]
     assert [a.shown for a in plan(trade, yes)] == ["I have a trade-in"]
+
+
+def test_plan_answers_a_new_or_pre_owned_question_from_the_model_year():
+    import datetime
+
+    this_year = datetime.date.today().year
+    radios = [field(t, "radio", name="cond", group_label="Are you shopping for a new or pre-owned vehicle?",
+                    required=True) for t in ("New", "Pre-Owned")]
+    k.classify_fields(radios)
+    assert radios[0]["kind"] == k.CONDITION
+    assert [a.shown for a in plan(radios, replace(CUSTOMER, vehicle_year=str(this_year)))] == ["New"]
+    assert [a.shown for a in plan(radios, replace(CUSTOMER, vehicle_year=str(this_year - 5)))] == ["Pre-Owned"]
