@@ -290,6 +290,7 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
                 else:
                     await _choose(frame, form["dc"], action, clock)
                     chosen.append(action)
+                    waited.clear()  # a new choice may start new lists loading
                 done.update(_same_group(form, action))
                 filled.append(_filled(action))
         else:
