@@ -59,12 +59,17 @@
   const labelOf = (el) => {
     const parts = [];
     if (el.labels) for (const l of el.labels) parts.push(ownText(l, el));
-    // An option's own label names it; its aria-labelledby often adds the group's question
-    // (Ninja Forms lists), which the group label carries already.
-    if (/^(radio|checkbox)$/.test(el.type) && parts.some((p) => p)) return squash(parts.join(' '));
     const lb = el.getAttribute('aria-labelledby');
+    // An option's aria-labelledby often adds its group's question (Ninja Forms lists): an
+    // id every option of the group points to names the group, not this option.
+    const sharedByGroup = (id) => /^(radio|checkbox)$/.test(el.type) && !!el.name &&
+      [...el.getRootNode().querySelectorAll(`input[name="${CSS.escape(el.name)}"]`)]
+        .some((o) => o !== el && (o.getAttribute('aria-labelledby') || '').split(/\s+/).includes(id));
     // aria-labelledby often repeats the <label> (Jotform): each text once.
-    if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t && !parts.includes(ownText(t))) parts.push(ownText(t)); }
+    if (lb) for (const id of lb.split(/\s+/)) {
+      const t = byId(el, id);
+      if (t && !sharedByGroup(id) && !parts.includes(ownText(t))) parts.push(ownText(t));
+    }
     return squash(parts.join(' '));
   };
   const isControl = (n) => n.nodeType === 1 && /^(INPUT|SELECT|TEXTAREA)$/.test(n.tagName);
