@@ -22,7 +22,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from contacts.engine import BrowserSession, contact_dealer, outcomes
+from contacts.engine import BrowserSession, answers, contact_dealer, outcomes
 from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks
 from contacts.geo import lookup_zip
 from contacts.models import DEFAULT_MESSAGE_TEMPLATE, CustomerProfile, PreferredContact
@@ -32,7 +32,11 @@ customer.json: {"first_name", "last_name", "email", "phone" (a US number, any fo
   "zip_code" (a known US ZIP; city and state come from it), "vehicle": {"year", "make",
   "model", "trim" (optional)}, "message" (optional; may use {dealer_name}, {vehicle},
   {first_name} ... and is rendered per dealer), "preferred_contact" (optional: email,
-  phone or text; default email)}
+  phone or text; default email), "answers" (optional, each key optional, used only
+  where a dealer's form requires an answer): {"current_customer": no|yes (default no),
+  "trade_in": no|yes (default no), "financing": undecided|yes|lease|no (default
+  undecided), "heard_about": internet|referral|advertising|drive_by|other (default
+  internet), "best_time": any|morning|afternoon|evening (default any)}}
 dealers.csv: a header row with at least the columns name and website. A row whose
   website is empty or does not start with http:// or https:// is not contacted: it is
   reported as failed with the reason."""
@@ -142,6 +146,7 @@ def load_customer(path: Path) -> CustomerProfile:
     if not isinstance(trim, str):
         raise InputError("customer vehicle trim must be a string")
     return CustomerProfile(
+        **load_answers(data.get("answers", {})),
         first_name=_text(data, "first_name"),
         last_name=_text(data, "last_name"),
         email=email,
@@ -154,6 +159,25 @@ def load_customer(path: Path) -> CustomerProfile:
         vehicle_trim=trim.strip(),
         message_template=message,
     )
+
+
+def load_answers(given: object) -> dict[str, str]:
+    """The customer's answers to dealers' questions: each one given, else its default,
+    checked by the same rule as the profile form (answers.problem)."""
+    if not isinstance(given, dict):
+        raise InputError('customer "answers" must be an object, e.g. {"trade_in": "yes"}')
+    unknown = sorted(set(given) - set(answers.CHOICES))
+    if unknown:
+        raise InputError(f"customer answers has unknown keys {', '.join(unknown)}; known: {', '.join(answers.CHOICES)}")
+    chosen = {}
+    for question, default in answers.DEFAULTS.items():
+        value = given.get(question, default)
+        value = value.strip().lower() if isinstance(value, str) else value
+        problem = answers.problem(question, value)
+        if problem:
+            raise InputError(f"customer answers.{question} {given[question]!r}: {problem}")
+        chosen[question] = value
+    return chosen
 
 
 def load_dealers(path: Path) -> list[Dealer]:

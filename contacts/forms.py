@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from contacts import geo
+from contacts.engine import answers
 from contacts.models import CustomerProfile, Dealer, Search
 
 FIRST_MODEL_YEAR = 1981  # the 17-character VIN era; older cars are out of scope
@@ -127,7 +128,42 @@ def message_template_problems(template: str) -> list[str]:
     return problems
 
 
+class ProfileAnswerField(forms.ChoiceField):
+    """One of the profile's answers to dealers' questions, checked by answers.problem, the
+    same rule the CLI applies to its customer JSON. Left out of a post, it keeps its value."""
+
+    def __init__(self, question: str, **kwargs: Any) -> None:
+        self.question = question
+        kwargs.setdefault("label", answers.QUESTIONS[question])
+        kwargs.setdefault("initial", answers.DEFAULTS[question])
+        super().__init__(choices=answers.CHOICES[question], required=False, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).strip().lower()
+
+    def validate(self, value: Any) -> None:
+        if value in self.empty_values:
+            return
+        problem = answers.problem(self.question, value)
+        if problem:
+            raise forms.ValidationError(problem, code="invalid_choice")
+
+
+ANSWER_HELP = {
+    answers.CURRENT_CUSTOMER: "For “Are you a current customer?”",
+    answers.TRADE_IN: "For “Do you have a trade-in?”",
+    answers.FINANCING: "For “Will you be financing?”",
+    answers.HEARD_ABOUT: "For “How did you hear about us?”",
+    answers.BEST_TIME: "For “Best time to reach you?”",
+}
+
+
 class ProfileForm(forms.ModelForm):
+    current_customer = ProfileAnswerField(answers.CURRENT_CUSTOMER, help_text=ANSWER_HELP[answers.CURRENT_CUSTOMER])
+    trade_in = ProfileAnswerField(answers.TRADE_IN, help_text=ANSWER_HELP[answers.TRADE_IN])
+    financing = ProfileAnswerField(answers.FINANCING, help_text=ANSWER_HELP[answers.FINANCING])
+    heard_about = ProfileAnswerField(answers.HEARD_ABOUT, help_text=ANSWER_HELP[answers.HEARD_ABOUT])
+    best_time = ProfileAnswerField(answers.BEST_TIME, help_text=ANSWER_HELP[answers.BEST_TIME])
     phone = USPhoneNumberField(
         help_text="A US number with area code, e.g. (310) 555-0123.",
         error_messages={"required": "Phone: enter the customer's phone number, e.g. (310) 555-0123."},
@@ -163,6 +199,7 @@ class ProfileForm(forms.ModelForm):
             "vehicle_model",
             "vehicle_trim",
             "message_template",
+            *CustomerProfile.ANSWER_FIELDS,
         ]
         labels = {
             "preferred_contact": "Preferred contact method",
@@ -252,6 +289,14 @@ class ProfileForm(forms.ModelForm):
     def clean_vehicle_trim(self) -> str:
         return self.cleaned_data["vehicle_trim"].strip()
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in CustomerProfile.ANSWER_FIELDS:
+            if name in cleaned and not cleaned[name]:
+                # Not posted (or emptied): the saved answer stands, or the stated default.
+                cleaned[name] = getattr(self.instance, name) or answers.DEFAULTS[name]
+        return cleaned
+
     def clean_message_template(self) -> str:
         template = self.cleaned_data["message_template"]
         problems = message_template_problems(template)
@@ -272,6 +317,12 @@ class ProfileForm(forms.ModelForm):
         if self.errors.get("zip_code"):
             return None
         return geo.lookup_zip(self.cleaned_data.get("zip_code", ""))
+
+    answer_fields = CustomerProfile.ANSWER_FIELDS
+
+    @property
+    def answer_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.answer_fields]
 
     @property
     def placeholder_names(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.engine import outcomes
+from contacts.engine import answers, outcomes
 from contacts.engine.types import Customer
 
 
@@ -48,8 +48,32 @@ class CustomerProfile(models.Model):
     vehicle_model = models.CharField(max_length=60)
     vehicle_trim = models.CharField(max_length=60, blank=True)
     message_template = models.TextField(default=DEFAULT_MESSAGE_TEMPLATE)
+    # Answers a dealer's form may require (engine/answers.py: one vocabulary for the form,
+    # the CLI and the engine); used only where a form insists on an answer.
+    current_customer = models.CharField(
+        answers.QUESTIONS[answers.CURRENT_CUSTOMER], max_length=12,
+        choices=answers.CHOICES[answers.CURRENT_CUSTOMER], default=answers.DEFAULTS[answers.CURRENT_CUSTOMER],
+    )
+    trade_in = models.CharField(
+        answers.QUESTIONS[answers.TRADE_IN], max_length=12,
+        choices=answers.CHOICES[answers.TRADE_IN], default=answers.DEFAULTS[answers.TRADE_IN],
+    )
+    financing = models.CharField(
+        answers.QUESTIONS[answers.FINANCING], max_length=12,
+        choices=answers.CHOICES[answers.FINANCING], default=answers.DEFAULTS[answers.FINANCING],
+    )
+    heard_about = models.CharField(
+        answers.QUESTIONS[answers.HEARD_ABOUT], max_length=12,
+        choices=answers.CHOICES[answers.HEARD_ABOUT], default=answers.DEFAULTS[answers.HEARD_ABOUT],
+    )
+    best_time = models.CharField(
+        answers.QUESTIONS[answers.BEST_TIME], max_length=12,
+        choices=answers.CHOICES[answers.BEST_TIME], default=answers.DEFAULTS[answers.BEST_TIME],
+    )
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
+
+    ANSWER_FIELDS = tuple(answers.CHOICES)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -131,6 +155,7 @@ class CustomerProfile(models.Model):
             preferred_contact=self.preferred_contact,
             city=place.city if place else "",
             state=place.state if place else "",
+            **{name: getattr(self, name) or answers.DEFAULTS[name] for name in self.ANSWER_FIELDS},
         )
 
 

@@ -75,6 +75,10 @@ def with_changes(**changes) -> dict:
         (with_changes(vehicle={"year": "new", "make": "Toyota", "model": "RAV4"}), "vehicle year 'new' is not a year"),
         (with_changes(preferred_contact="fax"), "preferred_contact 'fax' must be one of email, phone, text"),
         (with_changes(message=""), "message must be a non-empty string"),
+        (with_changes(answers=["no"]), '"answers" must be an object'),
+        (with_changes(answers={"pets": "no"}), "customer answers has unknown keys pets"),
+        (with_changes(answers={"trade_in": "maybe"}), "customer answers.trade_in 'maybe': Trade-in: choose one of"),
+        (with_changes(answers={"financing": 3}), "customer answers.financing 3: Financing: choose one of"),
     ],
 )
 def test_it_rejects_a_bad_customer_with_one_line(files, customer, expected):
@@ -236,3 +240,12 @@ def test_it_refuses_a_message_over_the_length_cap(files, settings):
     with pytest.raises(CommandError, match="the limit is 300"):
         run(customer_file, dealers_file, out)
     assert not out.exists()
+
+
+def test_it_reads_the_customers_answers_and_defaults_the_rest(files):
+    from contacts.cli import load_customer
+
+    customer_file, _dealers, _out = files(customer=with_changes(answers={"trade_in": "Yes", "best_time": "evening"}))
+    customer = load_customer(customer_file).to_engine_customer("Sunset Auto")
+    assert (customer.current_customer, customer.trade_in, customer.financing, customer.heard_about,
+            customer.best_time) == ("no", "yes", "undecided", "internet", "evening")

@@ -132,7 +132,8 @@ def test_the_closed_port_refuses_connections():
 # --- every real fixture site is well formed ---------------------------------------------
 
 EXPECT_KEYS = {"platform", "notes", "status", "submissions", "submit_path", "other_origin", "fields", "empty",
-               "start", "start_url"}
+               "start", "start_url", "error"}
+RULES = {"digits", "contains", "excludes", "in", "nonempty"}
 
 
 @pytest.mark.parametrize("site", site_names())
@@ -150,7 +151,11 @@ def test_each_site_states_a_checkable_expectation(site):
         # One rule, or a list of rules that must all hold (a value carrying several fields).
         for rule in value_rules if isinstance(value_rules, list) else [value_rules]:
             assert isinstance(rule, str) or (isinstance(rule, dict) and len(rule) == 1
-                                             and next(iter(rule)) in {"digits", "contains", "in", "nonempty"}), rule
+                                             and next(iter(rule)) in RULES), rule
+    if "error" in expectation:
+        # The reason the engine gives: a rule like any field's.
+        rule = expectation["error"]
+        assert isinstance(rule, str) or (isinstance(rule, dict) and len(rule) == 1 and next(iter(rule)) in RULES)
     routes = load_routes(SITES_DIR / site)  # raises on a malformed site.json
     if expectation.get("start_url") != "closed-port":
         start = SITES_DIR / site / (expectation.get("start") or "index.html")

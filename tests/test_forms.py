@@ -255,3 +255,58 @@ def test_it_rejects_mismatched_and_weak_passwords():
 
 def test_it_rejects_a_taken_username(owner):
     assert "username" in SignupForm(signup_data(username=owner.username)).errors
+
+
+# --- Answers to dealers' questions ------------------------------------------------------
+
+
+def test_it_gives_a_new_profile_the_stated_default_answers():
+    form = ProfileForm(profile_data())
+    assert form.is_valid(), form.errors
+    profile = form.save(commit=False)
+    assert (profile.current_customer, profile.trade_in, profile.financing, profile.heard_about, profile.best_time) == (
+        "no", "no", "undecided", "internet", "any")
+
+
+def test_it_accepts_every_answer_the_user_may_change_to():
+    from contacts.engine import answers
+
+    for question, choices in answers.CHOICES.items():
+        for code, _label in choices:
+            form = ProfileForm(profile_data(**{question: code.upper()}))
+            assert form.is_valid(), form.errors
+            assert form.cleaned_data[question] == code
+
+
+@pytest.mark.parametrize(
+    "question, bad, expected",
+    [
+        ("trade_in", "maybe", "Trade-in: choose one of no, yes."),
+        ("financing", "credit card", "Financing: choose one of undecided, yes (Yes, financing)"),
+        ("best_time", "midnight", "Best time to reach them: choose one of any (Any time), morning"),
+    ],
+)
+def test_it_rejects_an_answer_that_is_not_a_choice_with_the_same_words_as_the_cli(question, bad, expected):
+    from contacts.cli import InputError, load_answers
+
+    [error] = errors_for(question, **{question: bad})
+    assert error.startswith(expected)
+    with pytest.raises(InputError) as cli_error:
+        load_answers({question: bad})
+    assert error in str(cli_error.value)
+
+
+def test_it_keeps_the_saved_answers_when_an_edit_leaves_them_out(profile):
+    profile.trade_in, profile.best_time = "yes", "evening"
+    profile.save()
+    form = ProfileForm(profile_data(), instance=profile)
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert (saved.trade_in, saved.best_time, saved.financing) == ("yes", "evening", "undecided")
+
+
+def test_it_hands_the_answers_to_the_engine(profile):
+    profile.current_customer, profile.financing, profile.heard_about = "yes", "lease", "referral"
+    customer = profile.to_engine_customer("Example Motors")
+    assert (customer.current_customer, customer.trade_in, customer.financing, customer.heard_about,
+            customer.best_time) == ("yes", "no", "lease", "referral", "any")

@@ -99,6 +99,32 @@ def test_it_creates_a_profile_for_the_user(client, owner):
     assert profile.message_template == GOOD["message_template"]
 
 
+def test_it_saves_the_answers_to_dealers_questions(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("profile_create"), {**GOOD, "trade_in": "yes", "financing": "no",
+                                                       "best_time": "morning"})
+    assert response.status_code == 302
+    profile = CustomerProfile.objects.get()
+    assert (profile.current_customer, profile.trade_in, profile.financing, profile.heard_about,
+            profile.best_time) == ("no", "yes", "no", "internet", "morning")
+
+
+def test_it_shows_the_answers_with_their_defaults_chosen(client, owner):
+    client.force_login(owner)
+    html = client.get(reverse("profile_create")).content.decode()
+    assert "Answers to dealers’ questions" in html
+    assert '<option value="undecided" selected>Undecided</option>' in html
+    assert '<option value="any" selected>Any time</option>' in html
+
+
+def test_it_re_renders_a_bad_answer_with_its_message_and_saves_nothing(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("profile_create"), {**GOOD, "heard_about": "carrier pigeon"})
+    assert response.status_code == 200
+    assert CustomerProfile.objects.count() == 0
+    assert "How they heard about the dealer: choose one of internet" in response.content.decode()
+
+
 def test_it_re_renders_with_field_errors_and_keeps_the_input(client, owner):
     client.force_login(owner)
     bad = {**GOOD, "phone": "555-01", "zip_code": "00000", "vehicle_year": "1975",

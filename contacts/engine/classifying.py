@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from contacts.engine import answers
+from contacts.engine.answers import answers_both_ways, yes_no_options
+
 # Kinds the engine knows how to fill (or knowingly leaves alone).
 FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
@@ -33,6 +36,10 @@ VEHICLE_MODEL = "vehicle_model"
 VEHICLE_TRIM = "vehicle_trim"
 CONDITION = "condition"
 TRADE_IN = "trade_in"  # about the car the customer owns: nothing we know
+# Questions the profile answers (contacts/engine/answers.py).
+CURRENT_CUSTOMER = "current_customer"
+HAS_TRADE_IN = "has_trade_in"  # "Do you have a trade-in?": yes or no, not the car itself
+FINANCING = "financing"
 DEPARTMENT = "department"
 HEAR_ABOUT = "hear_about"
 CONTACT_TIME = "contact_time"
@@ -100,6 +107,25 @@ _RULES: list[tuple[str, re.Pattern]] = [
     )),
     (EMAIL_CONFIRM, _EMAIL_CONFIRM),
     (EMAIL, re.compile(r"e-?mail|correo", re.I)),
+    (CURRENT_CUSTOMER, re.compile(
+        r"(current|existing|previous|past|returning|repeat)\s+(\S+\s+){0,3}(customer|client|owner)"
+        r"|are you (a|an) (\S+\s+){0,3}(customer|client)\b|(purchased|bought|serviced)\b.{0,25}\b(from|with) us"
+        r"|(done business|purchased|bought).{0,15}\bbefore|cliente (actual|existente|anterior)|es (usted )?cliente"
+        r"|ya es cliente|ha comprado (con|de) nosotros",
+        re.I,
+    )),
+    (HAS_TRADE_IN, re.compile(
+        r"(do|will|would|are|did) you\b.{0,30}\btrad(e|ing)\b|\btrad(e|ing)[- ]?in\s*\?|any trade|have a trade"
+        r"|trading (in|a vehicle)|(tiene|tienes|tendr[aá]|va a).{0,30}(intercambio|a cuenta|parte de pago)"
+        r"|intercambio\s*\?",
+        re.I,
+    )),
+    (FINANCING, re.compile(
+        r"financ|\bloan\b|(how|plan)\b.{0,25}\bpay\b|payment (method|type|plan|option)|purchase (type|method|plan)"
+        r"|cash or|buy or lease|lease or (buy|finance|purchase)|financiar|financiamiento|forma de pago|m[eé]todo de pago"
+        r"|tipo de compra|c[oó]mo (piensa|va a|planea) pagar",
+        re.I,
+    )),
     (TRADE_IN, re.compile(r"trade|current (vehicle|car)|vehicle you (own|have)|mileage|odometer|payoff|intercambio|veh[ií]culo actual", re.I)),
     (STOCK, re.compile(r"stock|\bstk\b", re.I)),
     (VIN, re.compile(r"\bvin\b|vehicle identification", re.I)),
@@ -116,11 +142,11 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (VEHICLE_MAKE, re.compile(r"\bmake\b|\bmarca\b|manufacturer|\bbrand\b|veh(icle)?[-_]?make", re.I)),
     (VEHICLE_TRIM, re.compile(r"\btrim\b|versi[oó]n|\bstyle\b", re.I)),
     (VEHICLE_MODEL, re.compile(r"\bmodel\b|\bmodelo\b|veh(icle)?[-_]?model", re.I)),
+    (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor (hora|horario|momento)|horario (de|para) (contacto|llamar)", re.I)),
     (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
-    (CONTACT_TIME, re.compile(r"(best|preferred) time|time to (call|contact|reach)|mejor hora", re.I)),
     (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
     (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
-    (CONDITION, re.compile(r"\bcondition\b|new or used|new/used|nuevo o usado|vehicle type|inventory type", re.I)),
+    (CONDITION, re.compile(r"\bcondition\b|new or (used|pre-?owned)|new/(used|pre-?owned)|nuevo o (usado|seminuevo)|vehicle type|inventory type", re.I)),
     (SUBJECT, re.compile(r"subject|asunto", re.I)),
     (MESSAGE, re.compile(r"message|comment|question|inquiry|enquiry|details|how can we help|additional info|notes?\b|mensaje|comentario|pregunta|consulta|tell us|your request|anything else", re.I)),
     (VEHICLE, re.compile(r"vehicle|\bcar\b|veh[ií]culo|auto\b|interested in", re.I)),
@@ -137,7 +163,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
 _MARKETING = re.compile(
     r"newsletter|special offers?|promotion|marketing|subscribe|e-?mail me (offers|deals|news)|deals|"
     r"news and|latest news|updates? (and|&) offers|sign me up|opt[- ]?in to (receive )?(email|news|promo)|"
-    r"ofertas|promociones|bolet[ií]n|suscrib",
+    r"exclusive offers?|offers and|new arrivals|price[- ](drop|alert)s?|coupons?|savings|"
+    r"keep me (posted|in the loop) (on|about) (specials|offers|events|deals|new)|"
+    r"ofertas|promociones|bolet[ií]n|suscrib|novedades",
     re.I,
 )
 _CONSENT = re.compile(
@@ -227,7 +255,7 @@ def classify_field(field: dict) -> str:
     if ftype == "time":
         return TIME
     kind = _first_rule_match(field)
-    if ftype == "textarea" and kind in (UNKNOWN, SUBJECT, DEPARTMENT, FULL_NAME):
+    if ftype == "textarea" and kind in (UNKNOWN, SUBJECT, DEPARTMENT, FULL_NAME, FINANCING):
         # A big free-text box is where the message goes, whatever it is called.
         return MESSAGE
     return kind
@@ -296,10 +324,51 @@ def assign_split_phones(fields: list[dict]) -> None:
                 f["kind"] = part
 
 
+def _choice_texts(field: dict, fields: list[dict]) -> list[str]:
+    """The options of a select, or the labels of a radio group's buttons."""
+    if field["type"] == "select":
+        return [o["text"] for o in field.get("options", []) if o.get("value", "").strip()]
+    if field["type"] == "radio":
+        group = field.get("name") or field["dc"]
+        return [f.get("label") or f.get("value", "") for f in fields
+                if f["type"] == "radio" and (f.get("name") or f["dc"]) == group]
+    return []
+
+
+def _yes_no_trade_questions(fields: list[dict]) -> None:
+    """A "Trade-in" choice answered Yes or No asks whether there is one, not about the car."""
+    for f in fields:
+        texts = _choice_texts(f, fields) if f["kind"] == TRADE_IN else []
+        if texts and (yes_no_options(texts) or answers_both_ways(answers.TRADE_IN, texts)):
+            f["kind"] = HAS_TRADE_IN
+
+
+# Questions the customer profile answers (engine/answers.py).
+PROFILE_QUESTION_KINDS = {CURRENT_CUSTOMER, HAS_TRADE_IN, FINANCING, HEAR_ABOUT, CONTACT_TIME}
+
+
+def _checkbox_questions(fields: list[dict]) -> None:
+    """Boxes sharing a name under one question ("How did you hear about us?" [ ] Internet
+    [ ] Radio) are that question's choices, whatever each box's own words say."""
+    groups: dict[str, list[dict]] = {}
+    for f in fields:
+        if f["type"] == "checkbox" and f.get("name") and f.get("group_label"):
+            groups.setdefault(f["name"], []).append(f)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        kind = _first_rule_match({"label": group[0]["group_label"]})
+        if kind in PROFILE_QUESTION_KINDS:
+            for f in group:
+                f["kind"] = kind
+
+
 def classify_fields(fields: list[dict]) -> None:
     """Set each field's "kind", then settle what only the whole form can tell."""
     for f in fields:
         f["kind"] = classify_field(f)
+    _yes_no_trade_questions(fields)
+    _checkbox_questions(fields)
     assign_split_phones(fields)
     _one_message_box(fields)
     kinds = {f["kind"] for f in fields}

@@ -1,13 +1,17 @@
-"""Typing, choosing and ticking like a person would, and checking each value stuck."""
+"""Typing, choosing and ticking like a person would, reading the form again after every
+choice (lists that load, fields that appear), and checking each value stuck."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from playwright.async_api import Error as PlaywrightError
 
-from contacts.engine.planning import Action, field_name
-from contacts.engine.types import FilledField
+from contacts.engine import classifying as k
+from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
+from contacts.engine.scanning import rescan_form
+from contacts.engine.types import Customer, FilledField
 
 
 class FillProblem(Exception):
@@ -94,6 +98,9 @@ async def _select(frame, action: Action) -> None:
 async def _check(frame, action: Action) -> None:
     box = _locator(frame, action)
     try:
+        if action.field.get("via_label"):
+            # Only its label shows (a styled box): Playwright would wait in vain for the input.
+            raise PlaywrightError("hidden behind its label")
         await box.check(timeout=1500)
     except PlaywrightError:
         # Styled checkboxes hide the input behind their label: click it the way the label would.
@@ -102,26 +109,233 @@ async def _check(frame, action: Action) -> None:
         raise FillProblem(f"The box \u201c{field_name(action.field)}\u201d could not be ticked.")
 
 
-async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
-    """Carry out the planned actions in order; return what was filled."""
-    filled = []
-    typed = []
-    for action in actions:
-        await clock.check()
+async def _uncheck(frame, action: Action) -> None:
+    box = _locator(frame, action)
+    try:
+        if action.field.get("via_label"):
+            raise PlaywrightError("hidden behind its label")
+        await box.uncheck(timeout=1500)
+    except PlaywrightError:
+        await box.evaluate("el => { if (el.checked) el.click(); }")
+    if await box.is_checked():
+        raise FillProblem(
+            f"The site ticked \u201c{field_name(action.field)}\u201d in advance and it would not stay unticked; "
+            "the customer did not ask for offers, so nothing was sent."
+        )
+
+
+async def _act(frame, action: Action) -> None:
+    try:
+        if action.how == "type":
+            await _type(frame, action)
+        elif action.how == "select":
+            await _select(frame, action)
+        elif action.how == "uncheck":
+            await _uncheck(frame, action)
+        else:
+            await _check(frame, action)
+    except PlaywrightError as exc:
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        stale = await _locator(frame, action).count() == 0
+        raise FillProblem(
+            f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
+        ) from exc
+
+
+def _filled(action: Action) -> FilledField:
+    # A radio button's own label is the answer; its group's label is the question.
+    f = action.field
+    grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
+    label = (f.get("group_label") or "").strip(" *:")[:60] if grouped else ""
+    return FilledField(action.kind, label or field_name(f), action.shown)
+
+
+# --- Forms that change as they are filled ------------------------------------------------
+
+MAX_ROUNDS = 30  # plans of one form: one per choice, plus the typing between them
+REQUEST_SETTLE_MS = 4000  # longest wait for what a choice asked the server for (options, fields)
+OPTIONS_WAIT_MS = 4000  # longest wait for a select's options to arrive once nothing else is left
+
+# After a choice the page may fetch options or show fields with an animation: wait until
+# no finite CSS animation or jQuery effect runs inside the form (a slider elsewhere on the
+# page, or a spinner that never stops, is not waited for).
+_ANIMATIONS_DONE_JS = """(formId) => {
+  const form = document.querySelector(`[data-dc="${formId}"]`);
+  if (!form) return true;
+  const inForm = (el) => !!el && el.nodeType === 1 && form.contains(el);
+  const css = document.getAnimations ? document.getAnimations().some((a) => a.playState === 'running'
+    && a.effect && inForm(a.effect.target) && a.effect.getTiming().iterations !== Infinity) : false;
+  const timers = (window.jQuery && window.jQuery.timers) || [];
+  const jq = timers.some((t) => t && inForm(t.elem));
+  return !css && !jq;
+}"""
+# Resolves once any of these selects has different options or enabled state than given.
+_OPTIONS_CHANGED_JS = """(before) => before.some(([id, shape]) => {
+  const el = document.querySelector(`[data-dc="${id}"]`);
+  return !el || (el.disabled + '|' + [...el.options].map((o) => o.value).join('\\u0001')) !== shape;
+})"""
+
+
+def _select_shape(f: dict) -> str:
+    return f"{str(f['disabled']).lower()}|" + "\u0001".join(o["value"] for o in f["options"])
+
+
+class _RequestsWatch:
+    """The fetch/XHR requests a page starts while it is watched, so a choice that loads
+    options or fields from the server is waited for, and nothing else is."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.pending: set = set()
+        self._changed = asyncio.Event()
+
+    def _started(self, request) -> None:
+        if request.resource_type in ("fetch", "xhr"):
+            self.pending.add(request)
+
+    def _ended(self, request) -> None:
+        self.pending.discard(request)
+        if not self.pending:
+            self._changed.set()
+
+    def __enter__(self) -> "_RequestsWatch":
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", self._ended)
+        self.page.on("requestfailed", self._ended)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for event, handler in (("request", self._started), ("requestfinished", self._ended),
+                               ("requestfailed", self._ended)):
+            self.page.remove_listener(event, handler)
+
+    async def settled(self, timeout_s: float) -> None:
+        if not self.pending:
+            return
+        self._changed.clear()
         try:
-            if action.how == "type":
-                await _type(frame, action)
-                typed.append(action)
-            elif action.how == "select":
-                await _select(frame, action)
-            else:
-                await _check(frame, action)
-        except PlaywrightError as exc:
-            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            stale = await _locator(frame, action).count() == 0
-            raise FillProblem(
-                f"The field \u201c{field_name(action.field)}\u201d could not be filled ({reason}).", stale=stale
-            ) from exc
-        filled.append(FilledField(action.kind, field_name(action.field), action.shown))
+            await asyncio.wait_for(self._wait_empty(), timeout_s)
+        except asyncio.TimeoutError:
+            pass  # a slow or endless request is the site's business: read the form as it is
+
+    async def _wait_empty(self) -> None:
+        while self.pending:
+            await self._changed.wait()
+            self._changed.clear()
+
+
+async def _choose(frame, form_dc: str, action: Action, clock) -> None:
+    """One choice, then what it set off: requests for options or fields, and effects."""
+    with _RequestsWatch(frame.page) as watch:
+        await _act(frame, action)
+        try:
+            # Change handlers start their requests at once; give them one turn of the loop.
+            await frame.evaluate("() => new Promise((r) => setTimeout(r, 0))")
+        except PlaywrightError:
+            return  # the choice replaced the page: reading the form again will say so
+        await watch.settled(min(REQUEST_SETTLE_MS / 1000, clock.remaining_s()))
+    try:
+        await frame.wait_for_function(
+            _ANIMATIONS_DONE_JS, arg=form_dc, timeout=min(2000, clock.remaining_ms()), polling=50
+        )
+    except PlaywrightError:
+        pass  # an effect that never ends does not hold the attempt
+
+
+async def _wait_for_options(frame, selects: list[dict], clock) -> None:
+    before = [[f["dc"], _select_shape(f)] for f in selects]
+    try:
+        await frame.wait_for_function(
+            _OPTIONS_CHANGED_JS, arg=before, timeout=min(OPTIONS_WAIT_MS, clock.remaining_ms()), polling=100
+        )
+    except PlaywrightError:
+        pass  # still nothing to choose: the caller says which required field that leaves
+
+
+def _same_group(form: dict, action: Action) -> set[str]:
+    """A radio button stands for its whole group: once one is chosen, the group is done."""
+    f = action.field
+    grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
+    if not grouped or not f["name"]:
+        return {f["dc"]}
+    return {g["dc"] for g in form["fields"] if g["type"] == f["type"] and g["name"] == f["name"]}
+
+
+async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset()
+                    ) -> tuple[list[FilledField], dict]:
+    """Fill the form's shown fields (not those in `skip`), reading it again after every
+    choice: a choice may load a dependent list's options (Year, then Make, then Model) or
+    show fields the site's conditional logic asks for, which are filled in turn.
+
+    Returns what was filled and the form as it now stands. Raises UnfillableField for a
+    required field nothing honest fits, FillProblem for a value that would not stay.
+    """
+    filled: list[FilledField] = []
+    typed: list[Action] = []
+    chosen: list[Action] = []
+    done: set[str] = set(skip)
+    waited: set[str] = set()
+    for _round in range(MAX_ROUNDS):
+        waiting: list[dict] = []
+        refused: list[UnfillableField] = []
+        actions = plan([f for f in form["fields"] if f["dc"] not in done], customer, waiting=waiting, refused=refused)
+        if actions:
+            # Type everything up to the first choice; after a choice the form is read again.
+            first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
+            for action in actions[: first_choice + 1]:
+                await clock.check()
+                if action.how == "type":
+                    await _act(frame, action)
+                    typed.append(action)
+                else:
+                    await _choose(frame, form["dc"], action, clock)
+                    chosen.append(action)
+                    waited.clear()  # a new choice may start new lists loading
+                done.update(_same_group(form, action))
+                filled.append(_filled(action))
+        else:
+            late = [f for f in waiting if f["dc"] not in waited]
+            if not (late and chosen):
+                break
+            # Nothing else to do: give lists that load after a choice time to arrive.
+            waited.update(f["dc"] for f in late)
+            await _wait_for_options(frame, late, clock)
+        form = await rescan_form(frame, form["dc"]) or form
+    else:
+        raise FillProblem("The contact form kept changing while it was filled; nothing was sent.")
+    # Refused only once every choice is made: a choice may have hidden the field.
+    if refused:
+        raise refused[0]
+    for f in waiting:
+        if f["required"] and not f["disabled"]:
+            raise UnfillableField(field_name(f))
     await _check_typed(frame, typed)
-    return filled
+    await _check_selected(frame, form["dc"], [a for a in chosen if a.how == "select"], clock)
+    await _no_opt_in_left_ticked(frame, form)
+    return filled, form
+
+
+async def _check_selected(frame, form_dc: str, selects: list[Action], clock) -> None:
+    """A later choice may have reset an earlier list (a Make list reloaded after a slow
+    answer): choose again once what no longer holds."""
+    if not selects:
+        return
+    values = await frame.evaluate(_READ_VALUES_JS, [a.field["dc"] for a in selects])
+    for action, value in zip(selects, values):
+        if value is not None and value != action.value:
+            await _choose(frame, form_dc, action, clock)
+
+
+async def _no_opt_in_left_ticked(frame, form: dict) -> None:
+    """The last word on marketing opt-ins before anything is sent: one still ticked (hidden
+    with its label, or ticked again by a script) is unticked, or nothing is sent."""
+    for f in form["fields"]:
+        if f["type"] == "checkbox" and f["kind"] == k.MARKETING and f["checked"] and not f["required"]:
+            action = Action(f, k.MARKETING, "uncheck", "no", "unticked")
+            box = _locator(frame, action)
+            await box.evaluate(
+                "el => { if (el.checked) { el.checked = false; el.dispatchEvent(new Event('input', {bubbles: true}));"
+                " el.dispatchEvent(new Event('change', {bubbles: true})); } }"
+            )
+            if await box.is_checked():
+                await _uncheck(frame, action)

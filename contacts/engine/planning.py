@@ -10,6 +10,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from contacts.engine import answers
 from contacts.engine import classifying as k
 from contacts.engine.types import Customer
 
@@ -18,15 +19,44 @@ from contacts.engine.types import Customer
 class Action:
     field: dict
     kind: str
-    how: str  # "type", "select" (value is the option's value), "check"
+    how: str  # "type", "select" (value is the option's value), "check", "uncheck"
     value: str
     shown: str  # what the site shows for the value (an option's text, a checkbox's label)
 
 
 class UnfillableField(Exception):
-    def __init__(self, label: str) -> None:
+    """A required field no honest value exists for; `answer` is the profile's answer
+    (for the questions of engine/answers.py) that none of the site's choices says."""
+
+    def __init__(self, label: str, answer: str = "", choices: tuple[str, ...] = ()) -> None:
         super().__init__(label)
         self.label = label
+        self.answer = answer
+        self.choices = choices
+
+    def sentence(self) -> str:
+        """The `failed` reason, naming the question."""
+        if self.answer:
+            offered = ", ".join(f"\u201c{c}\u201d" for c in self.choices[:6])
+            return (f"The form requires \u201c{self.label}\u201d and none of its choices ({offered}) fits the "
+                    f"profile's answer \u201c{self.answer}\u201d; nothing was sent.")
+        return f"The form requires \u201c{self.label}\u201d, which the profile cannot answer."
+
+
+# Field kinds that ask one of the profile's questions, and which question.
+PROFILE_QUESTIONS = {
+    k.CURRENT_CUSTOMER: answers.CURRENT_CUSTOMER,
+    k.HAS_TRADE_IN: answers.TRADE_IN,
+    k.FINANCING: answers.FINANCING,
+    k.HEAR_ABOUT: answers.HEARD_ABOUT,
+    k.CONTACT_TIME: answers.BEST_TIME,
+}
+
+
+def profile_answer(kind: str, customer: Customer) -> tuple[str, str]:
+    """(question, the customer's answer code) for a question kind."""
+    question = PROFILE_QUESTIONS[kind]
+    return question, getattr(customer, question) or answers.DEFAULTS[question]
 
 
 _PLACEHOLDER_OPTION = re.compile(
@@ -43,13 +73,6 @@ _DEPARTMENT_PREFERENCE = [
     re.compile(r"\bnew\b|nuevo", re.I),
     re.compile(r"general|internet|inquiry|information|informaci[oó]n", re.I),
 ]
-# "Internet" is true of every inquiry we send; a named source (Google, Facebook, radio)
-# would be made up, so without "Internet" only "Other" will do.
-_HEAR_PREFERENCE = [
-    re.compile(r"internet|online|\bweb(site)?\b", re.I),
-    _OTHER_OPTION,
-]
-_TIME_PREFERENCE = [re.compile(r"any|no preference|cualquier", re.I)]
 _STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
     "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
@@ -124,6 +147,8 @@ def _customer_answer(kind: str, options: list[dict], customer: Customer) -> dict
         return _pick_equal(options, customer.vehicle) or _pick_equal(
             options, f"{customer.vehicle_make} {customer.vehicle_model}"
         )
+    if kind in PROFILE_QUESTIONS:
+        return answers_option(kind, options, customer)
     wanted = {
         k.VEHICLE_YEAR: customer.vehicle_year,
         k.VEHICLE_MAKE: customer.vehicle_make,
@@ -139,12 +164,8 @@ def _sensible_answer(kind: str, options: list[dict], customer: Customer) -> dict
         return _pick(options, _DEPARTMENT_PREFERENCE)
     if kind == k.CONDITION:
         wanted = _condition_wanted(customer)
-        return _pick(options, [re.compile(rf"\b{wanted}\b|{'nuevo' if wanted == 'new' else 'usado'}", re.I)])
-    if kind == k.HEAR_ABOUT:
-        return _pick(options, _HEAR_PREFERENCE)
-    if kind == k.CONTACT_TIME:
-        # Morning/Afternoon/Evening would be a made-up answer: only "any time" fits.
-        return _pick(options, _TIME_PREFERENCE)
+        words = r"\bnew\b|nuevo" if wanted == "new" else r"\bused\b|pre-?owned|usado|seminuevo"
+        return _pick(options, [re.compile(words, re.I)])
     return None
 
 
@@ -152,6 +173,10 @@ def choose_option(kind: str, options: list[dict], customer: Customer, required: 
     """The option to choose for a select or radio group, or None to leave it alone."""
     if not options:
         return None
+    if kind in PROFILE_QUESTIONS:
+        # Answered only where the form insists, and only with what the profile says: a
+        # customer who can be reached any time did not say "Morning".
+        return answers_option(kind, options, customer) if required else None
     matched = _customer_answer(kind, options, customer)
     if matched or (kind in _CUSTOMER_DATA_KINDS and not required):
         return matched
@@ -160,6 +185,18 @@ def choose_option(kind: str, options: list[dict], customer: Customer, required: 
         return sensible if kind in _WORTH_ANSWERING else None
     # Required, and the customer has no answer: "Other"/"Not sure", or the only one there is.
     return sensible or _pick(options, [_OTHER_OPTION]) or (options[0] if len(options) == 1 else None)
+
+
+def answers_option(kind: str, options: list[dict], customer: Customer) -> dict | None:
+    """The option that says the profile's answer to this question, or None."""
+    return answers.pick(*profile_answer(kind, customer), options)
+
+
+def _unanswerable(kind: str, label: str, options: list[dict], customer: Customer) -> UnfillableField:
+    if kind in PROFILE_QUESTIONS:
+        question, answer = profile_answer(kind, customer)
+        return UnfillableField(label, answers.label(question, answer), tuple(o["text"] for o in options))
+    return UnfillableField(label)
 
 
 def text_value(kind: str, field: dict, customer: Customer) -> str:
@@ -189,6 +226,9 @@ def text_value(kind: str, field: dict, customer: Customer) -> str:
         k.CONTACT_METHOD: {"phone": "Phone", "text": "Text"}.get(customer.preferred_contact, "Email"),
         k.DEPARTMENT: "Sales",
     }
+    if kind in PROFILE_QUESTIONS:
+        # A typed answer is the profile's own words ("No", "Internet", "Any time").
+        return answers.label(*profile_answer(kind, customer))
     return values.get(kind, "")
 
 
@@ -198,41 +238,74 @@ _ALWAYS_TYPED = {k.FIRST_NAME, k.LAST_NAME, k.FULL_NAME, k.EMAIL, k.EMAIL_CONFIR
 _NEVER_TOUCHED = {k.HONEYPOT, k.PASSWORD, k.SEARCH, k.CAPTCHA}
 
 
-def plan(fields: list[dict], customer: Customer) -> list[Action]:
-    """Actions for the visible fields of one form (or one step of it)."""
+def plan(fields: list[dict], customer: Customer, waiting: list[dict] | None = None,
+         refused: list[UnfillableField] | None = None) -> list[Action]:
+    """Actions for the visible fields of one form (or one step of it).
+
+    With a `waiting` list, a select that has no options to choose from yet (a Model list
+    that fills once a Make is chosen) is put there instead of being refused; with a
+    `refused` list, a required field nothing fits is put there instead of raising. Either
+    way the caller makes the choices it can first (which may load those options, or hide
+    that field) and asks again.
+    """
     actions: list[Action] = []
     radio_groups: dict[str, list[dict]] = {}
-    for f in fields:
-        if not f["visible"] or f["disabled"] or f["readonly"] or f["kind"] in _NEVER_TOUCHED:
-            continue
-        if f["type"] == "radio":
-            radio_groups.setdefault(f["name"] or f["dc"], []).append(f)
-            continue
-        if f["type"] == "checkbox":
-            action = _checkbox_action(f)
-            if action:
-                actions.append(action)
-            continue
-        if f["type"] == "select":
-            action = _select_action(f, customer)
-            if action:
-                actions.append(action)
-            continue
-        if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
-            continue  # the site filled it in already (a vehicle of interest, a subject)
-        # Optional fields get only the customer's own details; required ones also the
-        # obvious answers (a subject, "Sales"), and nothing is ever made up.
-        value = text_value(f["kind"], f, customer) if f["kind"] in _ALWAYS_TYPED or f["required"] else ""
-        if not value:
-            if f["required"]:
-                raise UnfillableField(field_name(f))
-            continue
-        actions.append(Action(f, f["kind"], "type", value, value))
-    for group in radio_groups.values():
-        action = _radio_action(group, customer)
+
+    def add(make_action, *args) -> None:
+        try:
+            action = make_action(*args)
+        except UnfillableField as missing:
+            if refused is None:
+                raise
+            refused.append(missing)
+            return
         if action:
             actions.append(action)
+
+    for f in fields:
+        if waiting is not None and _options_pending(f):
+            waiting.append(f)
+            continue
+        if f["type"] == "checkbox" and f["checked"] and f["kind"] == k.MARKETING and not f["disabled"] and (
+            f["visible"] or f.get("via_label")
+        ):
+            add(_pre_ticked_opt_in_action, f)
+            continue
+        if not f["visible"] or f["disabled"] or f["readonly"] or f["kind"] in _NEVER_TOUCHED:
+            continue
+        if f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS):
+            # Boxes under one question are answered as a radio group is: one choice.
+            radio_groups.setdefault(f["name"] or f["dc"], []).append(f)
+        elif f["type"] == "checkbox":
+            add(_checkbox_action, f)
+        elif f["type"] == "select":
+            add(_select_action, f, customer)
+        else:
+            add(_text_action, f, customer)
+    for group in radio_groups.values():
+        add(_radio_action, group, customer)
     return actions
+
+
+def _text_action(f: dict, customer: Customer) -> Action | None:
+    if f["value"].strip() and f["kind"] not in _ALWAYS_TYPED:
+        return None  # the site filled it in already (a vehicle of interest, a subject)
+    # Optional fields get only the customer's own details; required ones also the
+    # obvious answers (a subject, "Sales"), and nothing is ever made up.
+    value = text_value(f["kind"], f, customer) if f["kind"] in _ALWAYS_TYPED or f["required"] else ""
+    if not value:
+        if f["required"]:
+            raise UnfillableField(field_name(f))
+        return None
+    return Action(f, f["kind"], "type", value, value)
+
+
+def _options_pending(f: dict) -> bool:
+    """A shown select with nothing to choose yet: empty (or "Loading…"), or disabled and
+    empty until an earlier choice is made."""
+    if f["type"] != "select" or not f["visible"] or f["kind"] in _NEVER_TOUCHED or real_options(f):
+        return False
+    return f["disabled"] or f["required"] or f["kind"] in _CUSTOMER_DATA_KINDS
 
 
 def phone_as_expected(digits: str, field: dict) -> str:
@@ -251,6 +324,18 @@ def phone_as_expected(digits: str, field: dict) -> str:
     return digits
 
 
+def _pre_ticked_opt_in_action(f: dict) -> Action | None:
+    """A marketing opt-in the site ticked in advance: the customer asked about a car, not
+    for offers, so it is unticked. One the form requires is ticked only when its words
+    also agree to being contacted about the inquiry; one that only signs up for offers
+    cannot be sent honestly."""
+    if not f["required"]:
+        return Action(f, k.MARKETING, "uncheck", "no", "unticked")
+    if k.agrees_to_contact(f):
+        return None
+    raise UnfillableField(field_name(f))
+
+
 def _checkbox_action(f: dict) -> Action | None:
     if f["checked"]:
         return None
@@ -266,9 +351,16 @@ def _select_action(f: dict, customer: Customer) -> Action | None:
     options = real_options(f)
     selected = next((o for o in f["options"] if o["selected"]), None)
     chosen = choose_option(f["kind"], options, customer, f["required"])
+    if chosen is None and f["kind"] in PROFILE_QUESTIONS and selected in options:
+        # An answer the site pre-selected is the customer's only if it says what the profile
+        # says; an optional one that cannot be changed to that is the site's, not theirs.
+        own = answers_option(f["kind"], options, customer)
+        if own is None and f["required"]:
+            raise _unanswerable(f["kind"], field_name(f), options, customer)
+        chosen = own or selected
     if chosen is None:
         if f["required"] and not (selected and selected in options):
-            raise UnfillableField(field_name(f))
+            raise _unanswerable(f["kind"], field_name(f), options, customer)
         return None
     if selected is not None and selected["value"] == chosen["value"]:
         return None
@@ -283,7 +375,11 @@ def _radio_action(group: list[dict], customer: Customer) -> Action | None:
     if checked is not None:
         # The site's pre-checked answer stands unless it contradicts what the customer told
         # us (Phone pre-checked for a customer who prefers email), as a pre-selected option does.
-        own = _customer_answer(kind, options, customer) if kind in _CUSTOMER_DATA_KINDS else None
+        own = (_customer_answer(kind, options, customer)
+               if kind in _CUSTOMER_DATA_KINDS or kind in PROFILE_QUESTIONS else None)
+        if own is None and kind in PROFILE_QUESTIONS and any(r["required"] for r in group):
+            label = (first.get("group_label") or "").strip(" *:") or field_name(first)
+            raise _unanswerable(kind, label, options, customer)
         if own is None or own["value"] == checked["dc"]:
             return None
         radio = next(r for r in group if r["dc"] == own["value"])
@@ -292,7 +388,8 @@ def _radio_action(group: list[dict], customer: Customer) -> Action | None:
     chosen = choose_option(kind, options, customer, required)
     if chosen is None:
         if required:
-            raise UnfillableField((first.get("group_label") or "").strip(" *:") or field_name(first))
+            label = (first.get("group_label") or "").strip(" *:") or field_name(first)
+            raise _unanswerable(kind, label, options, customer)
         return None
     radio = next(r for r in group if r["dc"] == chosen["value"])
     return Action(radio, kind, "check", chosen["text"], chosen["text"])

@@ -15,15 +15,15 @@ from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
 from contacts.engine.clock import Cancelled, Clock, TimedOut
-from contacts.engine.filling import FillProblem, perform
+from contacts.engine.filling import FillProblem, fill_form
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import EgressPolicy, HostNotFound, RefusedAddress
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.platform import site_platform
-from contacts.engine.planning import UnfillableField, plan
+from contacts.engine.planning import UnfillableField
 from contacts.engine.runtime import BrowserSession
 from contacts.engine.form_choice import best_contact_form
-from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
+from contacts.engine.scanning import scan_frame, scan_frames
 from contacts.engine.stepping import StepProblem, asks_how_to_reply, field_key, leads_on, next_step
 from contacts.engine.submitting import next_button, press, submit_button
 from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks, call_hook
@@ -315,14 +315,15 @@ async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> tuple[dict, di
     done: set[str] = set()
     for step_number in range(MAX_STEPS):
         try:
-            fields = [f for f in form["fields"] if field_key(f) not in done]
-            actions = plan(fields, attempt.customer)
+            # Read again after every choice: filling changes forms (fields appear, lists load,
+            # submit buttons enable); `form` comes back as it stands once this step is filled.
+            # Steps are tracked by field_key: a plugin that redraws the form drops our tags.
+            skip = {f["dc"] for f in form["fields"] if field_key(f) in done}
+            filled, form = await fill_form(frame, form, attempt.customer, attempt.clock, skip=skip)
         except UnfillableField as missing:
-            raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
-        attempt.result.fields.extend(await perform(frame, actions, attempt.clock))
+            raise Outcome(outcomes.FAILED, missing.sentence()) from None
+        attempt.result.fields.extend(filled)
         done.update(field_key(f) for f in form["fields"] if f["visible"])
-        # Filling changes forms: submit buttons enable, later fields appear.
-        form = await rescan_form(frame, form["dc"]) or form
         button = submit_button(form)
         step = next_button(form) if button is None else None
         if button is None and step is None:

@@ -27,6 +27,12 @@ class Customer:
     preferred_contact: str = "email"  # email, phone or text
     city: str = ""
     state: str = ""  # two-letter code
+    # Answers to questions a form may require (codes and defaults in engine/answers.py).
+    current_customer: str = "no"
+    trade_in: str = "no"
+    financing: str = "undecided"
+    heard_about: str = "internet"
+    best_time: str = "any"
 
     @property
     def full_name(self) -> str:

@@ -331,9 +331,248 @@ def test_plan_switches_a_pre_checked_contact_method_to_the_customers_own():
 
 
 def test_plan_names_a_required_yes_no_question_it_cannot_answer():
-    radios = [field(label, "radio", name="current", group_label="Are you a current customer? *", required=True)
-              for label in ("Yes", "No")]
+    radios = [field(label, "radio", name="military", group_label="Are you active or retired military? *",
+                    required=True) for label in ("Yes", "No")]
     k.classify_fields(radios)
     with pytest.raises(UnfillableField) as missing:
         plan(radios, CUSTOMER)
-    assert missing.value.label == "Are you a current customer?"
+    assert missing.value.label == "Are you active or retired military?"
+
+
+# --- Questions the profile answers, consent the site ticked in advance, options that load late
+
+
+@pytest.mark.parametrize(
+    "label,kind",
+    [
+        ("Are you a current customer?", k.CURRENT_CUSTOMER), ("Existing Customer?", k.CURRENT_CUSTOMER),
+        ("Are you a current Harbor Point Kia customer?", k.CURRENT_CUSTOMER),
+        ("Have you purchased a vehicle from us before?", k.CURRENT_CUSTOMER),
+        ("¿Es usted cliente actual?", k.CURRENT_CUSTOMER),
+        ("Do you have a trade-in?", k.HAS_TRADE_IN), ("Will you be trading in a vehicle?", k.HAS_TRADE_IN),
+        ("Trade-in?", k.HAS_TRADE_IN), ("¿Tiene un vehículo para intercambio?", k.HAS_TRADE_IN),
+        ("Will you be financing?", k.FINANCING), ("How do you plan to pay?", k.FINANCING),
+        ("Purchase type", k.FINANCING), ("¿Va a financiar?", k.FINANCING), ("Forma de pago", k.FINANCING),
+        # The traded car itself stays a trade-in detail nobody can answer for the customer.
+        ("Trade-in Year", k.TRADE_IN), ("Trade Mileage", k.TRADE_IN), ("Current vehicle", k.TRADE_IN),
+    ],
+)
+def test_it_classifies_the_questions_a_profile_answers(label, kind):
+    assert k.classify_field(field(label)) == kind
+
+
+def test_a_trade_in_choice_answered_yes_or_no_asks_whether_there_is_one():
+    select = field("Trade-In", "select", options=options("--", "Yes", "No"))
+    radios = [field(label, "radio", name="trade", group_label="Trade-in") for label in ("Yes", "No", "Not sure")]
+    details = field("Trade-In", "select", options=options("--", "2019", "2020"))
+    fields = [select, *radios, details]
+    k.classify_fields(fields)
+    assert [f["kind"] for f in fields] == [k.HAS_TRADE_IN] * 4 + [k.TRADE_IN]
+
+
+def required_choice(label, *texts, kind="select"):
+    if kind == "radio":
+        return [field(t, "radio", name=label, group_label=label, required=True) for t in texts]
+    return [field(label, "select", required=True, options=options("-- Select --", *texts))]
+
+
+@pytest.mark.parametrize(
+    "label,texts,shown",
+    [
+        ("Are you a current customer?", ("Yes", "No"), "No"),
+        ("Do you have a trade-in?", ("Yes, I do", "No, I don't", "Not sure"), "No, I don't"),
+        ("Will you be financing?", ("Finance", "Lease", "Cash", "Not sure yet"), "Not sure yet"),
+        ("How did you hear about us?", ("Television", "Internet Search", "Friend"), "Internet Search"),
+        ("How did you hear about us?", ("Google", "Facebook", "Other"), "Other"),
+        ("Best time to reach you?", ("Morning", "Afternoon", "Anytime"), "Anytime"),
+        # Spanish
+        ("¿Es usted cliente actual?", ("Sí", "No"), "No"),
+        ("¿Va a financiar?", ("Sí", "No", "No sé todavía"), "No sé todavía"),
+        ("Mejor hora para llamarle", ("Mañana", "Tarde", "Cualquier hora"), "Cualquier hora"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["select", "radio"])
+def test_plan_answers_a_required_question_with_the_profiles_default(label, texts, shown, kind):
+    fields = required_choice(label, *texts, kind=kind)
+    k.classify_fields(fields)
+    [action] = plan(fields, CUSTOMER)
+    assert action.shown == shown
+
+
+def test_plan_uses_the_answers_the_user_changed():
+    customer = replace(CUSTOMER, trade_in="yes", financing="no", heard_about="referral", best_time="evening")
+    questions = [
+        required_choice("Do you have a trade-in?", "Yes", "No"),
+        required_choice("Will you be financing?", "Yes, finance", "No, paying cash", "Undecided"),
+        required_choice("How did you hear about us?", "Internet", "Friend / Family", "Other"),
+        required_choice("Best time to call", "Morning", "Afternoon", "Evening"),
+    ]
+    shown = []
+    for fields in questions:
+        k.classify_fields(fields)
+        shown += [a.shown for a in plan(fields, customer)]
+    assert shown == ["Yes", "No, paying cash", "Friend / Family", "Evening"]
+
+
+def test_plan_names_the_question_and_the_answer_when_no_choice_fits():
+    fields = required_choice("Will you be financing?", "Yes", "No", kind="radio")
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField) as missing:
+        plan(fields, CUSTOMER)
+    reason = missing.value.sentence()
+    assert "Will you be financing?" in reason and "Undecided" in reason and "nothing was sent" in reason
+
+
+def test_plan_leaves_optional_questions_unanswered_but_corrects_a_contradicting_pre_selection():
+    optional = [field("Do you have a trade-in?", "select", options=options("-- Select --", "Yes", "No"))]
+    k.classify_fields(optional)
+    assert plan(optional, CUSTOMER) == []
+    pre_selected = [field("Do you have a trade-in?", "select",
+                          options=[{"value": v, "text": v, "disabled": False, "selected": v == "Yes"}
+                                   for v in ("Yes", "No")])]
+    k.classify_fields(pre_selected)
+    assert [(a.how, a.value) for a in plan(pre_selected, CUSTOMER)] == [("select", "No")]
+    radios = [field(t, "radio", name="cur", group_label="Are you a current customer?", checked=t == "Yes")
+              for t in ("Yes", "No")]
+    k.classify_fields(radios)
+    assert [(a.how, a.shown) for a in plan(radios, CUSTOMER)] == [("check", "No")]
+
+
+def test_plan_types_the_profiles_words_into_a_required_question_box():
+    fields = [field("How did you hear about us?", required=True), field("Best time to reach you", required=True)]
+    k.classify_fields(fields)
+    assert [a.value for a in plan(fields, CUSTOMER)] == ["Internet", "Any time"]
+
+
+def test_plan_unticks_a_pre_ticked_marketing_opt_in_and_ticks_required_consent():
+    fields = [
+        field("Yes, email me special offers and news", "checkbox", checked=True),
+        field("I consent to be contacted about my inquiry", "checkbox", required=True),
+        field("I accept the privacy policy", "checkbox", checked=True),
+    ]
+    k.classify_fields(fields)
+    assert [(a.how, a.kind) for a in plan(fields, CUSTOMER)] == [("uncheck", k.MARKETING), ("check", k.CONSENT)]
+
+
+def test_plan_unticks_a_styled_opt_in_whose_label_is_what_shows():
+    fields = [field("Send me promotions", "checkbox", checked=True, visible=True, via_label=True)]
+    k.classify_fields(fields)
+    assert [a.how for a in plan(fields, CUSTOMER)] == ["uncheck"]
+
+
+def test_plan_will_not_send_a_required_offers_sign_up_ticked_in_advance():
+    fields = [field("Sign me up for special offers", "checkbox", checked=True, required=True)]
+    k.classify_fields(fields)
+    with pytest.raises(UnfillableField):
+        plan(fields, CUSTOMER)
+    agreeing = [field("I agree to be contacted and to receive special offers", "checkbox", checked=True,
+                      required=True)]
+    k.classify_fields(agreeing)
+    assert plan(agreeing, CUSTOMER) == []
+
+
+def test_plan_waits_for_a_dependent_select_instead_of_refusing_it():
+    year = field("Year", "select", required=True, options=options("Year", "2023", "2024"))
+    make = field("Make", "select", required=True, options=options("Select a year first"))
+    model = field("Model", "select", disabled=True, options=options("-- Model --"))
+    fields = [year, make, model]
+    k.classify_fields(fields)
+    waiting: list[dict] = []
+    actions = plan(fields, CUSTOMER, waiting=waiting)
+    assert [a.value for a in actions] == ["2024"]
+    assert [f["label"] for f in waiting] == ["Make", "Model"]
+    with pytest.raises(UnfillableField):
+        plan(fields, CUSTOMER)  # without a waiting list, an empty required select is refused
+
+
+def test_plan_will_not_send_a_required_answer_the_site_chose_that_the_profile_did_not_give():
+    def pre_selected(required):
+        return [field("Will you be financing?", "select", required=required,
+                      options=[{"value": v, "text": v, "disabled": False, "selected": v == "Yes"} for v in ("Yes", "No")])]
+
+    required = pre_selected(True)
+    k.classify_fields(required)
+    with pytest.raises(UnfillableField):
+        plan(required, CUSTOMER)
+    optional = pre_selected(False)  # nothing the customer could change: the site's default stands
+    k.classify_fields(optional)
+    assert plan(optional, CUSTOMER) == []
+    radios = [field(t, "radio", name="when", group_label="Best time to call *", required=True, checked=t == "Morning")
+              for t in ("Morning", "Evening")]
+    k.classify_fields(radios)
+    with pytest.raises(UnfillableField):
+        plan(radios, CUSTOMER)
+
+
+def test_plan_answers_a_required_checkbox_question_with_one_box():
+    boxes = [field(t, "checkbox", name="source[]", group_label="How did you hear about us? *", required=True)
+             for t in ("Email newsletter", "Radio", "Online search", "Friend")]
+    k.classify_fields(boxes)
+    assert {f["kind"] for f in boxes} == {k.HEAR_ABOUT}
+    [action] = plan(boxes, CUSTOMER)
+    assert (action.how, action.shown) == ("check", "Online search")
+
+
+def test_answers_pick_the_option_that_says_only_the_customers_answer():
+    from contacts.engine import answers
+
+    def opts(*texts):
+        return [{"value": t, "text": t} for t in texts]
+
+    # "Finance or lease" says two things; "Finance" says the customer's one.
+    assert answers.pick(answers.FINANCING, "yes", opts("Finance or lease", "Finance", "Cash"))["text"] == "Finance"
+    assert answers.pick(answers.FINANCING, "lease", opts("Buy", "Lease", "Not sure"))["text"] == "Lease"
+    # "Not sure" and "No preference" are not a No; "No sé" is not a No either.
+    assert answers.pick(answers.TRADE_IN, "no", opts("Not sure", "No preference", "No"))["text"] == "No"
+    assert answers.pick(answers.CURRENT_CUSTOMER, "no", opts("Sí", "No sé")) is None
+    assert answers.pick(answers.BEST_TIME, "any", opts("Morning", "Evening")) is None
+    assert answers.pick(answers.HEARD_ABOUT, "advertising", opts("Radio", "Other"))["text"] == "Radio"
+    assert answers.yes_no_options(["Yes", "No", "Not sure"]) and not answers.yes_no_options(["New", "Used"])
+
+
+def test_answers_problem_names_the_question_and_the_choices():
+    from contacts.engine import answers
+
+    assert answers.problem(answers.BEST_TIME, "any") == ""
+    assert answers.problem(answers.BEST_TIME, "noon") == (
+        "Best time to reach them: choose one of any (Any time), morning, afternoon, evening.")
+    assert answers.problem(answers.TRADE_IN, None).startswith("Trade-in: choose one of no, yes")
+    assert set(answers.DEFAULTS) == set(answers.CHOICES) == set(answers.QUESTIONS)
+
+
+def test_plan_can_defer_a_refusal_until_the_choices_that_may_hide_the_field_are_made():
+    radios = [field(t, "radio", name="trade", group_label="Do you have a trade-in?", checked=t == "Yes")
+              for t in ("Yes", "No")]
+    details = field("Trade-in mileage", required=True)
+    fields = [*radios, details]
+    k.classify_fields(fields)
+    refused: list[UnfillableField] = []
+    actions = plan(fields, CUSTOMER, waiting=[], refused=refused)
+    assert [(a.how, a.shown) for a in actions] == [("check", "No")]
+    assert [r.label for r in refused] == ["Trade-in mileage"]
+
+
+def test_plan_reads_answers_worded_as_statements():
+    current = required_choice("Are you a current customer?", "I'm an existing customer", "I'm a new customer")
+    trade = [field(t, "radio", name="trade", group_label="Trade-in", required=True)
+             for t in ("I have a trade-in", "No trade-in")]
+    k.classify_fields(current)
+    k.classify_fields(trade)
+    assert trade[0]["kind"] == k.HAS_TRADE_IN
+    assert [a.shown for a in plan(current, CUSTOMER)] == ["I'm a new customer"]
+    assert [a.shown for a in plan(trade, CUSTOMER)] == ["No trade-in"]
+    yes = replace(CUSTOMER, current_customer="yes", trade_in="yes")
+    assert [a.shown for a in plan(current, yes)] == ["I'm an existing customer"]
+    assert [a.shown for a in plan(trade, yes)] == ["I have a trade-in"]
+
+
+def test_plan_answers_a_new_or_pre_owned_question_from_the_model_year():
+    import datetime
+
+    this_year = datetime.date.today().year
+    radios = [field(t, "radio", name="cond", group_label="Are you shopping for a new or pre-owned vehicle?",
+                    required=True) for t in ("New", "Pre-Owned")]
+    k.classify_fields(radios)
+    assert radios[0]["kind"] == k.CONDITION
+    assert [a.shown for a in plan(radios, replace(CUSTOMER, vehicle_year=str(this_year)))] == ["New"]
+    assert [a.shown for a in plan(radios, replace(CUSTOMER, vehicle_year=str(this_year - 5)))] == ["Pre-Owned"]

@@ -32,6 +32,8 @@ def rule_mismatch(rule, value: str) -> str:
         return "" if digits in (rule["digits"], "1" + rule["digits"]) else f"expected the digits {rule['digits']}"
     if "contains" in rule:
         return "" if rule["contains"].lower() in value.lower() else f"expected it to contain {rule['contains']!r}"
+    if "excludes" in rule:
+        return "" if rule["excludes"].lower() not in value.lower() else f"expected no {rule['excludes']!r} in it"
     if "in" in rule:
         return "" if value.lower() in [v.lower() for v in rule["in"]] else f"expected one of {rule['in']}"
     if rule.get("nonempty"):
@@ -59,6 +61,9 @@ def test_site(site, fixture_server, browser_session):
     assert result.status == expectation["status"], (
         f"{site}: engine said {result.status!r} ({result.error}); the site received {describe(received)}"
     )
+    if "error" in expectation:
+        why = rule_mismatch(expectation["error"], result.error)
+        assert not why, f"{site}: the reason given was {result.error!r}: {why}"
     assert len(received) == expectation["submissions"], f"{site}: the site received {describe(received)}"
     if not received:
         return

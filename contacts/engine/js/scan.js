@@ -19,7 +19,9 @@
   walk(document);
 
   const docWidth = Math.max(document.documentElement.scrollWidth, innerWidth);
-  const visible = (el) => {
+  // ariaHides: whether aria-hidden counts as hidden. It does for fields (honeypots wear it),
+  // not for a styled box's label that a sighted person plainly sees (Forminator's consent).
+  const visible = (el, ariaHides = true) => {
     if (el.checkVisibility && !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false;
@@ -28,7 +30,7 @@
     const own = getComputedStyle(el);
     if (/inset\((4\d|50|100)%|circle\(0/.test(own.clipPath) || /rect\(0(px)?,? 0(px)?,? 0(px)?,? 0(px)?\)/.test(own.clip)) return false;
     for (let a = el; a && a !== document.body; a = parentOf(a)) {
-      if (a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
+      if (ariaHides && a.getAttribute && a.getAttribute('aria-hidden') === 'true') return false;
       if (a === el) continue;
       const cs = getComputedStyle(a);
       if (cs.overflow !== 'visible' || cs.clipPath !== 'none' || cs.clip !== 'auto') {
@@ -58,8 +60,16 @@
     const parts = [];
     if (el.labels) for (const l of el.labels) parts.push(ownText(l, el));
     const lb = el.getAttribute('aria-labelledby');
+    // An option's aria-labelledby often adds its group's question (Ninja Forms lists): an
+    // id every option of the group points to names the group, not this option.
+    const sharedByGroup = (id) => /^(radio|checkbox)$/.test(el.type) && !!el.name &&
+      [...el.getRootNode().querySelectorAll(`input[name="${CSS.escape(el.name)}"]`)]
+        .some((o) => o !== el && (o.getAttribute('aria-labelledby') || '').split(/\s+/).includes(id));
     // aria-labelledby often repeats the <label> (Jotform): each text once.
-    if (lb) for (const id of lb.split(/\s+/)) { const t = byId(el, id); if (t && !parts.includes(ownText(t))) parts.push(ownText(t)); }
+    if (lb) for (const id of lb.split(/\s+/)) {
+      const t = byId(el, id);
+      if (t && !sharedByGroup(id) && !parts.includes(ownText(t))) parts.push(ownText(t));
+    }
     return squash(parts.join(' '));
   };
   const isControl = (n) => n.nodeType === 1 && /^(INPUT|SELECT|TEXTAREA)$/.test(n.tagName);
@@ -98,9 +108,14 @@
       const same = name ? box.querySelectorAll(`input[name="${CSS.escape(name)}"]`).length : 1;
       const others = box.querySelectorAll('input,select,textarea').length;
       if (others > same) break;
-      const labelish = box.querySelector('.gfield_label, legend, .label, .form-label, label:not([for])');
-      const t = labelish && !labelish.contains(el) ? ownText(labelish) : '';
-      if (t) return t;
+      // A label-like element that is not one of the group's own option labels.
+      const optionLabel = (n) => !!n.querySelector('input,select,textarea') || (n.htmlFor && (byId(n, n.htmlFor) || {}).name === name);
+      const labelish = [...box.querySelectorAll('.gfield_label, legend, .label, .form-label, label:not([for])')]
+        .find((n) => !optionLabel(n) && ownText(n));
+      if (labelish) return ownText(labelish);
+      // Bare text beside the options: <p>Do you have a trade-in?<br><span>…buttons…</span></p>.
+      const loose = squash([...box.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(' '));
+      if (loose) return loose.slice(0, 120);
       const prev = box.previousElementSibling;
       if (prev && !prev.querySelector('input,select,textarea')) { const pt = ownText(prev); if (pt) return pt.slice(0, 120); }
     }
@@ -156,7 +171,7 @@
     const isChoice = type === 'checkbox' || type === 'radio';
     let vis = visible(el);
     let viaLabel = false;
-    if (!vis && isChoice && el.labels && [...el.labels].some(visible)) { vis = true; viaLabel = true; }
+    if (!vis && isChoice && el.labels && [...el.labels].some((l) => visible(l, false))) { vis = true; viaLabel = true; }
     let viaWidget = false;
     if (!vis && type === 'select') {
       const next = el.nextElementSibling;
