@@ -52,7 +52,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     actions = ("mark_followed_up", "retry")
     fieldsets = (
         (None, {"fields": ("dealer", "dealer_website", "customer", "owner", "search", "status", "phase")}),
-        ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
+        ("Timing", {"fields": ("created", "started", "finished", "elapsed", "retries", "phase_timings_table")}),
         (
             "What happened",
             {"fields": ("error", "final_url", "message", "filled_fields_table", "screenshots")},
@@ -62,7 +62,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     # Staff record the follow-up; everything else is the worker's record and stays as it ran.
     readonly_fields = (
         "dealer", "dealer_website", "customer", "owner", "search", "status", "phase",
-        "created", "started", "finished", "elapsed", "phase_timings_table",
+        "created", "started", "finished", "elapsed", "retries", "phase_timings_table",
         "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
     )
 

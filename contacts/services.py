@@ -7,7 +7,7 @@ from typing import Iterable
 
 from django.db import IntegrityError, transaction
 
-from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Dealer, Search
+from contacts.models import AttemptStatus, CancelAnswer, ContactAttempt, CustomerProfile, Dealer, Search
 
 
 @dataclass
@@ -18,6 +18,9 @@ class StartResult:
     # A queued or running attempt already exists: never two at once.
     in_progress: list[Dealer] = field(default_factory=list)
     no_website: list[Dealer] = field(default_factory=list)
+    # Saved and queued, but the worker queue could not be reached: they start once it is
+    # back (the reaper hands them to it), nothing else to do.
+    waiting_for_queue: list[ContactAttempt] = field(default_factory=list)
 
 
 def start_attempts(
@@ -64,16 +67,21 @@ def start_attempts(
             # Another request queued the same dealer a moment ago.
             result.in_progress.append(dealer)
             continue
-        enqueue_attempt(attempt.pk)
         result.created.append(attempt)
+        if not enqueue_attempt(attempt.pk):
+            result.waiting_for_queue.append(attempt)
     return result
 
 
-def cancel_attempts(attempts: Iterable[ContactAttempt]) -> int:
-    """Cancel queued attempts at once and ask running ones to stop before they submit."""
-    count = 0
+def cancel_attempts(attempts: Iterable[ContactAttempt]) -> dict[ContactAttempt, str]:
+    """Cancel queued attempts at once and ask running ones to stop, unless they already
+    pressed submit. Returns each attempt's CancelAnswer, to tell the user row by row."""
+    answers: dict[ContactAttempt, str] = {}
     for attempt in attempts:
-        if attempt.request_cancel():
-            attempt.record_event("cancel_requested" if attempt.status == AttemptStatus.RUNNING else "finished")
-            count += 1
-    return count
+        answer = attempt.request_cancel()
+        if answer == CancelAnswer.CANCELLED:
+            attempt.record_event("finished")
+        elif answer == CancelAnswer.STOPPING:
+            attempt.record_event("cancel_requested")
+        answers[attempt] = answer
+    return answers

@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, on_commit_task
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY, db_task
 
 from contacts import worker
 
+log = logging.getLogger(__name__)
 
-@on_commit_task(retries=0)
+
+@db_task(retries=0)
 def run_attempt(attempt_id: int) -> None:
     # No retries: the attempt row decides what runs, and a submission is never repeated.
     worker.execute_attempt(attempt_id)
 
 
-def enqueue_attempt(attempt_id: int) -> None:
-    """Enqueue after the surrounding transaction commits, since the task reads that row."""
-    run_attempt(attempt_id)
+def enqueue_attempt(attempt_id: int) -> bool:
+    """Hand the attempt's task to the queue once the surrounding transaction commits (the
+    task reads that row). False when the queue cannot be reached: the row stays queued,
+    and the reaper enqueues it again once the queue is back."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _enqueue_now(attempt_id))
+        return True
+    return _enqueue_now(attempt_id)
 
 
-@db_periodic_task(crontab(minute="*"))
-def reap_stale_attempts() -> None:
-    worker.reap_stale_attempts()
+def _enqueue_now(attempt_id: int) -> bool:
+    try:
+        run_attempt(attempt_id)
+    except Exception as exc:  # Redis down, the queue file unwritable, …: never lose the row
+        log.warning("attempt %s: could not enqueue its task (%s: %s); the reaper will retry",
+                    attempt_id, type(exc).__name__, exc)
+        return False
+    from contacts.models import ContactAttempt
+
+    ContactAttempt.objects.filter(pk=attempt_id).update(enqueued_at=timezone.now())
+    return True
+
+
+@HUEY.on_startup()
+def start_reaper() -> None:
+    # The reaper is a thread of the consumer process, not a task behind the attempts in
+    # the queue: it runs at start and every REAPER_INTERVAL_S however deep the queue is.
+    worker.start_reaper()
 
 
 @HUEY.on_shutdown()
 def close_browser() -> None:
     # The worker process's threads share one browser; the first to stop closes it (the
     # others find it closed), rather than leave Chromium behind.
+    worker.stop_reaper()
     worker.shutdown_engine()

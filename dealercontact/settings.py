@@ -152,6 +152,14 @@ ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
 # A worker's browser is closed and relaunched after this many attempts, so a long-lived
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
+# The reaper runs on its own thread in every consumer process, at start and this often.
+REAPER_INTERVAL_S = env_int("REAPER_INTERVAL_S", 15, minimum=1, maximum=600)
+# A queued attempt whose task has been missing from the queue this long is enqueued again.
+QUEUE_REENQUEUE_AFTER_S = env_int("QUEUE_REENQUEUE_AFTER_S", 30, minimum=0, maximum=3600)
+# Open live-result streams one user may hold at once (each further one is answered 429).
+LIVE_STREAMS_PER_USER = env_int("LIVE_STREAMS_PER_USER", 20, minimum=1, maximum=10000)
+# How often the web process's one poller reads new events for every live stream.
+LIVE_POLL_INTERVAL_MS = env_int("LIVE_POLL_INTERVAL_MS", 500, minimum=50, maximum=10000)
 
 # --- Huey ---------------------------------------------------------------------------
 

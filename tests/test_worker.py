@@ -67,7 +67,7 @@ def test_a_cancelled_attempt_is_never_run(owner, profile, dealers, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         result = services.start_attempts(owner, profile, dealers[:1])
     attempt = result.created[0]
-    assert services.cancel_attempts([attempt]) == 1
+    assert services.cancel_attempts([attempt]) == {attempt: "cancelled"}
     attempt.refresh_from_db()
     assert attempt.status == "cancelled" and attempt.finished
 
@@ -82,9 +82,34 @@ def test_cancel_of_a_running_attempt_only_asks_it_to_stop(owner, profile, dealer
     attempt = queue_attempt(owner, profile, dealers[0])
     ContactAttempt.claim(attempt.pk, "w")
     attempt.refresh_from_db()
-    assert services.cancel_attempts([attempt]) == 1
+    assert services.cancel_attempts([attempt]) == {attempt: "stopping"}
     attempt.refresh_from_db()
     assert attempt.status == "running" and attempt.cancel_requested
+    # The click is then refused: nothing is recorded as sent.
+    assert attempt.mark_submit_pressed("w") is False
+    attempt.refresh_from_db()
+    assert attempt.submit_pressed_at is None
+
+
+def test_a_cancel_after_the_click_is_refused_as_already_sent(owner, profile, dealers):
+    attempt = queue_attempt(owner, profile, dealers[0])
+    ContactAttempt.claim(attempt.pk, "w")
+    attempt.refresh_from_db()
+    assert attempt.mark_submit_pressed("w") is True
+
+    assert services.cancel_attempts([attempt]) == {attempt: "already_sent"}
+    attempt.refresh_from_db()
+    assert attempt.status == "running" and not attempt.cancel_requested and attempt.submit_pressed_at
+    assert not Event.objects.filter(attempt=attempt, kind="cancel_requested").exists()
+
+
+def test_only_the_claiming_worker_may_click(owner, profile, dealers):
+    attempt = queue_attempt(owner, profile, dealers[0])
+    ContactAttempt.claim(attempt.pk, "worker-a")
+    attempt.refresh_from_db()
+    assert attempt.mark_submit_pressed("worker-b") is False
+    assert attempt.mark_submit_pressed("worker-a") is True
+    assert attempt.mark_submit_pressed("worker-a") is False  # one click, ever
 
 
 def test_a_final_outcome_is_never_overwritten(owner, profile, dealers):
@@ -100,7 +125,8 @@ def test_a_final_outcome_is_never_overwritten(owner, profile, dealers):
 def test_the_reaper_ends_stale_attempts_honestly(owner, profile, dealers, settings):
     settings.CONTACT_TIMEOUT_S, settings.CONTACT_GRACE_S = 90, 30
     long_ago = timezone.now() - timedelta(seconds=200)
-    not_pressed = queue_attempt(owner, profile, dealers[0], status="running", started=long_ago, phase="filling")
+    not_pressed = queue_attempt(owner, profile, dealers[0], status="running", started=long_ago, phase="filling",
+                                claimed_by="elsewhere:1:w")
     pressed = queue_attempt(owner, profile, dealers[1], status="running", started=long_ago, phase="verifying",
                             submit_pressed_at=long_ago)
     fresh = queue_attempt(owner, profile, dealers[2], status="running", started=timezone.now())
@@ -109,15 +135,57 @@ def test_the_reaper_ends_stale_attempts_honestly(owner, profile, dealers, settin
 
     assert {a.pk for a in reaped} == {not_pressed.pk, pressed.pk}
     not_pressed.refresh_from_db(), pressed.refresh_from_db(), fresh.refresh_from_db()
-    assert not_pressed.status == "failed" and "Timed out" in not_pressed.error
+    # Nothing was sent, so running it again is safe: back in the queue, once.
+    assert not_pressed.status == "queued" and not_pressed.retries == 1 and not not_pressed.claimed_by
+    assert not_pressed.started is None and not_pressed.phase == ""
+    assert "queued again" in not_pressed.error
     # It had pressed submit: never "failed", never run again.
     assert pressed.status == "unconfirmed"
     assert fresh.status == "running"
-    assert Event.objects.filter(kind="finished").count() == 2
+    assert Event.objects.filter(kind="finished").count() == 1
+    assert Event.objects.filter(kind="requeued", attempt=not_pressed).count() == 1
+
+    # Its second worker dies too: now it ends failed, saying so.
+    ContactAttempt.claim(not_pressed.pk, "elsewhere:2:w")
+    ContactAttempt.objects.filter(pk=not_pressed.pk).update(started=long_ago)
+    worker.reap_stale_attempts()
+    not_pressed.refresh_from_db()
+    assert not_pressed.status == "failed" and not_pressed.retries == 1
+    assert "2 times" in not_pressed.error and "nothing was sent" in not_pressed.error
 
 
-def test_the_reaper_runs_as_a_periodic_task():
-    from contacts.tasks import reap_stale_attempts
+def test_a_dead_local_worker_is_taken_back_at_once(owner, profile, dealers, settings):
+    import socket
+    import subprocess
+    import sys
 
-    periodic = {task.name for task in HUEY._registry.periodic_tasks}
-    assert reap_stale_attempts.task_class().name in periodic
+    settings.CONTACT_TIMEOUT_S, settings.CONTACT_GRACE_S = 90, 30
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    now = timezone.now()
+    dead = queue_attempt(owner, profile, dealers[0], status="running", started=now,
+                         claimed_by=f"{socket.gethostname()}:{dead_pid}:Worker-1")
+    alive = queue_attempt(owner, profile, dealers[1], status="running", started=now,
+                          claimed_by=worker.worker_name())
+
+    worker.reap_stale_attempts()
+
+    dead.refresh_from_db(), alive.refresh_from_db()
+    assert dead.status == "queued" and dead.retries == 1
+    assert alive.status == "running"
+
+
+def test_a_worker_whose_attempt_was_taken_back_cannot_record_or_click(owner, profile, dealers, settings):
+    settings.CONTACT_TIMEOUT_S, settings.CONTACT_GRACE_S = 90, 30
+    attempt = queue_attempt(owner, profile, dealers[0])
+    ContactAttempt.claim(attempt.pk, "elsewhere:1:w")
+    ContactAttempt.objects.filter(pk=attempt.pk).update(started=timezone.now() - timedelta(seconds=200))
+    attempt.refresh_from_db()
+    old_run = ContactAttempt.objects.get(pk=attempt.pk)
+    worker.reap_stale_attempts()  # re-queued
+
+    assert old_run.mark_submit_pressed("elsewhere:1:w") is False
+    assert old_run.finish("failed", only_from=("running",),
+                          expect={"claimed_by": "elsewhere:1:w", "started": old_run.started}) is False
+    attempt.refresh_from_db()
+    assert attempt.status == "queued" and attempt.submit_pressed_at is None

@@ -30,6 +30,7 @@ from contacts.geo import haversine_miles
 from contacts.models import (
     ACTIVE_STATUSES,
     AttemptStatus,
+    CancelAnswer,
     ContactAttempt,
     CustomerProfile,
     Dealer,
@@ -382,33 +383,50 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
         )
     if result.no_website:
         messages.warning(request, f"No website on file, so there is no form to fill: {names(result.no_website)}.")
+    if result.waiting_for_queue:
+        count = len(result.waiting_for_queue)
+        messages.warning(
+            request,
+            f"The worker queue cannot be reached right now. {count} {'attempt is' if count == 1 else 'attempts are'} "
+            "saved and will start by themselves when it is back; nothing else to do.",
+        )
 
 
 @login_required
 @require_POST
 def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     search = get_object_or_404(Search, pk=pk, owner=request.user)
-    attempts = list(search.attempts.filter(owner=request.user).active())
-    services.cancel_attempts(attempts)
-    report_cancelled(request, attempts)
+    attempts = list(search.attempts.filter(owner=request.user).active().select_related("dealer"))
+    report_cancelled(request, services.cancel_attempts(attempts))
     if request.htmx:
         return render_results_update(request, search)
     return redirect(search)
 
 
-def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> None:
-    stopped = sum(1 for attempt in attempts if attempt.status == AttemptStatus.CANCELLED)
-    stopping = sum(1 for attempt in attempts if attempt.status == AttemptStatus.RUNNING and attempt.cancel_requested)
-    parts = []
-    if stopped:
-        parts.append(f"Cancelled {stopped} queued {'attempt' if stopped == 1 else 'attempts'}.")
-    if stopping:
-        parts.append(
-            f"{stopping} running {'attempt' if stopping == 1 else 'attempts'} will stop before submitting."
+def report_cancelled(request: HttpRequest, answers: dict[ContactAttempt, str]) -> None:
+    """Tell the user truthfully, row by row, what the cancel achieved."""
+    by_answer: dict[str, list[ContactAttempt]] = {}
+    for attempt, answer in answers.items():
+        by_answer.setdefault(answer, []).append(attempt)
+
+    def dealer_names(answer: str) -> str:
+        return get_text_list([attempt.dealer.name for attempt in by_answer[answer]], "and")
+
+    told = False
+    if CancelAnswer.CANCELLED in by_answer:
+        messages.success(request, f"Cancelled before it started, nothing sent: {dealer_names(CancelAnswer.CANCELLED)}.")
+        told = True
+    if CancelAnswer.STOPPING in by_answer:
+        messages.success(
+            request, f"Stopped before sending: {dealer_names(CancelAnswer.STOPPING)} (the form will not be submitted)."
         )
-    if parts:
-        messages.success(request, " ".join(parts))
-    else:
+        told = True
+    if CancelAnswer.ALREADY_SENT in by_answer:
+        messages.warning(
+            request, f"Already sent, too late to cancel: {dealer_names(CancelAnswer.ALREADY_SENT)}."
+        )
+        told = True
+    if not told:
         messages.info(request, "Nothing to cancel: every attempt has already finished.")
 
 
@@ -416,8 +434,7 @@ def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> No
 @require_POST
 def attempt_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(ContactAttempt.objects.select_related("dealer"), pk=pk, owner=request.user)
-    services.cancel_attempts([attempt])
-    report_cancelled(request, [attempt])
+    report_cancelled(request, services.cancel_attempts([attempt]))
     # The results page the button was on, which need not be the search that started it.
     search_id = request.POST.get("search", "")
     search = Search.objects.filter(pk=search_id, owner=request.user).first() if search_id.isdigit() else None
