@@ -342,6 +342,7 @@ class StreamBody:
         self.stream = stream
         self.search_pk = search_pk
         self.iterator = self.generate()
+        self.hub: Poller | None = None
         with _open_lock:
             _open_streams[stream.user_id].add(self)
 
@@ -350,6 +351,17 @@ class StreamBody:
 
     async def aclose(self) -> None:
         await self.iterator.aclose()
+
+    def close(self) -> None:
+        """Called by Django when the response ends (from any thread): the stream no
+        longer counts, even before its generator is finalized."""
+        self.release()
+        hub = self.hub
+        if hub is not None and not hub.loop.is_closed():
+            try:
+                hub.loop.call_soon_threadsafe(hub.discard, self.stream)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
 
     def release(self) -> None:
         with _open_lock:
@@ -361,7 +373,7 @@ class StreamBody:
 
     async def generate(self) -> AsyncIterator[str]:
         stream = self.stream
-        hub = poller()
+        hub = self.hub = poller()
         try:
             yield f"retry: {RETRY_MS}\n\n"
             hub.add(stream)
