@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -189,3 +190,189 @@ def test_a_worker_whose_attempt_was_taken_back_cannot_record_or_click(owner, pro
                           expect={"claimed_by": "elsewhere:1:w", "started": old_run.started}) is False
     attempt.refresh_from_db()
     assert attempt.status == "queued" and attempt.submit_pressed_at is None
+
+
+# --- the attempt row is the outbox --------------------------------------------------------
+
+
+def queue_unreachable(monkeypatch) -> None:
+    """The queue's storage refuses every write, with the error its backend really raises."""
+    from contacts.tasks import run_attempt  # noqa: F401  (the task is registered)
+
+    if HUEY.__class__.__name__.startswith("Redis"):
+        import redis
+
+        error = redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    else:
+        import sqlite3
+
+        error = sqlite3.OperationalError("unable to open database file")
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(HUEY.storage, "enqueue", refuse)
+
+
+def pending_attempt_ids() -> list[int]:
+    return sorted(task.args[0] for task in HUEY.pending() if task.name.endswith("run_attempt"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contact_saves_the_rows_and_says_so_when_the_queue_is_down(client, owner, search, dealers, monkeypatch,
+                                                                   settings):
+    from django.urls import reverse
+
+    client.force_login(owner)
+    with monkeypatch.context() as down:
+        queue_unreachable(down)
+        response = client.post(
+            reverse("search_contact", args=[search.pk]),
+            {"customer": search.customer_id, "dealer": [dealers[0].pk, dealers[1].pk]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "The worker queue cannot be reached right now. 2 attempts are saved and will start by themselves" in text
+    attempts = list(ContactAttempt.objects.order_by("pk"))
+    assert [(a.dealer_id, a.status, a.enqueued_at) for a in attempts] == [
+        (dealers[0].pk, "queued", None), (dealers[1].pk, "queued", None)
+    ]
+    assert Event.objects.filter(kind="queued").count() == 2
+    assert HUEY.pending_count() == 0
+
+    # The queue is back: the reaper hands both to it, once.
+    settings.QUEUE_REENQUEUE_AFTER_S = 0
+    worker.reap_stale_attempts()
+    assert pending_attempt_ids() == [a.pk for a in attempts]
+    worker.reap_stale_attempts()
+    assert pending_attempt_ids() == [a.pk for a in attempts]
+    assert all(a.enqueued_at for a in ContactAttempt.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_lost_with_the_queue_storage_are_enqueued_again(owner, profile, dealers, settings):
+    result = services.start_attempts(owner, profile, dealers)
+    assert HUEY.pending_count() == 3
+    HUEY.flush()  # Redis restarted empty, or the queue file was lost
+
+    # Not yet: a fresh enqueue is given time to be claimed.
+    settings.QUEUE_REENQUEUE_AFTER_S = 3600
+    assert worker.requeue_lost_attempts() == 0
+    settings.QUEUE_REENQUEUE_AFTER_S = 0
+    assert worker.requeue_lost_attempts() == 3
+    assert pending_attempt_ids() == sorted(a.pk for a in result.created)
+    # Still waiting in the queue: not enqueued twice.
+    assert worker.requeue_lost_attempts() == 0
+    assert HUEY.pending_count() == 3
+    # A cancelled one is never enqueued again.
+    HUEY.flush()
+    services.cancel_attempts([result.created[0]])
+    assert worker.requeue_lost_attempts() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reaper_runs_beside_a_full_queue_from_consumer_start(owner, profile, dealers, settings):
+    """The consumer's only worker is busy and 250 tasks wait behind it: a dead worker's
+    attempt is still taken back within one reaper period."""
+    import threading
+
+    from contacts.tasks import enqueue_attempt
+
+    settings.REAPER_INTERVAL_S = 1
+    settings.QUEUE_REENQUEUE_AFTER_S = 3600
+    settings.CONTACT_TIMEOUT_S, settings.CONTACT_GRACE_S = 90, 30
+    release = threading.Event()
+    busy = threading.Event()
+
+    @HUEY.task(name="tests.hold_the_worker")
+    def hold_the_worker():
+        busy.set()
+        release.wait(30)
+
+    hold_the_worker()
+    waiting = [queue_attempt(owner, profile, dealers[0], status="cancelled") for _ in range(250)]
+    for attempt in waiting:
+        enqueue_attempt(attempt.pk)
+    long_ago = timezone.now() - timedelta(seconds=200)
+    abandoned = queue_attempt(owner, profile, dealers[1], status="running", started=long_ago,
+                              claimed_by="elsewhere:1:w", phase="filling")
+
+    consumer = HUEY.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
+                                    max_delay=0.2, backoff=1.1)
+    consumer._set_signal_handlers = lambda: None
+    consumer.start()
+    try:
+        assert busy.wait(20)
+        deadline = time.monotonic() + 10
+        while ContactAttempt.objects.filter(pk=abandoned.pk, status="running").exists():
+            assert time.monotonic() < deadline, "the reaper waited behind the queue"
+            time.sleep(0.1)
+        assert HUEY.pending_count() >= 250  # the queue had not moved
+        abandoned.refresh_from_db()
+        assert abandoned.status == "queued" and abandoned.retries == 1
+        assert abandoned.pk in pending_attempt_ids()
+    finally:
+        release.set()
+        consumer.stop(graceful=True)
+        worker.stop_reaper()
+        HUEY._registry.unregister(hold_the_worker.task_class)
+
+
+# --- cancel against the click, decided by the row ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["cancel", "click"])
+def test_cancel_and_click_cannot_both_win(owner, profile, dealers, first):
+    """The cancel and the click race on two connections; the one that commits first wins
+    and the other is refused, however close they come."""
+    import threading
+
+    from django.db import connections, transaction
+
+    attempt = queue_attempt(owner, profile, dealers[0])
+    ContactAttempt.claim(attempt.pk, "w")
+    attempt.refresh_from_db()
+    inside = threading.Event()
+    release = threading.Event()
+    answers: dict[str, object] = {}
+
+    def winner():
+        try:
+            with transaction.atomic():
+                if first == "cancel":
+                    answers["cancel"] = ContactAttempt.objects.get(pk=attempt.pk).request_cancel()
+                else:
+                    answers["click"] = ContactAttempt.objects.get(pk=attempt.pk).mark_submit_pressed("w")
+                inside.set()
+                release.wait(10)  # holds its write, uncommitted, while the other one arrives
+        finally:
+            connections.close_all()
+
+    def loser():
+        try:
+            if first == "cancel":
+                answers["click"] = ContactAttempt.objects.get(pk=attempt.pk).mark_submit_pressed("w")
+            else:
+                answers["cancel"] = ContactAttempt.objects.get(pk=attempt.pk).request_cancel()
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=winner)
+    holder.start()
+    assert inside.wait(10)
+    other = threading.Thread(target=loser)
+    other.start()
+    time.sleep(0.3)  # the loser is now waiting on the winner's row lock
+    release.set()
+    holder.join(20), other.join(20)
+
+    attempt.refresh_from_db()
+    if first == "cancel":
+        assert answers == {"cancel": "stopping", "click": False}
+        assert attempt.cancel_requested and attempt.submit_pressed_at is None
+    else:
+        assert answers == {"click": True, "cancel": "already_sent"}
+        assert attempt.submit_pressed_at and not attempt.cancel_requested
