@@ -301,8 +301,7 @@ def requeue_lost_attempts(limit: int = 2000) -> int:
 class Reaper:
     """The consumer process's reaper thread."""
 
-    def __init__(self, interval_s: float) -> None:
-        self.interval_s = interval_s
+    def __init__(self) -> None:
         self.stopping = threading.Event()
         self.passes = 0
         self.thread = threading.Thread(target=self.run, name="dealercontact-reaper", daemon=True)
@@ -316,9 +315,9 @@ class Reaper:
                     close_old_connections()
                     reap_stale_attempts()
                 except Exception:  # a database or queue outage: try again next period
-                    log.exception("reaper pass failed; retrying in %s s", self.interval_s)
+                    log.exception("reaper pass failed; retrying in %s s", settings.REAPER_INTERVAL_S)
                 self.passes += 1
-                self.stopping.wait(self.interval_s)
+                self.stopping.wait(settings.REAPER_INTERVAL_S)
         finally:
             connections.close_all()
 
@@ -332,7 +331,7 @@ def start_reaper() -> Reaper:
     global _reaper
     with _reaper_lock:
         if _reaper is None or not _reaper.thread.is_alive():
-            _reaper = Reaper(settings.REAPER_INTERVAL_S)
+            _reaper = Reaper()
             _reaper.thread.start()
         return _reaper
 
