@@ -159,7 +159,7 @@ QUEUE_REENQUEUE_AFTER_S = env_int("QUEUE_REENQUEUE_AFTER_S", 30, minimum=0, maxi
 # Open live-result streams one user may hold at once (each further one is answered 429).
 LIVE_STREAMS_PER_USER = env_int("LIVE_STREAMS_PER_USER", 20, minimum=1, maximum=10000)
 # How often the web process's one poller reads new events for every live stream.
-LIVE_POLL_INTERVAL_MS = env_int("LIVE_POLL_INTERVAL_MS", 500, minimum=50, maximum=10000)
+LIVE_POLL_INTERVAL_MS = env_int("LIVE_POLL_INTERVAL_MS", 250, minimum=50, maximum=10000)
 
 # --- Huey ---------------------------------------------------------------------------
 

@@ -159,6 +159,7 @@ class Poller:
         idle_since: float | None = None
         try:
             while True:
+                tick_started = time.monotonic()
                 if not self.streams:
                     idle_since = idle_since or time.monotonic()
                     if time.monotonic() - idle_since >= IDLE_STOP_S:
@@ -176,7 +177,8 @@ class Poller:
                             if stream in self.streams:
                                 stream.send(text)
                 self.ticks += 1
-                await asyncio.sleep(POLL_INTERVAL_S)
+                # A steady rate: a slow tick (many rows to render) does not push the next one back.
+                await asyncio.sleep(max(0.0, POLL_INTERVAL_S - (time.monotonic() - tick_started)))
         finally:
             self.cursor = None
             self.holes.clear()
