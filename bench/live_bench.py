@@ -192,7 +192,14 @@ async def measure(count: int, port: int, world: dict, args, web_pid: int) -> dic
         tasks.append(asyncio.create_task(client.run(port)))
         if len(tasks) % 50 == 0:
             await asyncio.sleep(0.05)
-    await asyncio.wait_for(asyncio.gather(*(client.ready.wait() for client in clients)), 300)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(client.ready.wait() for client in clients)), 120)
+    except TimeoutError:
+        failed = [task.exception() for task in tasks if task.done() and task.exception()]
+        statuses = sorted({client.status for client in clients})
+        ready = sum(client.ready.is_set() for client in clients)
+        raise RuntimeError(f"{ready}/{count} streams sent their snapshot; statuses {statuses}; "
+                           f"errors {failed[:3]}") from None
 
     written: list[tuple[int, int, float]] = []  # (search id, event id, committed at)
     page_ms: list[float] = []

@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -401,15 +400,34 @@ def parse_last_event_id(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def find_search(request: HttpRequest, pk: int) -> Search | None:
+    """The stream's search if it belongs to the user; runs on the poller's thread."""
+    user = request.user  # the session and the user are read here, on the poller's connection
+    if not user.is_authenticated:
+        return None
+    return Search.objects.filter(pk=pk, owner=user).first()
+
+
 @require_GET
 async def search_events(request: HttpRequest, pk: int) -> HttpResponse:
-    user = await request.auser()
-    search = await Search.objects.filter(pk=pk, owner=user).afirst() if user.is_authenticated else None
-    # The stream needs nothing more from the database: give this request's connection
-    # back now rather than hold it for as long as the page stays open.
-    await sync_to_async(close_connections)()
+    hub = poller()
+    # The lookups run on the poller's thread too, so even a thousand browsers reconnecting
+    # at once (after a web-server restart) share its one connection instead of opening
+    # one each.
+    try:
+        search = await hub.loop.run_in_executor(hub.executor, find_search, request, pk)
+    except DatabaseError:
+        hub.executor.submit(close_connections)
+        return HttpResponse(
+            "Live updates are unavailable for a moment (the database did not answer); reload the page.\n",
+            status=503, content_type="text/plain; charset=utf-8", headers={"Retry-After": "5"},
+        )
+    finally:
+        if hub.task is None or hub.task.done():
+            hub.executor.submit(close_connections)  # no poller running to keep it for
     if search is None:
         raise Http404("No such search.")
+    user = request.user
     limit = settings.LIVE_STREAMS_PER_USER
     if user_streams(user.pk) >= limit:
         return HttpResponse(
