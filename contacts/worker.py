@@ -285,10 +285,11 @@ def requeue_lost_attempts(limit: int = 2000) -> int:
     except Exception as exc:  # the queue is down: nothing can be enqueued either
         log.warning("reaper: cannot read the queue (%s); %d queued attempts wait for it", exc, len(lost))
         return 0
+    # Still in the queue (a deep one): look again only after another full age.
+    ContactAttempt.objects.filter(pk__in=[pk for pk in lost if pk in waiting]).update(enqueued_at=timezone.now())
     requeued = 0
     for attempt_id in lost:
         if attempt_id in waiting:
-            ContactAttempt.objects.filter(pk=attempt_id).update(enqueued_at=timezone.now())
             continue
         if not enqueue_attempt(attempt_id):
             break
