@@ -174,7 +174,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry (contact the dealer again)")
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = in_progress = no_website = 0
+        queued = in_progress = no_website = waiting = 0
         for attempt in queryset.select_related("owner", "customer", "dealer", "search"):
             result = start_attempts(
                 attempt.owner, attempt.customer, [attempt.dealer], search=attempt.search, contact_again=True
@@ -182,12 +182,15 @@ class ContactAttemptAdmin(admin.ModelAdmin):
             queued += len(result.created)
             in_progress += len(result.in_progress)
             no_website += len(result.no_website)
+            waiting += len(result.waiting_for_queue)
         parts = [f"Queued {queued} attempt{'s' if queued != 1 else ''}"]
+        if waiting:
+            parts.append(f"{waiting} start when the worker queue can be reached again")
         if in_progress:
             parts.append(f"skipped {in_progress} already in progress")
         if no_website:
             parts.append(f"skipped {no_website} whose dealer has no website")
-        level = messages.SUCCESS if queued and not (in_progress or no_website) else messages.WARNING
+        level = messages.SUCCESS if queued and not (in_progress or no_website or waiting) else messages.WARNING
         self.message_user(request, "; ".join(parts) + ".", level)
 
 
