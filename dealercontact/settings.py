@@ -188,6 +188,10 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+# A Redis that does not answer fails an enqueue within seconds (the attempt row waits for the
+# reaper to enqueue it again) rather than hanging the Contact request.
+if REDIS_URL and "socket_connect_timeout" not in REDIS_URL:
+    HUEY["url"] = REDIS_URL + ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=5"
 
 LOGGING = {
     "version": 1,
