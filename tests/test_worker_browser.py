@@ -187,7 +187,7 @@ def worker_env(**overrides: str) -> dict[str, str]:
     }
 
 
-def start_consumer(log_path):
+def start_consumer(log_path, **env: str):
     import subprocess
     import sys
 
@@ -196,8 +196,43 @@ def start_consumer(log_path):
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_huey", "--workers", "2", "--worker-type", "thread"],
-        cwd=settings.BASE_DIR, env=worker_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=settings.BASE_DIR, env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
+
+
+def test_attempts_lost_with_the_queue_storage_still_run_once(owner, profile, dealer_site, tmp_path):
+    """The queue's storage loses every task (Redis restarted empty) before any worker ran
+    them; a consumer started afterwards finds the queued rows and runs each exactly once."""
+    import signal
+
+    from contacts.models import CustomerProfile
+
+    dealer = make_dealer("Valley Motors", 34.1, -118.4, dealer_site.url)
+    fields = {f: getattr(profile, f) for f in ("email", "phone", "zip_code", "vehicle_year", "vehicle_make",
+                                                 "vehicle_model", "vehicle_trim", "preferred_contact")}
+    customers = [profile] + CustomerProfile.objects.bulk_create(
+        CustomerProfile(owner=owner, first_name=f"Lost{n}", last_name="Queue", **fields) for n in range(2)
+    )
+    attempts = [services.start_attempts(owner, customer, [dealer]).created[0] for customer in customers]
+    HUEY.flush()
+    assert HUEY.pending_count() == 0
+
+    consumer = start_consumer(tmp_path / "consumer.log", QUEUE_REENQUEUE_AFTER_S="1")
+    try:
+        for attempt in attempts:
+            done = wait_for(lambda: ContactAttempt.objects.filter(pk=attempt.pk, status__in=FINAL).first(),
+                            timeout=180)
+            assert done.status == "submitted" and done.retries == 0, (done.status, done.error)
+        time.sleep(3)  # more reaper passes: nothing is enqueued again once it ran
+    finally:
+        consumer.send_signal(signal.SIGINT)
+        try:
+            consumer.wait(30)
+        except Exception:
+            pass
+        stop_process_group(consumer)
+    senders = sorted(entry["data"]["first_name"] for entry in dealer_site.received)
+    assert senders == sorted(customer.first_name for customer in customers)
 
 
 def stop_process_group(process) -> None:
