@@ -182,7 +182,10 @@ class Poller:
             self.cursor = None
             self.holes.clear()
             # Give the connection back; the thread stays for the next start.
-            self.executor.submit(close_connections)
+            try:
+                self.executor.submit(close_connections)
+            except RuntimeError:  # the interpreter is shutting down
+                pass
 
     # Everything below runs on the poller's thread.
 
