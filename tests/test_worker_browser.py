@@ -239,11 +239,25 @@ def stop_process_group(process) -> None:
     import os
     import signal
 
+    from django.db import connection
+
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait(30)
+    if connection.vendor == "postgresql":
+        # The server ends a killed client's session a moment later; the test database can
+        # only be dropped once it has.
+        def others() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND pid <> pg_backend_pid()")
+                return cursor.fetchone()[0]
+
+        deadline = time.monotonic() + 15
+        while others() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def test_kill_9_of_the_worker_with_hundreds_queued(owner, profile, tmp_path):
