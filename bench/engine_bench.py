@@ -295,7 +295,7 @@ def main() -> int:
     if sampler:
         print(f"{f'peak PSS, concurrency {levels[-1]} (MB)':44} {sampler.peak_pss:12.0f}   < {TARGET_PEAK_MB} MB: "
               f"{verdict(sampler.peak_pss < TARGET_PEAK_MB)}")
-        print(f"{f'peak RSS, same run (MB)':44} {sampler.peak_rss:12.0f}   ({sampler.peak_processes} processes at most)")
+        print(f"{'peak RSS, same run (MB)':44} {sampler.peak_rss:12.0f}   ({sampler.peak_processes} processes at most)")
         print("  at the PSS peak, by kind of process:")
         for kind, (mb, count) in sorted(sampler.peak_kinds.items(), key=lambda item: -item[1][0]):
             print(f"    {kind:40} {mb:7.0f} MB  x{count}")

@@ -64,7 +64,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
                            "phase")}),
         # What staff need to fill the dealer's form by hand.
         ("Customer, to fill the form by hand", {"fields": ("customer_details", "message_to_copy")}),
-        ("Timing", {"fields": ("created", "started", "finished", "elapsed", "phase_timings_table")}),
+        ("Timing", {"fields": ("created", "started", "finished", "elapsed", "retries", "phase_timings_table")}),
         (
             "What happened",
             {"fields": ("error", "final_url", "message", "filled_fields_table", "screenshots")},
@@ -74,7 +74,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     # Staff record the follow-up; everything else is the worker's record and stays as it ran.
     readonly_fields = (
         "dealer", "dealer_website", "contact_page", "customer_details", "message_to_copy", "customer", "owner", "search", "status", "phase",
-        "created", "started", "finished", "elapsed", "phase_timings_table",
+        "created", "started", "finished", "elapsed", "retries", "phase_timings_table",
         "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
     )
 
@@ -215,7 +215,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         self._retry(request, queryset, override_cooldown=True)
 
     def _retry(self, request: HttpRequest, queryset: QuerySet, *, override_cooldown: bool) -> None:
-        queued = waiting = 0
+        queued = waiting = unqueued = 0
         skipped: list[str] = []
         for attempt in queryset.select_related("owner", "customer", "dealer", "search"):
             result = start_attempts(
@@ -224,6 +224,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
             )
             queued += len(result.created)
             waiting += len(result.waiting)
+            unqueued += len(result.waiting_for_queue)
             name = f"{attempt.dealer} for {attempt.customer}"
             if result.in_progress:
                 skipped.append(f"{name}: already in progress")
@@ -243,9 +244,11 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         message = f"Queued {queued} attempt{'s' if queued != 1 else ''}"
         if waiting:
             message += f" ({waiting} waiting for the dealer's minimum interval)"
+        if unqueued:
+            message += f" ({unqueued} start when the worker queue can be reached again)"
         if skipped:
             message += "; skipped " + "; ".join(skipped)
-        self.message_user(request, message + ".", messages.WARNING if skipped or not queued else messages.SUCCESS)
+        self.message_user(request, message + ".", messages.WARNING if skipped or unqueued or not queued else messages.SUCCESS)
 
 
 @admin.register(CustomerProfile)

@@ -10,3 +10,7 @@ class ContactsConfig(AppConfig):
         from contacts import lifecycle
 
         lifecycle.connect()
+
+        # Registers the tasks and the consumer's start and stop hooks (the reaper thread)
+        # in every process, so a consumer started in-process (tests) has them too.
+        from contacts import tasks  # noqa: F401

@@ -7,8 +7,6 @@ message renders exactly as the web app renders it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import queue
 import re
@@ -22,6 +20,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from contacts.csvfile import CsvFileError, parse
 from contacts.engine import BrowserSession, answers, contact_dealer, outcomes
 from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks
 from contacts.geo import lookup_zip
@@ -182,25 +181,25 @@ def load_answers(given: object) -> dict[str, str]:
 
 def load_dealers(path: Path) -> list[Dealer]:
     text = _read_text(path, "dealers")
-    rows = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(rows)
-    except StopIteration:
+        table = parse(text)
+    except CsvFileError as exc:
+        raise InputError(f"dealers file {path} is not valid CSV at {exc}") from None
+    if not table.header:
         raise InputError(f"dealers file {path} is empty; it needs a header with name and website") from None
-    columns = [name.strip().lower() for name in header]
+    columns = [name.strip().lower() for name in table.header]
     missing = [name for name in ("name", "website") if name not in columns]
     if missing:
-        raise InputError(f"dealers file {path} has no {' or '.join(missing)} column (header: {', '.join(header)})")
+        raise InputError(
+            f"dealers file {path} has no {' or '.join(missing)} column (header: {', '.join(table.header)})"
+        )
     name_at, website_at = columns.index("name"), columns.index("website")
     dealers = []
-    try:
-        for row in rows:
-            if not any(cell.strip() for cell in row):
-                continue
-            cell = lambda at: row[at].strip() if at < len(row) else ""  # noqa: E731
-            dealers.append(Dealer(name=cell(name_at), website=cell(website_at), line=rows.line_num))
-    except csv.Error as exc:
-        raise InputError(f"dealers file {path} is not valid CSV at line {rows.line_num}: {exc}") from None
+    for row in table.rows:
+        if row.problem:
+            raise InputError(f"dealers file {path} is not valid CSV at line {row.line}: {row.problem}")
+        cell = lambda at: row.cells[at].strip() if at < len(row.cells) else ""  # noqa: E731
+        dealers.append(Dealer(name=cell(name_at), website=cell(website_at), line=row.line))
     if not dealers:
         raise InputError(f"dealers file {path} has no dealer rows")
     return dealers

@@ -7,7 +7,7 @@ queued attempt with a conditional update, and every attempt ends in a final stat
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from django.conf import settings
 from django.db import models
@@ -301,6 +301,18 @@ class Phase(models.TextChoices):
 
 ACTIVE_STATUSES = (AttemptStatus.QUEUED, AttemptStatus.RUNNING)
 FINAL_STATUSES = tuple(outcomes.OUTCOMES)
+# A worker that died before the submit click left nothing sent, so the attempt is run
+# again this many times before it ends failed.
+MAX_AUTOMATIC_RETRIES = 1
+
+
+class CancelAnswer(models.TextChoices):
+    """What a cancel request achieved for one attempt, as the user is told."""
+
+    CANCELLED = "cancelled", "Cancelled before it started."
+    STOPPING = "stopping", "Will stop before sending."
+    ALREADY_SENT = "already_sent", "Already sent: the form had been submitted."
+    FINISHED = "finished", "Already finished."
 
 
 class ContactAttemptQuerySet(models.QuerySet):
@@ -339,6 +351,12 @@ class ContactAttempt(models.Model):
     # run again and, if its worker dies, ends "unconfirmed" rather than "failed".
     submit_pressed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=100, blank=True)
+    # How many times the reaper put the attempt back in the queue because its worker died
+    # before the submit click (at most MAX_AUTOMATIC_RETRIES).
+    retries = models.PositiveSmallIntegerField(default=0)
+    # When its task was last handed to the queue; the reaper re-enqueues a queued attempt
+    # whose task went missing (enqueue failed, queue storage lost) once this is old.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     created = models.DateTimeField(default=timezone.now)
     # Held in the queue until then by the dealer's minimum interval between submissions
@@ -437,38 +455,68 @@ class ContactAttempt(models.Model):
                 self.phase_timings = timings
         return bool(updated)
 
-    def mark_submit_pressed(self) -> None:
+    def mark_submit_pressed(self, worker: str | None = None) -> bool:
+        """Record the click before it happens, only if no cancel came first; True to click.
+
+        One conditional UPDATE decides the race with request_cancel: whichever writes
+        first wins, and the loser sees it (the cancel is refused as "already sent", or
+        the click is skipped and the attempt ends cancelled). A worker whose attempt the
+        reaper took back (claimed_by changed) may not click either.
+        """
         now = timezone.now()
-        ContactAttempt.objects.filter(pk=self.pk).update(submit_pressed_at=now)
+        mine = ContactAttempt.objects.filter(
+            pk=self.pk, status=AttemptStatus.RUNNING, cancel_requested=False, submit_pressed_at__isnull=True
+        )
+        if worker is not None:
+            mine = mine.filter(claimed_by=worker[:100])
+        if not mine.update(submit_pressed_at=now):
+            return False
         self.submit_pressed_at = now
+        return True
 
     def finish(
-        self, status: str, *, error: str = "", only_from: tuple[str, ...] = ACTIVE_STATUSES, **fields: Any
+        self,
+        status: str,
+        *,
+        error: str = "",
+        only_from: tuple[str, ...] = ACTIVE_STATUSES,
+        expect: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> bool:
-        """Record a final outcome unless the attempt already has one."""
+        """Record a final outcome unless the attempt already has one (or, with expect,
+        unless its row no longer matches those values: another worker's claim)."""
         assert status in FINAL_STATUSES, status
         now = timezone.now()
         changes: dict[str, Any] = {"status": status, "error": error[:2000], "finished": now, **fields}
-        updated = ContactAttempt.objects.filter(pk=self.pk, status__in=only_from).update(**changes)
+        updated = ContactAttempt.objects.filter(pk=self.pk, status__in=only_from, **(expect or {})).update(**changes)
         if updated:
             for name, value in changes.items():
                 setattr(self, name, value)
         return bool(updated)
 
-    def request_cancel(self) -> bool:
-        """Cancel at once if still queued; otherwise ask the worker to stop before submit."""
+    def request_cancel(self) -> str:
+        """Cancel at once if still queued; if running, ask the worker to stop, but only
+        before its submit click (the same row decides both). Returns a CancelAnswer."""
         if self.finish(
             AttemptStatus.CANCELLED,
             error="Cancelled before it started.",
             only_from=(AttemptStatus.QUEUED,),
             cancel_requested=True,
         ):
-            return True
-        updated = ContactAttempt.objects.filter(pk=self.pk, status=AttemptStatus.RUNNING).update(
-            cancel_requested=True
-        )
-        self.cancel_requested = self.cancel_requested or bool(updated)
-        return bool(updated)
+            return CancelAnswer.CANCELLED
+        updated = ContactAttempt.objects.filter(
+            pk=self.pk, status=AttemptStatus.RUNNING, submit_pressed_at__isnull=True
+        ).update(cancel_requested=True)
+        if updated:
+            self.cancel_requested = True
+            self.status = AttemptStatus.RUNNING
+            return CancelAnswer.STOPPING
+        self.refresh_from_db(fields=["status", "submit_pressed_at", "cancel_requested", "error", "finished"])
+        if self.status == AttemptStatus.QUEUED:  # re-queued by the reaper a moment ago: try again
+            return self.request_cancel()
+        if self.submit_pressed_at is not None:
+            return CancelAnswer.ALREADY_SENT
+        return CancelAnswer.STOPPING if self.cancel_requested and self.is_active else CancelAnswer.FINISHED
 
     def mark_followed_up(self, note: str = "") -> None:
         self.followed_up = True
@@ -478,32 +526,92 @@ class ContactAttempt(models.Model):
         self.save(update_fields=["followed_up", "followed_up_at", "follow_up_notes"])
 
     @classmethod
-    def reap_stale(cls, now=None) -> list["ContactAttempt"]:
-        """End attempts whose worker went quiet past CONTACT_TIMEOUT_S plus the grace.
+    def reap_stale(cls, now=None, dead_workers: Callable[[str, Any], bool] | None = None) -> list["ContactAttempt"]:
+        """Take back running attempts whose worker died or went quiet past
+        CONTACT_TIMEOUT_S plus the grace.
 
-        One that had pressed submit ends "unconfirmed" (it is never submitted again);
-        one that had not ends "failed" with the reason.
+        One that had pressed submit ends "unconfirmed" (it is never submitted again); one
+        that had not is put back in the queue once (nothing was sent, so running it again
+        is safe), then ends "failed" with the reason. dead_workers(claimed_by) says
+        whether a claim's worker is known to be dead (a process of this machine that no
+        longer exists), so its attempt need not wait out the timeout.
         """
         now = now or timezone.now()
         limit = timedelta(seconds=settings.CONTACT_TIMEOUT_S + settings.CONTACT_GRACE_S)
         reaped = []
         stale = cls.objects.filter(status=AttemptStatus.RUNNING, started__lt=now - limit)
+        if dead_workers is not None:
+            running = cls.objects.filter(status=AttemptStatus.RUNNING).values_list("pk", "claimed_by", "started")
+            dead = [pk for pk, claimed_by, started in running if dead_workers(claimed_by, started)]
+            stale = cls.objects.filter(Q(pk__in=stale.values("pk")) | Q(pk__in=dead), status=AttemptStatus.RUNNING)
         for attempt in stale:
-            if attempt.submit_pressed_at:
-                ok = attempt.finish(
-                    AttemptStatus.UNCONFIRMED,
-                    error="The worker stopped responding after submitting; check the dealer's reply.",
-                )
-            else:
-                seconds = settings.CONTACT_TIMEOUT_S
-                ok = attempt.finish(
-                    AttemptStatus.FAILED,
-                    error=f"Timed out: no result within {seconds} seconds (the worker stopped responding).",
-                )
-            if ok:
-                attempt.record_event("finished")
+            if attempt.take_back():
                 reaped.append(attempt)
         return reaped
+
+    def take_back(self) -> bool:
+        """End (or re-queue) a running attempt whose worker is gone; False if it moved on."""
+        running = dict(status=AttemptStatus.RUNNING, claimed_by=self.claimed_by, started=self.started)
+        if self.submit_pressed_at:
+            ok = self.finish(
+                AttemptStatus.UNCONFIRMED,
+                error="The worker stopped responding after submitting; check the dealer's reply.",
+                only_from=(AttemptStatus.RUNNING,),
+                expect=running,
+            )
+        elif self.cancel_requested:
+            ok = self.finish(
+                AttemptStatus.CANCELLED, error="Stopped before sending.", only_from=(AttemptStatus.RUNNING,),
+                expect=running,
+            )
+        elif self.retries < MAX_AUTOMATIC_RETRIES:
+            ok = bool(
+                ContactAttempt.objects.filter(pk=self.pk, submit_pressed_at__isnull=True, **running).update(
+                    status=AttemptStatus.QUEUED, phase=Phase.NONE, claimed_by="", started=None,
+                    phase_started=None, retries=models.F("retries") + 1, enqueued_at=None,
+                    error="The worker stopped before submitting; queued again automatically.",
+                )
+            )
+            if ok:
+                self.refresh_from_db()
+                self.record_event("requeued")
+                from contacts.tasks import enqueue_attempt
+
+                enqueue_attempt(self.pk)
+            return ok
+        else:
+            seconds = settings.CONTACT_TIMEOUT_S
+            tries = self.retries + 1
+            ok = self.finish(
+                AttemptStatus.FAILED,
+                error=(
+                    f"The worker stopped responding before submitting, {tries} times "
+                    f"(limit {seconds} seconds each); nothing was sent."
+                ),
+                only_from=(AttemptStatus.RUNNING,),
+                expect=running,
+            )
+        if ok:
+            self.record_event("finished")
+        return ok
+
+    @classmethod
+    def lost_from_queue(cls, older_than_s: float, now=None) -> "ContactAttemptQuerySet":
+        """Queued attempts whose task was handed to the queue long enough ago (or never)
+        that a worker should have claimed them: candidates for re-enqueueing."""
+        now = now or timezone.now()
+        cutoff = now - timedelta(seconds=older_than_s)
+        return cls.objects.filter(status=AttemptStatus.QUEUED, cancel_requested=False).filter(
+            Q(enqueued_at__isnull=True, created__lt=cutoff) | Q(enqueued_at__lt=cutoff)
+        ).filter(
+            # One waiting for its dealer's slot sits in the queue's schedule until then.
+            Q(not_before__isnull=True) | Q(not_before__lt=cutoff)
+        )
+
+    def mark_enqueued(self) -> None:
+        now = timezone.now()
+        ContactAttempt.objects.filter(pk=self.pk).update(enqueued_at=now)
+        self.enqueued_at = now
 
     def record_event(self, kind: str) -> "Event":
         return Event.objects.create(owner_id=self.owner_id, search_id=self.search_id, attempt=self, kind=kind)
@@ -667,6 +775,7 @@ __all__ = [
     "DoNotContact",
     "TokenBucket",
     "AttemptStatus",
+    "CancelAnswer",
     "ContactAttempt",
     "CustomerProfile",
     "Dealer",

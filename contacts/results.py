@@ -551,9 +551,16 @@ def dealer_rows_for(search: Search, dealer_ids: list[int]) -> list[DealerRow]:
     """The rows of these dealers of the search, as the page shows them, in four queries
     whatever their number (for the live stream: dealer_row costs a query per row)."""
     distances = dict(search.results.filter(dealer_id__in=dealer_ids).values_list("dealer_id", "distance_miles"))
-    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk(list(distances))
+    dealers = Dealer.objects.only(*SEARCH_COLUMNS).in_bulk(dealer_ids)
+    for dealer_id, dealer in dealers.items():
+        if dealer_id not in distances:
+            # Not in the snapshot (a search from before snapshots, taken when first shown):
+            # measured as dealer_row does.
+            distances[dealer_id] = round(
+                haversine_miles(search.latitude, search.longitude, dealer.latitude, dealer.longitude), 1
+            )
     latest: dict[int, ContactAttempt] = {}
-    for attempt in shown_attempts(search).filter(dealer_id__in=list(distances)):
+    for attempt in shown_attempts(search).filter(dealer_id__in=list(dealers)):
         latest[attempt.dealer_id] = attempt  # oldest first, so the newest wins
     blocked = do_not_contact_reasons(list(dealers.values()))
     return [DealerRow(dealers[dealer_id], distances[dealer_id], latest.get(dealer_id), blocked.get(dealer_id, ""))

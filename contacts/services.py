@@ -13,6 +13,7 @@ from django.utils import timezone
 from contacts import limits
 from contacts.models import (
     AttemptStatus,
+    CancelAnswer,
     ContactAttempt,
     CustomerProfile,
     Dealer,
@@ -46,6 +47,9 @@ class StartResult:
     def waiting(self) -> list[ContactAttempt]:
         """Queued attempts held back by their dealer's minimum interval."""
         return [attempt for attempt in self.created if attempt.not_before]
+    # Saved and queued, but the worker queue could not be reached: they start once it is
+    # back (the reaper hands them to it), nothing else to do.
+    waiting_for_queue: list[ContactAttempt] = field(default_factory=list)
 
 
 def start_attempts(
@@ -115,12 +119,17 @@ def start_attempts(
                 result.in_progress.append(dealer)
             else:
                 result.created.append(attempt)
+    # Enqueued once the rows have committed (the task reads them); the rows are the
+    # outbox, so a queue that cannot be reached loses nothing.
+    from contacts.tasks import enqueue_attempt
+
+    for attempt in result.created:
+        if not enqueue_attempt(attempt.pk, eta=attempt.not_before):
+            result.waiting_for_queue.append(attempt)
     return result
 
 
 def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | None, now: datetime):
-    from contacts.tasks import enqueue_attempt
-
     slot = limits.dealer_next_slot(dealer, now)
     not_before = slot if slot > now + SCHEDULE_SLACK else None
     try:
@@ -137,7 +146,6 @@ def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | No
             attempt.record_event("queued")
     except IntegrityError:
         return None
-    enqueue_attempt(attempt.pk, eta=not_before)
     return attempt
 
 
@@ -184,11 +192,15 @@ def hold_back(attempt_id: int) -> bool:
     return False
 
 
-def cancel_attempts(attempts: Iterable[ContactAttempt]) -> int:
-    """Cancel queued attempts at once and ask running ones to stop before they submit."""
-    count = 0
+def cancel_attempts(attempts: Iterable[ContactAttempt]) -> dict[ContactAttempt, str]:
+    """Cancel queued attempts at once and ask running ones to stop, unless they already
+    pressed submit. Returns each attempt's CancelAnswer, to tell the user row by row."""
+    answers: dict[ContactAttempt, str] = {}
     for attempt in attempts:
-        if attempt.request_cancel():
-            attempt.record_event("cancel_requested" if attempt.status == AttemptStatus.RUNNING else "finished")
-            count += 1
-    return count
+        answer = attempt.request_cancel()
+        if answer == CancelAnswer.CANCELLED:
+            attempt.record_event("finished")
+        elif answer == CancelAnswer.STOPPING:
+            attempt.record_event("cancel_requested")
+        answers[attempt] = answer
+    return answers

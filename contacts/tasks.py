@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from huey import crontab
+import logging
+
 from django.db import transaction
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_commit_task
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from contacts import ops, worker
 
+log = logging.getLogger(__name__)
 
-@on_commit_task(retries=0)
+
+@db_task(retries=0)
 def run_attempt(attempt_id: int) -> None:
     # No retries: the attempt row decides what runs, and a submission is never repeated.
     worker.execute_attempt(attempt_id)
@@ -19,17 +24,38 @@ def run_attempt(attempt_id: int) -> None:
 run_attempt_later = db_task(retries=0, name="run_attempt_later")(worker.execute_attempt)
 
 
-def enqueue_attempt(attempt_id: int, eta=None) -> None:
-    """Enqueue after the surrounding transaction commits, since the task reads that row."""
-    if eta is None:
-        run_attempt(attempt_id)
-    else:
-        transaction.on_commit(lambda: run_attempt_later.schedule((attempt_id,), eta=eta))
+def enqueue_attempt(attempt_id: int, eta=None) -> bool:
+    """Hand the attempt's task to the queue once the surrounding transaction commits (the
+    task reads that row), at `eta` when it waits for its dealer's slot. False when the
+    queue cannot be reached: the row stays queued, and the reaper enqueues it again once
+    the queue is back."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _enqueue_now(attempt_id, eta))
+        return True
+    return _enqueue_now(attempt_id, eta)
 
 
-@db_periodic_task(crontab(minute="*"))
-def reap_stale_attempts() -> None:
-    worker.reap_stale_attempts()
+def _enqueue_now(attempt_id: int, eta=None) -> bool:
+    try:
+        if eta is None:
+            run_attempt(attempt_id)
+        else:
+            run_attempt_later.schedule((attempt_id,), eta=eta)
+    except Exception as exc:  # Redis down, the queue file unwritable, …: never lose the row
+        log.warning("attempt %s: could not enqueue its task (%s: %s); the reaper will retry",
+                    attempt_id, type(exc).__name__, exc)
+        return False
+    from contacts.models import ContactAttempt
+
+    ContactAttempt.objects.filter(pk=attempt_id).update(enqueued_at=timezone.now())
+    return True
+
+
+@HUEY.on_startup()
+def start_reaper() -> None:
+    # The reaper is a thread of the consumer process, not a task behind the attempts in
+    # the queue: it runs at start and every REAPER_INTERVAL_S however deep the queue is.
+    worker.start_reaper()
 
 
 @HUEY.on_startup()
@@ -42,6 +68,7 @@ def start_heartbeat() -> None:
 def close_browser() -> None:
     # The worker process's threads share one browser; the first to stop closes it (the
     # others find it closed), rather than leave Chromium behind.
+    worker.stop_reaper()
     worker.shutdown_engine()
 
 

@@ -21,11 +21,12 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from contacts import attempt_log
 from contacts.engine import outcomes
 from contacts.engine.types import ContactResult, EngineOptions, Hooks
-from contacts.models import ContactAttempt
+from contacts.models import AttemptStatus, ContactAttempt
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def execute_attempt(attempt_id: int) -> str | None:
 
 
 def _execute_claimed(attempt_id: int) -> str:
+    me = worker_name()
     attempt = ContactAttempt.objects.select_related("customer", "dealer").get(pk=attempt_id)
     attempt.record_event("started")
     customer = attempt.customer.to_engine_customer(attempt.dealer.name)
@@ -150,7 +152,9 @@ def _execute_claimed(attempt_id: int) -> str:
 
     hooks = Hooks(
         on_phase=lambda phase: in_worker(lambda: enter_phase(phase)),
-        on_submit_pressed=lambda: in_worker(attempt.mark_submit_pressed),
+        # True lets the click proceed: recorded only if no cancel came first (and the
+        # attempt is still this worker's); False ends the attempt cancelled, nothing sent.
+        on_submit_pressed=lambda: in_worker(lambda: attempt.mark_submit_pressed(me)),
         # Stop when cancelled, or when the attempt is gone (its customer or account was
         # deleted): nothing is sent for data that no longer exists.
         should_stop=lambda: in_worker(
@@ -184,13 +188,16 @@ def _execute_claimed(attempt_id: int) -> str:
         except Exception as exc:  # a hook failed: let the engine see it
             payload.set_exception(exc)
 
-    status = _record_result(attempt, result, timings)
+    status = _record_result(attempt, result, timings, me)
     attempt_log.attempt_finished(attempt, next(reversed(phase_started), ""))
     return status
 
 
 def _record_result(
-    attempt: ContactAttempt, result: ContactResult | BaseException | None, timings: dict[str, float]
+    attempt: ContactAttempt,
+    result: ContactResult | BaseException | None,
+    timings: dict[str, float],
+    me: str | None = None,
 ) -> str:
     attempt.refresh_from_db(fields=["submit_pressed_at"])
     pressed = attempt.submit_pressed_at is not None
@@ -208,6 +215,8 @@ def _record_result(
         result = ContactResult(status=status, error=reason)
     elif pressed and result.status in (outcomes.FAILED, outcomes.CANCELLED) and not result.error:
         result.error = "Submitted, but the outcome could not be confirmed."
+    elif result.status == outcomes.CANCELLED and not pressed:
+        result.error = "Stopped before sending: cancelled by the user; nothing was submitted."
 
     fields: dict[str, Any] = {
         "phase_timings": result.phase_timings or timings,
@@ -223,7 +232,11 @@ def _record_result(
             file_field = getattr(attempt, field_name)
             file_field.save(f"{which}.jpg", ContentFile(data), save=False)
             fields[field_name] = file_field.name
-    if attempt.finish(result.status, error=result.error, **fields):
+    # Only while the row is still this worker's claim: if the reaper took the attempt
+    # back (this worker looked dead), its new run owns the outcome.
+    expect = {"claimed_by": me[:100], "started": attempt.started} if me else None
+    if attempt.finish(result.status, error=result.error, only_from=(AttemptStatus.RUNNING,), expect=expect,
+                      **fields):
         attempt.record_event("finished")
     elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
         # Deleted while it ran (its customer or account went): keep no files for it.
@@ -235,9 +248,122 @@ def _record_result(
     return result.status
 
 
+# --- the reaper ---------------------------------------------------------------------
+# It runs on a thread of its own in every consumer process (started with the consumer, a
+# pass at once and then every REAPER_INTERVAL_S), never as a task behind the queue, so
+# no depth of queue delays it.
+
+
 def reap_stale_attempts() -> list[ContactAttempt]:
-    reaped = ContactAttempt.reap_stale()
+    """One reaper pass: take back attempts whose worker died or went quiet, and hand the
+    queue again any queued attempt whose task went missing."""
+    reaped = ContactAttempt.reap_stale(dead_workers=is_dead_worker)
     for attempt in reaped:
         attempt_log.attempt_finished(attempt, attempt.phase)
+    requeue_lost_attempts()
     return reaped
+
+
+def is_dead_worker(claimed_by: str, started=None) -> bool:
+    """True when a claim names a process of this machine that no longer runs (or a newer
+    process that took its pid), so its attempt need not wait out the timeout."""
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    import psutil
+
+    try:
+        process = psutil.Process(int(pid_text))
+        if started is not None and process.create_time() > started.timestamp() + 1:
+            return True
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+def requeue_lost_attempts(limit: int = 2000) -> int:
+    """The attempt row is the outbox: a queued attempt whose task is not in the queue
+    (the enqueue failed, or the queue's storage lost it) is enqueued again once it is
+    QUEUE_REENQUEUE_AFTER_S old. The claim is exactly-once, so a duplicate is harmless."""
+    from huey.contrib.djhuey import HUEY
+
+    from contacts.tasks import enqueue_attempt, run_attempt, run_attempt_later
+
+    lost = list(
+        ContactAttempt.lost_from_queue(settings.QUEUE_REENQUEUE_AFTER_S).order_by("created", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not lost:
+        return 0
+    try:
+        names = {run_attempt.task_class.__name__, run_attempt_later.task_class.__name__}
+        waiting = {
+            task.args[0] for task in [*HUEY.pending(), *HUEY.scheduled()] if task.name in names and task.args
+        }
+    except Exception as exc:  # the queue is down: nothing can be enqueued either
+        log.warning("reaper: cannot read the queue (%s); %d queued attempts wait for it", exc, len(lost))
+        return 0
+    # Still in the queue (a deep one): look again only after another full age.
+    ContactAttempt.objects.filter(pk__in=[pk for pk in lost if pk in waiting]).update(enqueued_at=timezone.now())
+    requeued = 0
+    for attempt_id in lost:
+        if attempt_id in waiting:
+            continue
+        if not enqueue_attempt(attempt_id):
+            break
+        requeued += 1
+    if requeued:
+        log.warning("reaper: %d queued attempts were missing from the queue; enqueued them again", requeued)
+    return requeued
+
+
+class Reaper:
+    """The consumer process's reaper thread."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.passes = 0
+        self.thread = threading.Thread(target=self.run, name="dealercontact-reaper", daemon=True)
+
+    def run(self) -> None:
+        from django.db import close_old_connections, connections
+
+        try:
+            while not self.stopping.is_set():
+                try:
+                    close_old_connections()
+                    reap_stale_attempts()
+                except Exception:  # a database or queue outage: try again next period
+                    log.exception("reaper pass failed; retrying in %s s", settings.REAPER_INTERVAL_S)
+                self.passes += 1
+                self.stopping.wait(settings.REAPER_INTERVAL_S)
+        finally:
+            connections.close_all()
+
+
+_reaper: Reaper | None = None
+_reaper_lock = threading.Lock()
+
+
+def start_reaper() -> Reaper:
+    """Start this process's reaper thread (once); its first pass runs at once."""
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None or not _reaper.thread.is_alive():
+            _reaper = Reaper()
+            _reaper.thread.start()
+        return _reaper
+
+
+def stop_reaper() -> None:
+    global _reaper
+    with _reaper_lock:
+        reaper, _reaper = _reaper, None
+    if reaper is not None:
+        reaper.stopping.set()
+        if reaper.thread is not threading.current_thread():
+            reaper.thread.join(30)
 

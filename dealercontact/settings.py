@@ -260,6 +260,14 @@ BROWSER_USER = env_str("BROWSER_USER", "nobody")
 # A worker's browser is closed and relaunched after this many attempts, so a long-lived
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
+# The reaper runs on its own thread in every consumer process, at start and this often.
+REAPER_INTERVAL_S = env_int("REAPER_INTERVAL_S", 15, minimum=1, maximum=600)
+# A queued attempt whose task has been missing from the queue this long is enqueued again.
+QUEUE_REENQUEUE_AFTER_S = env_int("QUEUE_REENQUEUE_AFTER_S", 30, minimum=0, maximum=3600)
+# Open live-result streams one user may hold at once (each further one is answered 429).
+LIVE_STREAMS_PER_USER = env_int("LIVE_STREAMS_PER_USER", 20, minimum=1, maximum=10000)
+# How often the web process's one poller reads new events for every live stream.
+LIVE_POLL_INTERVAL_MS = env_int("LIVE_POLL_INTERVAL_MS", 250, minimum=50, maximum=10000)
 
 # --- Operations (/healthz, /metrics) -------------------------------------------------
 
@@ -317,6 +325,10 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+# A Redis that does not answer fails an enqueue within seconds (the attempt row waits for the
+# reaper to enqueue it again) rather than hanging the Contact request.
+if REDIS_URL and "socket_connect_timeout" not in REDIS_URL:
+    HUEY["url"] = REDIS_URL + ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=5"
 
 LOGGING = {
     "version": 1,

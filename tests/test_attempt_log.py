@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from contacts import services, worker
 from contacts.engine.platform import platform_from_markers
-from contacts.models import ContactAttempt
+from contacts.models import MAX_AUTOMATIC_RETRIES, ContactAttempt
 from tests.conftest import make_dealer
 from tests.engine.conftest import THANKS, Site
 from tests.test_worker_browser import final_attempt
@@ -86,6 +86,7 @@ def test_the_reaper_logs_the_phase_a_dead_worker_was_in(owner, profile, dealers,
         owner=owner, customer=profile, dealer=dealers[0], status="running", started=long_ago,
         phase="filling", phase_started=long_ago + timedelta(seconds=20),
         phase_timings={"opening": 8.0, "finding_form": 12.0},
+        retries=MAX_AUTOMATIC_RETRIES,  # already run again once, so this time it ends failed
     )
     worker.reap_stale_attempts()
     (line,) = [json.loads(text) for text in log_lines()]

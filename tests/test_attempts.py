@@ -87,7 +87,11 @@ def test_it_cancels_everything_still_running_in_a_search(owner_client, search, q
     assert queued.status == AttemptStatus.CANCELLED and queued.finished
     assert running.status == AttemptStatus.RUNNING and running.cancel_requested
     assert finished.status == AttemptStatus.SUBMITTED and not finished.cancel_requested
-    assert "Cancelled 1 queued attempt. 1 running attempt will stop before submitting." in response.content.decode()
+    text = response.content.decode()
+    assert "Cancelled before it started, nothing sent: Bob&#x27;s Ford." in text or \
+        f"Cancelled before it started, nothing sent: {queued.dealer.name}." in text.replace("&#x27;", "'")
+    assert f"Stopped before sending: {running.dealer.name} (the form will not be submitted)." in \
+        text.replace("&#x27;", "'")
     assert set(Event.objects.values_list("attempt", "kind")) == {
         (queued.pk, "finished"), (running.pk, "cancel_requested")
     }
@@ -104,7 +108,7 @@ def test_it_answers_cancel_all_from_htmx_with_the_rows(owner_client, search, que
     response = owner_client.post(reverse("search_cancel", args=[search.pk]), HTTP_HX_REQUEST="true")
     text = response.content.decode()
     assert text.lstrip().startswith('<div id="dealer-table"')
-    assert "badge badge-cancelled" in text and "Cancelled 1 queued attempt." in text
+    assert "badge badge-cancelled" in text and "Cancelled before it started, nothing sent" in text
     queued.refresh_from_db()
     assert queued.status == AttemptStatus.CANCELLED
 
@@ -148,6 +152,20 @@ def test_it_asks_a_running_attempt_to_stop_before_submitting(owner_client, runni
     assert running.status == AttemptStatus.RUNNING and running.cancel_requested
 
 
+def test_it_says_already_sent_when_the_click_came_first(owner_client, search, dealers):
+    running = attempt_for(search, dealers[1], AttemptStatus.RUNNING, phase="submitting", started=timezone.now(),
+                          claimed_by="w")
+    assert running.mark_submit_pressed("w") is True
+
+    response = owner_client.post(reverse("attempt_cancel", args=[running.pk]), {"search": search.pk}, follow=True)
+
+    text = response.content.decode().replace("&#x27;", "'")
+    assert f"Already sent, too late to cancel: {running.dealer.name}." in text
+    assert "Stopped before sending" not in text
+    running.refresh_from_db()
+    assert running.status == AttemptStatus.RUNNING and not running.cancel_requested
+
+
 def test_it_leaves_a_finished_attempt_alone(owner_client, finished):
     response = owner_client.post(reverse("attempt_cancel", args=[finished.pk]), follow=True)
     assert "Nothing to cancel" in response.content.decode()
@@ -162,7 +180,7 @@ def test_it_answers_a_row_cancel_from_htmx_with_that_row(owner_client, search, d
     text = response.content.decode()
     assert text.lstrip().startswith(f'<tr id="dealer-{dealers[1].pk}"')
     assert "stopping before it submits" in text
-    assert 'id="summary"' in text and "will stop before submitting" in text
+    assert 'id="summary"' in text and "Stopped before sending" in text
     assert "create a customer profile first" not in text
 
 

@@ -26,10 +26,18 @@ def write(tmp_path: Path, text: str, name: str = "dealers.csv") -> Path:
     return path
 
 
-def run(path: Path) -> tuple[str, str]:
+def run(path: Path, *options: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_dealers", str(path), stdout=out, stderr=err)
+    call_command("import_dealers", str(path), *options, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
+
+
+def refused(path: Path, *options: str) -> tuple[str, str]:
+    """Run a file the command must refuse: its one-line error and what it listed on stderr."""
+    err = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("import_dealers", str(path), *options, stdout=io.StringIO(), stderr=err)
+    return str(failure.value), err.getvalue()
 
 
 def test_it_imports_every_documented_column(db, tmp_path) -> None:
@@ -61,6 +69,21 @@ def test_it_places_a_dealer_without_coordinates_at_its_zip_code(db, tmp_path) ->
     assert Dealer.objects.get(name="Hicksville Kia").state == "NY"  # a PO-box ZIP code
 
 
+BAD_ROWS = [
+    "line 3: name is empty",
+    "line 4: 'mailto:sales@badsite.com' is not a web address; only http and https sites can be contacted",
+    "line 5: no latitude/longitude and ZIP code 00000 is unknown",
+    "line 6: give both latitude and longitude, or neither (to use the ZIP code's centre)",
+    "line 7: latitude 95.0 is not between -90 and 90",
+    "line 8: state 'California' is not a two-letter US state code such as CA",
+    "line 9: no website or source_id to tell this dealer apart",
+    "line 10: same website as line 2 (goodone.com)",
+    "line 11: a quoted cell runs from line 11 to line 12; cells must be on one line "
+    "(an unbalanced \" that swallowed the rows after it?)",
+    "line 13: 12 fields but the header names 11 (an unquoted comma?)",
+]
+
+
 def test_it_reports_bad_rows_with_their_line_numbers_and_imports_the_rest(db, tmp_path) -> None:
     path = write(tmp_path, HEADER + "\n".join([
         "Good One,goodone.com,,,,,90210,,,,",                        # line 2
@@ -76,20 +99,17 @@ def test_it_reports_bad_rows_with_their_line_numbers_and_imports_the_rest(db, tm
         "Too Many,toomany.com,,,,,90210,,,,,extra",                  # line 13
         "Good Two,goodtwo.com,,,,,02134,,,,",                        # line 14
     ]) + "\n")
-    out, err = run(path)
-    assert err.splitlines() == [
-        "line 3: name is empty",
-        "line 4: 'mailto:sales@badsite.com' is not a web address; only http and https sites can be contacted",
-        "line 5: no latitude/longitude and ZIP code 00000 is unknown",
-        "line 6: give both latitude and longitude, or neither (to use the ZIP code's centre)",
-        "line 7: latitude 95.0 is not between -90 and 90",
-        "line 8: state 'California' is not a two-letter US state code such as CA",
-        "line 9: no website or source_id to tell this dealer apart",
-        "line 10: same website as line 2 (goodone.com)",
-        "line 13: 12 fields but the header names 11 (an unquoted comma?)",
-    ]
-    assert out.strip() == "imported 3 new, updated 0, unchanged 0, skipped 9 rows with errors"
-    assert sorted(Dealer.objects.values_list("name", flat=True)) == ["Good One", "Good Two", "Multi-line\nName Motors"]
+    # By default one bad row imports nothing, and every bad row is listed.
+    message, err = refused(path)
+    assert err.splitlines() == BAD_ROWS
+    assert message == f"{path}: 10 rows with errors (listed above); nothing was imported. " \
+                      "Fix them, or pass --skip-bad-rows to import the other rows."
+    assert Dealer.objects.count() == 0
+
+    out, err = run(path, "--skip-bad-rows")
+    assert err.splitlines() == BAD_ROWS
+    assert out.strip() == "imported 2 new, updated 0, unchanged 0, skipped 10 rows with errors"
+    assert sorted(Dealer.objects.values_list("name", flat=True)) == ["Good One", "Good Two"]
 
 
 def test_it_changes_nothing_when_run_twice(db, tmp_path) -> None:
@@ -98,9 +118,9 @@ def test_it_changes_nothing_when_run_twice(db, tmp_path) -> None:
         "Ann's Honda,,,,,,90210,34.08,-118.40,Honda,ANN-1\n"
         "Broken,,,,,,90210,,,,\n"
     ))
-    run(path)
+    run(path, "--skip-bad-rows")
     before = list(Dealer.objects.order_by("pk").values())
-    out, err = run(path)
+    out, err = run(path, "--skip-bad-rows")
     assert out.strip() == "imported 0 new, updated 0, unchanged 2, skipped 1 rows with errors"
     assert err.strip() == "line 4: no website or source_id to tell this dealer apart"
     assert list(Dealer.objects.order_by("pk").values()) == before
@@ -179,3 +199,104 @@ def test_it_documents_the_columns_in_its_help() -> None:
     for column in ("name", "website", "phone", "street, city", "state", "zip", "latitude, longitude", "makes",
                    "source_id"):
         assert f"\n  {column}" in help_text, column
+
+
+# --- all or nothing, strict CSV, on SQLite and PostgreSQL alike ---------------------------
+
+
+def good_rows(count: int, start: int = 0) -> str:
+    return "".join(f"Motors {n},motors{n}.com,,,,,90210,,,,\n" for n in range(start, start + count))
+
+
+def test_a_bad_byte_after_thousands_of_good_rows_imports_nothing(db, tmp_path) -> None:
+    path = tmp_path / "dealers.csv"
+    path.write_bytes((HEADER + good_rows(3000)).encode() + "Motors Peña,pena.com,,,,,90210,,,,\n".encode("latin-1"))
+
+    message, _ = refused(path)
+
+    assert message == (f'{path}: line 3002: not UTF-8 text (byte 0xF1); save the spreadsheet as "CSV UTF-8"; '
+                       "nothing was imported")
+    assert Dealer.objects.count() == 0
+
+
+def test_a_stray_quote_that_swallows_rows_is_an_error_naming_its_line(db, tmp_path) -> None:
+    path = write(tmp_path, HEADER + good_rows(2) + '"Bob\'s Ford,bobsford.com,,,,,90210,,,,\n'
+                 + good_rows(3, start=2) + 'Ann\'s Honda",annshonda.com,,,,,90210,,,,\n')
+
+    message, err = refused(path)
+
+    assert "nothing was imported" in message
+    assert err.splitlines()[0].startswith("line 4: a quoted cell runs from line 4 to line 8")
+    assert Dealer.objects.count() == 0
+
+    # Closed in the middle of a later cell instead: the same line is named.
+    path = write(tmp_path, HEADER + good_rows(2) + '"Bob\'s Ford,bobsford.com,,,,,90210,,,,\n'
+                 + good_rows(3, start=2) + 'Ann"s Honda,annshonda.com,,,,,90210,,,,\n')
+    message, _ = refused(path)
+    assert message.startswith(f"{path}: line 4: a quoted cell opened here is followed by more text")
+    assert Dealer.objects.count() == 0
+
+
+def test_a_quote_never_closed_is_an_error_naming_its_line(db, tmp_path) -> None:
+    path = write(tmp_path, HEADER + good_rows(2) + '"Bob\'s Ford,bobsford.com,,,,,90210,,,,\n' + good_rows(3, 2))
+
+    message, _ = refused(path)
+
+    assert message == (f'{path}: line 4: a quote opened here is never closed (an unbalanced " in a cell?); '
+                       "nothing was imported")
+    assert Dealer.objects.count() == 0
+
+
+def test_it_refuses_nul_bytes_and_values_too_long_for_their_column(db, tmp_path) -> None:
+    long_site = "https://" + "a" * 60 + ".example.com/" + "p" * 520
+    path = write(tmp_path, HEADER + good_rows(3) + "\n".join([
+        "Nul\x00Motors,nul.example.com,,,,,90210,,,,",  # line 5
+        "Long City,longcity.example.com,,," + "c" * 500 + ",,90210,,,,",  # line 6
+        "Long Site," + long_site + ",,,,,90210,,,,",  # line 7
+        "N" * 201 + ",longname.example.com,,,,,90210,,,,",  # line 8
+        "Long Id,,,,,,90210,,,," + "i" * 101,  # line 9
+    ]) + "\n")
+
+    message, err = refused(path)
+
+    assert err.splitlines() == [
+        "line 5: contains a NUL byte (is the file UTF-16, or not a CSV?)",
+        "line 6: city is longer than 100 characters",
+        "line 7: the web address is longer than 500 characters",
+        "line 8: name is longer than 200 characters",
+        "line 9: source_id is longer than 100 characters",
+    ]
+    assert "5 rows with errors" in message and "nothing was imported" in message
+    assert Dealer.objects.count() == 0
+    # The rest import once the bad rows are let go, and nothing too long reached the database.
+    out, _ = run(path, "--skip-bad-rows")
+    assert out.strip() == "imported 3 new, updated 0, unchanged 0, skipped 5 rows with errors"
+
+
+def test_a_row_the_directory_refuses_undoes_the_whole_import(db, tmp_path) -> None:
+    # Two directory rows already hold the website and the source id this row joins together.
+    bobs = make_dealer("Bob's Ford", 33.9, -118.1, "https://bobsford.com/", source="csv")
+    Dealer.objects.filter(pk=bobs.pk).update(website_key="bobsford.com")
+    make_dealer("Ann's Honda", 34.0, -118.4, "", source="csv", source_id="ANN-1")
+    before = Dealer.objects.count()
+    path = write(tmp_path, HEADER + good_rows(2) + "Ann's Honda,bobsford.com,,,,,90210,,,,ANN-1\n")
+
+    message, err = refused(path)
+
+    assert message == f"{path}: 1 row conflicting with the directory (listed above); nothing was imported."
+    assert err.startswith("line 4: ")
+    assert Dealer.objects.count() == before
+
+
+def test_it_never_shows_a_traceback(tmp_path) -> None:
+    """Through manage.py: one readable line and a non-zero exit, whichever database."""
+    path = tmp_path / "utf16.csv"
+    path.write_bytes((HEADER + good_rows(2)).encode("utf-16-le"))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dealercontact.test_settings", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "import_dealers", str(path)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "nothing was imported" in result.stderr

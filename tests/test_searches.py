@@ -220,7 +220,7 @@ def test_it_shows_progress_of_a_running_attempt(owner_client, search, dealers):
     text = page_text(response)
     assert "Filling" in text and '<progress class="progress" max="100" value="' in text
     assert reverse("attempt_cancel", args=[dealers[0].attempts.get().pk]) in text
-    assert f'sse-connect="{reverse("search_events", args=[search.pk])}"' in text
+    assert f'sse-connect="{reverse("search_events", args=[search.pk])}?since=' in text
     assert 'sse-swap="dealer-%d"' % dealers[0].pk in text
     assert response.context["summary"].active == 1
 
@@ -229,9 +229,15 @@ def test_it_ends_stuck_attempts_when_the_page_is_shown(owner_client, search, dea
     stuck = record_attempt(search, dealers[0], AttemptStatus.RUNNING, phase="opening",
                            started=timezone.now() - timedelta(seconds=settings.CONTACT_TIMEOUT_S
                                                               + settings.CONTACT_GRACE_S + 5))
+    long_ago = stuck.started
     owner_client.get(reverse("search_detail", args=[search.pk]))
     stuck.refresh_from_db()
-    assert stuck.status == AttemptStatus.FAILED and "Timed out" in stuck.error
+    # Nothing was sent: queued again once, then failed if it gets stuck again.
+    assert stuck.status == AttemptStatus.QUEUED and stuck.retries == 1
+    ContactAttempt.objects.filter(pk=stuck.pk).update(status=AttemptStatus.RUNNING, started=long_ago)
+    owner_client.get(reverse("search_detail", args=[search.pk]))
+    stuck.refresh_from_db()
+    assert stuck.status == AttemptStatus.FAILED and "stopped responding" in stuck.error
 
 
 def test_it_hides_a_search_from_teammates_and_outsiders(client, teammate, outsider, search):

@@ -8,11 +8,14 @@ import logging
 import time
 from dataclasses import dataclass
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.test import AsyncClient, Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import AttemptStatus, ContactAttempt, CustomerProfile, Event, Search
 from contacts.views import live
@@ -116,6 +119,8 @@ def test_it_sends_the_current_state_on_connect(owner, search, dealers):
 def test_it_resumes_after_the_last_event_id(owner, search, dealers):
     attempt_with_event(search, dealers[0])
     seen = latest_event_id()
+    # Seen a while ago (recent events below the last id are re-sent, in case one committed late).
+    Event.objects.filter(id=seen).update(created=timezone.now() - timedelta(minutes=1))
     attempt_with_event(search, dealers[1], AttemptStatus.SUBMITTED, "finished")
     newest = latest_event_id()
 
@@ -355,3 +360,159 @@ def test_it_sends_times_in_the_users_time_zone(owner, search, dealers):
 
     row = next(m for m in async_to_sync(scenario)() if m.event == f"dealer-{dealers[0].pk}")
     assert "Dec 1, 12:00 PST" in row.data, row.data
+
+
+# --- one poller for every stream, the per-user cap, late commits ------------------------
+
+on_postgres = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="commit order and connection counts are PostgreSQL's (make test-scaleout)",
+)
+
+
+def test_it_caps_the_streams_one_user_may_hold_open(owner, teammate, search, settings):
+    settings.LIVE_STREAMS_PER_USER = 2
+    other_search = Search.objects.create(owner=teammate, zip_code="90210", latitude=34.09, longitude=-118.41)
+
+    async def scenario():
+        opened = []
+        for _ in range(2):
+            response = await connect(owner, search)
+            await StreamReader(response).until("summary")
+            opened.append(response)
+        counted = live.user_streams(owner.pk), live.connected_streams()
+        refused = await connect(owner, search)
+        # Someone else is not held back by this user's tabs.
+        teammates = await connect(teammate, other_search)
+        await StreamReader(teammates).until("summary")
+        for response in (opened.pop(), teammates):
+            # As the ASGI handler does when the browser goes away.
+            await response.streaming_content.aclose()
+            await sync_to_async(response.close)()
+        again = await connect(owner, search)
+        reader = StreamReader(again)
+        await reader.until("summary")
+        for response in (*opened, again):
+            await response.streaming_content.aclose()
+        return counted, refused, again
+
+    counted, refused, again = async_to_sync(scenario)()
+    assert counted == (2, 2)
+    assert refused.status_code == 429
+    assert "at most 2" in refused.content.decode() and refused["Retry-After"]
+    assert again.status_code == 200
+
+
+def test_every_stream_of_a_process_is_fed_by_one_poller(owner, profile, search, dealers, monkeypatch):
+    monkeypatch.setattr(live, "POLL_INTERVAL_S", 0.05)
+    searches = [search] + [
+        Search.objects.create(owner=owner, customer=profile, zip_code="90210", latitude=34.09, longitude=-118.41)
+        for _ in range(3)
+    ]
+
+    async def scenario():
+        responses = []
+        for watched in searches:
+            for _ in range(5):
+                response = await connect(owner, watched)
+                await StreamReader(response).until("summary")
+                responses.append(response)
+        readers = [StreamReader(response) for response in responses]
+        hub = live.poller()
+        attempt = await sync_to_async(attempt_with_event)(search, dealers[0])
+        updates = [await reader.until("summary") for reader in readers]
+        for response in responses:
+            await response.streaming_content.aclose()
+        return hub, attempt, updates
+
+    hub, attempt, updates = async_to_sync(scenario)()
+    # Every stream watches this customer, so every one got the new row, from the one poller.
+    assert all(update[0].event == f"dealer-{dealers[0].pk}" and "Queued" in update[0].data for update in updates)
+    assert hub.executor._max_workers == 1
+    # Each stream carries its own CSRF token, never the shared rendering's marker.
+    assert all(live.CSRF_PLACEHOLDER not in message.data for update in updates for message in update)
+
+
+@on_postgres
+@pytest.mark.scaleout
+def test_streams_do_not_hold_a_database_connection_each(owner, search, dealers, monkeypatch, settings):
+    from django.db import connection
+
+    monkeypatch.setattr(live, "POLL_INTERVAL_S", 0.05)
+    settings.LIVE_STREAMS_PER_USER = 100
+
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    before = backends()
+
+    async def scenario():
+        responses = []
+        for _ in range(25):
+            response = await connect(owner, search)
+            await StreamReader(response).until("summary")
+            responses.append(response)
+        await sync_to_async(attempt_with_event)(search, dealers[0])
+        for response in responses:
+            await StreamReader(response).until("summary")
+        during = await sync_to_async(backends, thread_sensitive=False)()
+        for response in responses:
+            await response.streaming_content.aclose()
+        return during
+
+    during = async_to_sync(scenario)()
+    assert during - before <= 2, f"{during - before} connections for 25 open streams"
+
+
+@on_postgres
+@pytest.mark.scaleout
+def test_no_event_is_missed_when_postgresql_commits_out_of_id_order(owner, search, dealers, monkeypatch):
+    """Several writers: each takes an event id, then they commit in the reverse order,
+    the later ids reaching the poller first; every row still arrives."""
+    import threading
+
+    from django.db import connections, transaction
+
+    monkeypatch.setattr(live, "POLL_INTERVAL_S", 0.05)
+    attempts = [
+        ContactAttempt.objects.create(owner=owner, customer=search.customer, dealer=dealer, search=search)
+        for dealer in dealers
+    ]
+    inserted = [threading.Event() for _ in attempts]
+    release = [threading.Event() for _ in attempts]
+    event_ids: dict[int, int] = {}
+
+    def writer(index: int) -> None:
+        try:
+            with transaction.atomic():
+                event_ids[index] = attempts[index].record_event("phase").pk
+                inserted[index].set()
+                assert release[index].wait(20)
+        finally:
+            connections.close_all()
+
+    async def scenario():
+        response = await connect(owner, search)
+        reader = StreamReader(response)
+        await reader.until("summary")
+        threads = []
+        for index in range(len(attempts)):  # ids handed out in order: 0 < 1 < 2
+            thread = threading.Thread(target=writer, args=(index,))
+            thread.start()
+            threads.append(thread)
+            await asyncio.to_thread(inserted[index].wait, 20)
+        received = []
+        for index in reversed(range(len(attempts))):  # commits in reverse order
+            release[index].set()
+            await asyncio.to_thread(threads[index].join, 20)
+            received.append(await reader.until("summary"))
+        await response.streaming_content.aclose()
+        return received
+
+    received = async_to_sync(scenario)()
+    assert event_ids[0] < event_ids[1] < event_ids[2]
+    rows = [message for update in received for message in update if message.event.startswith("dealer-")]
+    assert [m.event for m in rows] == [f"dealer-{dealer.pk}" for dealer in reversed(dealers)]
+    assert [m.id for m in rows] == [event_ids[2], event_ids[1], event_ids[0]]

@@ -290,7 +290,10 @@ async def _run(attempt: Attempt, url: str) -> None:
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])
-    await call_hook(attempt.hooks.on_submit_pressed)
+    if await call_hook(attempt.hooks.on_submit_pressed) is False:
+        # The caller's cancel won the race for the click: nothing is sent.
+        stop_watch(page, watch)
+        raise Outcome(outcomes.CANCELLED, "Stopped before sending: cancelled by the user; nothing was submitted.")
     attempt.result.submit_pressed = True
     try:
         await press(frame, button)

@@ -92,7 +92,8 @@ class Hooks:
 
     on_phase: Callable[[str], Any] = _noop
     # Called (and must return) immediately before the one and only submit click, so the
-    # caller can durably record that a submission may have happened.
+    # caller can durably record that a submission may have happened. Returning False
+    # (and only False) refuses the click: the attempt ends cancelled, nothing sent.
     on_submit_pressed: Callable[[], Any] = _noop
     # Returns True when the user cancelled; checked between steps, never after submit.
     should_stop: Callable[[], Any] = _never

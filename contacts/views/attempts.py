@@ -14,11 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts import exports, services
 from contacts.engine import outcomes
-from contacts.models import AttemptStatus, ContactAttempt, Phase, Search
+from contacts.models import CancelAnswer, ContactAttempt, Phase, Search
 from contacts.results import (
     DETAIL,
     contact_page_url,
@@ -32,20 +33,27 @@ from contacts.results import (
 SCREENSHOTS = {"form": "screenshot_form", "result": "screenshot_result"}
 
 
-def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> None:
-    stopped = sum(1 for attempt in attempts if attempt.status == AttemptStatus.CANCELLED)
-    stopping = sum(1 for attempt in attempts if attempt.status == AttemptStatus.RUNNING and attempt.cancel_requested)
-    parts = []
-    if stopped:
-        parts.append(f"Cancelled {stopped} queued {'attempt' if stopped == 1 else 'attempts'}.")
-    if stopping:
-        parts.append(
-            f"{stopping} running {'attempt' if stopping == 1 else 'attempts'} will stop before submitting."
+def report_cancelled(request: HttpRequest, answers: dict[ContactAttempt, str]) -> None:
+    """Tell the user truthfully, row by row, what the cancel achieved."""
+    by_answer: dict[str, list[ContactAttempt]] = {}
+    for attempt, answer in answers.items():
+        by_answer.setdefault(answer, []).append(attempt)
+
+    def dealer_names(answer: str) -> str:
+        return get_text_list([attempt.dealer.name for attempt in by_answer[answer]], "and")
+
+    # Tagged so the results page can take them down once the batch has ended.
+    if CancelAnswer.CANCELLED in by_answer:
+        messages.success(request, f"Cancelled before it started, nothing sent: {dealer_names(CancelAnswer.CANCELLED)}.",
+                         extra_tags="batch-notice")
+    if CancelAnswer.STOPPING in by_answer:
+        messages.success(
+            request, f"Stopped before sending: {dealer_names(CancelAnswer.STOPPING)} (the form will not be submitted).",
+            extra_tags="batch-notice",
         )
-    if parts:
-        # Tagged so the results page can take it down once the batch has ended.
-        messages.success(request, " ".join(parts), extra_tags="batch-notice")
-    else:
+    if CancelAnswer.ALREADY_SENT in by_answer:
+        messages.warning(request, f"Already sent, too late to cancel: {dealer_names(CancelAnswer.ALREADY_SENT)}.")
+    if not set(by_answer) & {CancelAnswer.CANCELLED, CancelAnswer.STOPPING, CancelAnswer.ALREADY_SENT}:
         messages.info(request, "Nothing to cancel: every attempt has already finished.")
 
 
@@ -53,8 +61,7 @@ def report_cancelled(request: HttpRequest, attempts: list[ContactAttempt]) -> No
 @require_POST
 def attempt_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(ContactAttempt.objects.select_related("dealer"), pk=pk, owner=request.user)
-    services.cancel_attempts([attempt])
-    report_cancelled(request, [attempt])
+    report_cancelled(request, services.cancel_attempts([attempt]))
     # The results page the button was on, which need not be the search that started it.
     search_id = request.POST.get("search", "")
     search = Search.objects.filter(pk=search_id, owner=request.user).first() if search_id.isdigit() else None

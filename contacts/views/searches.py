@@ -32,6 +32,7 @@ from contacts.models import (
     ContactAttempt,
     CustomerProfile,
     Dealer,
+    Event,
     Search,
     SearchResult,
 )
@@ -256,6 +257,8 @@ def results_context(
     if customer_form is None:
         customer_form = SearchCustomerForm(instance=search, owner=request.user)
     view = View.from_request(request)
+    # Read before the rows, so the live stream re-sends anything that changes after this.
+    rendered_at_event = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
     results = Results(search)
     summary = results.summary()
     page = results_page(results, outcome=view.outcome, sort=view.sort, page=view.page)
@@ -266,6 +269,7 @@ def results_context(
         chips.append(Chip(view.outcome, FILTER_LABELS[view.outcome], 0, view.query(outcome=view.outcome), True))
     return {
         "search": search,
+        "rendered_at_event": rendered_at_event,
         "rows": page.rows,
         "page": page,
         "view": view,
@@ -405,6 +409,13 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
         )
     if result.no_website:
         messages.warning(request, f"No website on file, so there is no form to fill: {names(result.no_website)}.")
+    if result.waiting_for_queue:
+        count = len(result.waiting_for_queue)
+        messages.warning(
+            request,
+            f"The worker queue cannot be reached right now. {count} {'attempt is' if count == 1 else 'attempts are'} "
+            "saved and will start by themselves when it is back; nothing else to do.",
+        )
     report_limits(request, customer, result)
 
 
@@ -445,9 +456,8 @@ def report_limits(request: HttpRequest, customer: CustomerProfile, result: servi
 @require_POST
 def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     search = get_object_or_404(Search, pk=pk, owner=request.user)
-    attempts = list(search.attempts.filter(owner=request.user).active())
-    services.cancel_attempts(attempts)
-    report_cancelled(request, attempts)
+    attempts = list(search.attempts.filter(owner=request.user).active().select_related("dealer"))
+    report_cancelled(request, services.cancel_attempts(attempts))
     if request.htmx:
         return render_results_update(request, search)
     return redirect(search)

@@ -149,6 +149,18 @@ def test_a_cancel_after_the_click_does_not_hide_the_submission(make_site, contac
     assert len(site.received) == 1 and pressed == [True]
 
 
+def test_a_refused_click_sends_nothing(make_site, contact):
+    """The caller's on_submit_pressed answers False (a cancel won the race for the row): the
+    attempt ends cancelled at the submit moment and the site receives nothing."""
+    site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
+    phases = []
+    hooks = Hooks(on_phase=phases.append, on_submit_pressed=lambda: False)
+    result = contact(site.url, hooks=hooks)
+    assert result.status == outcomes.CANCELLED and "Stopped before sending" in result.error
+    assert site.received == [] and not result.submit_pressed
+    assert phases[-1] == "submitting"
+
+
 def test_it_relaunches_a_browser_that_crashed(make_site, browser_session):
     site = make_site({"/": PLAIN_FORM, "POST /send": THANKS})
     first = contact_dealer(site.url, CUSTOMER, session=browser_session, options=OPTIONS)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, transaction
 
 from contacts.directory import (
     CREATED,
+    DATA_FIELDS,
     UNCHANGED,
     UPDATED,
     DealerRecord,
@@ -22,8 +23,9 @@ from contacts.directory import (
     normalize_makes,
     upsert_dealers,
 )
+from contacts.csvfile import CsvFileError, CsvTable, read_csv
 from contacts.geo import lookup_zip
-from contacts.models import DealerSource
+from contacts.models import Dealer, DealerSource
 from contacts.websites import normalize_website
 
 COLUMNS_HELP = """\
@@ -41,14 +43,15 @@ Columns (first row is the header; names are case-insensitive; UTF-8):
               Chevy and groups such as CDJR are understood.
   source_id   your own id for the dealer; identifies rows that have no website.
 Every row needs a website or a source_id, and coordinates or a known ZIP code.
-Running the same file again changes nothing. Rows with problems are reported with
-their line number and skipped; the good rows still import."""
+Running the same file again changes nothing. The whole file is checked first: if any
+row has a problem, every one is reported with its line number and nothing is imported
+(--skip-bad-rows imports the good rows instead). Cells are single-line; a stray quote,
+a NUL byte or a value too long for its column is an error, never a half import."""
 
 COLUMN_ALIASES = {"lat": "latitude", "lng": "longitude", "lon": "longitude", "zip_code": "zip", "postcode": "zip"}
 KNOWN_COLUMNS = {"name", "website", "phone", "street", "city", "state", "zip", "latitude", "longitude", "makes",
                  "source_id"}
 BATCH_SIZE = 500
-MAX_LENGTHS = {"name": 200, "street": 200, "city": 100, "source_id": 100}
 
 
 class RowError(ValueError):
@@ -64,7 +67,7 @@ class Tally:
 
 
 class Command(BaseCommand):
-    help = "Import dealers from a CSV file into the directory (running it twice changes nothing)."
+    help = "Import dealers from a CSV file into the directory (all or nothing; running it twice changes nothing)."
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -74,30 +77,44 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("csv_file", metavar="FILE.csv", help="the CSV file to import")
+        parser.add_argument(
+            "--skip-bad-rows",
+            action="store_true",
+            help="import the good rows and report the bad ones (by default one bad row imports nothing)",
+        )
 
-    def handle(self, *args: Any, csv_file: str, **options: Any) -> None:
-        path = Path(csv_file)
-        if not path.is_file():
+    def handle(self, *args: Any, csv_file: str, skip_bad_rows: bool = False, **options: Any) -> None:
+        if not Path(csv_file).is_file():
             raise CommandError(f"{csv_file}: no such file")
-        tally = Tally()
         try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                self.import_rows(handle, csv_file, tally)
-        except UnicodeDecodeError:
-            raise CommandError(f"{csv_file}: not UTF-8 text; save the spreadsheet as \"CSV UTF-8\"") from None
-        except OSError as exc:
-            raise CommandError(f"{csv_file}: cannot read it ({exc.strerror or exc})") from None
+            table = read_csv(Path(csv_file))
+        except CsvFileError as exc:
+            raise CommandError(f"{csv_file}: {exc}; nothing was imported") from None
+        tally = Tally()
+        records = self.validate(table, csv_file, tally)
+        if tally.skipped and not skip_bad_rows:
+            raise CommandError(
+                f"{csv_file}: {tally.skipped} row{'s' if tally.skipped != 1 else ''} with errors (listed above); "
+                "nothing was imported. Fix them, or pass --skip-bad-rows to import the other rows."
+            )
+        try:
+            with transaction.atomic():
+                self.write(records, tally, skip_bad_rows)
+        except AllOrNothing as refused:
+            raise CommandError(f"{csv_file}: {refused}; nothing was imported.") from None
+        except DatabaseError as exc:
+            reason = " ".join(str(exc).split())[:300]
+            raise CommandError(f"{csv_file}: the database refused the import ({reason}); nothing was imported") from None
         self.stdout.write(
             f"imported {tally.created} new, updated {tally.updated}, unchanged {tally.unchanged}, "
             f"skipped {tally.skipped} rows with errors"
         )
 
-    def import_rows(self, handle, csv_file: str, tally: Tally) -> None:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header or not any(cell.strip() for cell in header):
+    def validate(self, table: CsvTable, csv_file: str, tally: Tally) -> list[tuple[int, DealerRecord]]:
+        """Every row checked before anything is written; bad rows reported with their line."""
+        if not table.header or not any(cell.strip() for cell in table.header):
             raise CommandError(f"{csv_file}: empty; the first row must name the columns (name, website, zip, …)")
-        columns = [COLUMN_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in header]
+        columns = [COLUMN_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in table.header]
         check_header(columns, csv_file)
         unknown = [c for c in columns if c and c not in KNOWN_COLUMNS]
         if unknown:
@@ -105,58 +122,56 @@ class Command(BaseCommand):
 
         seen_keys: dict[str, int] = {}
         seen_ids: dict[str, int] = {}
-        batch: list[tuple[int, DealerRecord]] = []
-        line = reader.line_num
-        while True:
+        records: list[tuple[int, DealerRecord]] = []
+        for row in table.rows:
             try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raise CommandError(f"{csv_file}: line {line + 1}: not readable as CSV ({exc})") from None
-            row_line, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            try:
-                if len(cells) > len(columns):
+                if row.problem:
+                    raise RowError(row.problem)
+                if len(row.cells) > len(columns):
                     raise RowError(
-                        f"{len(cells)} fields but the header names {len(columns)} (an unquoted comma?)"
+                        f"{len(row.cells)} fields but the header names {len(columns)} (an unquoted comma?)"
                     )
-                row = {name: cell.strip() for name, cell in zip(columns, cells)}
-                dealer = record_from_row(row)
+                dealer = record_from_row({name: cell.strip() for name, cell in zip(columns, row.cells)})
                 if dealer.key:
                     if dealer.key in seen_keys:
                         raise RowError(f"same website as line {seen_keys[dealer.key]} ({dealer.key})")
-                    seen_keys[dealer.key] = row_line
+                    seen_keys[dealer.key] = row.line
                 if dealer.source_id:
                     if dealer.source_id in seen_ids:
                         raise RowError(f"same source_id as line {seen_ids[dealer.source_id]} ({dealer.source_id})")
-                    seen_ids[dealer.source_id] = row_line
+                    seen_ids[dealer.source_id] = row.line
             except ValueError as exc:  # RowError, WebsiteError and the range checks
-                self.report(row_line, str(exc), tally)
+                self.report(row.line, str(exc), tally)
                 continue
-            batch.append((row_line, dealer))
-            if len(batch) >= BATCH_SIZE:
-                self.apply(batch, tally)
-                batch = []
-        self.apply(batch, tally)
+            records.append((row.line, dealer))
+        return records
 
-    def apply(self, batch: list[tuple[int, DealerRecord]], tally: Tally) -> None:
-        if not batch:
-            return
-        for (row_line, _), result in zip(batch, upsert_dealers([dealer for _, dealer in batch])):
-            if isinstance(result, DirectoryConflict):
-                self.report(row_line, str(result), tally)
-            elif result == CREATED:
-                tally.created += 1
-            elif result == UPDATED:
-                tally.updated += 1
-            elif result == UNCHANGED:
-                tally.unchanged += 1
+    def write(self, records: list[tuple[int, DealerRecord]], tally: Tally, skip_bad_rows: bool) -> None:
+        conflicts = 0
+        for at in range(0, len(records), BATCH_SIZE):
+            batch = records[at : at + BATCH_SIZE]
+            for (row_line, _), result in zip(batch, upsert_dealers([dealer for _, dealer in batch])):
+                if isinstance(result, DirectoryConflict):
+                    self.report(row_line, str(result), tally)
+                    conflicts += 1
+                elif result == CREATED:
+                    tally.created += 1
+                elif result == UPDATED:
+                    tally.updated += 1
+                elif result == UNCHANGED:
+                    tally.unchanged += 1
+        if conflicts and not skip_bad_rows:
+            raise AllOrNothing(
+                f"{conflicts} row{'s' if conflicts != 1 else ''} conflicting with the directory (listed above)"
+            )
 
     def report(self, row_line: int, reason: str, tally: Tally) -> None:
         tally.skipped += 1
         self.stderr.write(f"line {row_line}: {reason}")
+
+
+class AllOrNothing(Exception):
+    """Raised inside the import's transaction to undo every row written so far."""
 
 
 def check_header(columns: list[str], csv_file: str) -> None:
@@ -180,9 +195,6 @@ def record_from_row(row: dict[str, str]) -> DealerRecord:
     name = row.get("name", "")
     if not name:
         raise RowError("name is empty")
-    for column, limit in MAX_LENGTHS.items():
-        if len(row.get(column, "")) > limit:
-            raise RowError(f"{column} is longer than {limit} characters")
     website = normalize_website(row.get("website", ""))
     source_id = row.get("source_id", "")
     if not website and not source_id:
@@ -194,7 +206,7 @@ def record_from_row(row: dict[str, str]) -> DealerRecord:
     place = lookup_zip(zip_code) if zip_code else None
     if place:  # the ZIP code knows the town and state a source left out
         city, state = city or place.city, state or place.state
-    return DealerRecord(
+    record = DealerRecord(
         name=name,
         website=website,
         phone=clean_phone(row.get("phone", "")),
@@ -208,6 +220,19 @@ def record_from_row(row: dict[str, str]) -> DealerRecord:
         source=DealerSource.CSV,
         source_id=source_id,
     )
+    check_lengths(record)
+    return record
+
+
+def check_lengths(record: DealerRecord) -> None:
+    """Every value fits its column, as cleaned (PostgreSQL would refuse it mid-import)."""
+    values = {name: getattr(record, name) for name in DATA_FIELDS}
+    values.update(website_key=record.key or "", source_id=record.source_id)
+    for name, value in values.items():
+        limit = Dealer._meta.get_field(name).max_length
+        if limit and isinstance(value, str) and len(value) > limit:
+            shown = "website" if name == "website_key" else name
+            raise RowError(f"{shown} is longer than {limit} characters")
 
 
 def coordinates(row: dict[str, str], zip_code: str) -> tuple[float, float]:
