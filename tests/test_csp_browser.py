@@ -82,11 +82,9 @@ def test_it_runs_the_main_journey_with_no_policy_violations(asgi_server, huey_co
 
         row = page.locator(f"#dealer-{dealer.pk}")
         expect(row.locator(".badge")).to_have_text("Submitted", timeout=120_000)
-        expect(page.locator("#summary")).to_contain_text("1 of 1 finished")
-        # The summary's progress bar got its width from data-progress, not an inline style attribute.
-        bar = page.locator("#summary .progress-bar")
-        expect(bar).to_have_attribute("data-progress", "100")
-        assert page.evaluate("document.querySelector('#summary .progress-bar').style.width") == "100%"
+        expect(page.locator("#summary")).to_contain_text("Batch finished: all 1 finished")
+        # Progress is a <progress> element's value: no inline style attribute is needed.
+        expect(page.locator("#summary progress")).to_have_attribute("value", "100")
 
         thumbnail = row.locator(".thumbnails img").first
         expect(thumbnail).to_be_visible()

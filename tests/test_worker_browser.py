@@ -200,7 +200,7 @@ def start_consumer(log_path, **env: str):
     )
 
 
-def test_attempts_lost_with_the_queue_storage_still_run_once(owner, profile, dealer_site, tmp_path):
+def test_attempts_lost_with_the_queue_storage_still_run_once(owner, profile, dealer_site, tmp_path, settings):
     """The queue's storage loses every task (Redis restarted empty) before any worker ran
     them; a consumer started afterwards finds the queued rows and runs each exactly once."""
     import signal
@@ -213,11 +213,13 @@ def test_attempts_lost_with_the_queue_storage_still_run_once(owner, profile, dea
     customers = [profile] + CustomerProfile.objects.bulk_create(
         CustomerProfile(owner=owner, first_name=f"Lost{n}", last_name="Queue", **fields) for n in range(2)
     )
+    # Three customers, one dealer: no per-dealer interval, so all three may run at once.
+    settings.DEALER_MIN_INTERVAL_S = 0
     attempts = [services.start_attempts(owner, customer, [dealer]).created[0] for customer in customers]
     HUEY.flush()
     assert HUEY.pending_count() == 0
 
-    consumer = start_consumer(tmp_path / "consumer.log", QUEUE_REENQUEUE_AFTER_S="1")
+    consumer = start_consumer(tmp_path / "consumer.log", QUEUE_REENQUEUE_AFTER_S="1", DEALER_MIN_INTERVAL_S="0")
     try:
         for attempt in attempts:
             done = wait_for(lambda: ContactAttempt.objects.filter(pk=attempt.pk, status__in=FINAL).first(),
@@ -260,7 +262,7 @@ def stop_process_group(process) -> None:
             time.sleep(0.1)
 
 
-def test_kill_9_of_the_worker_with_hundreds_queued(owner, profile, tmp_path):
+def test_kill_9_of_the_worker_with_hundreds_queued(owner, profile, tmp_path, settings):
     """A real consumer process holds two attempts (their pages never finish loading) with
     218 more queued behind them, and is killed with SIGKILL. The next consumer takes the two
     back at its start, not after the queue: re-queued once (nothing had been sent), then
@@ -286,11 +288,14 @@ def test_kill_9_of_the_worker_with_hundreds_queued(owner, profile, tmp_path):
     customers = CustomerProfile.objects.bulk_create(
         CustomerProfile(owner=owner, first_name=f"Buyer{n:03d}", last_name="Queue", **fields) for n in range(220)
     )
+    # 220 customers of one user, one dealer: the sending limits would hold most back.
+    settings.DEALER_MIN_INTERVAL_S = 0
+    settings.ACTIVE_ATTEMPTS_PER_USER = settings.ATTEMPTS_PER_USER_PER_DAY = 1000
     for customer in customers:
         services.start_attempts(owner, customer, [dealer])
     assert HUEY.pending_count() == 220
 
-    first = start_consumer(tmp_path / "consumer-1.log")
+    first = start_consumer(tmp_path / "consumer-1.log", DEALER_MIN_INTERVAL_S="0")
     second = None
     try:
         held = wait_for(lambda: list(ContactAttempt.objects.filter(status="running").values_list("pk", flat=True))
@@ -302,7 +307,7 @@ def test_kill_9_of_the_worker_with_hundreds_queued(owner, profile, tmp_path):
         os.kill(first.pid, signal.SIGKILL)
         first.wait(30)
         killed_at = time.monotonic()
-        second = start_consumer(tmp_path / "consumer-2.log")
+        second = start_consumer(tmp_path / "consumer-2.log", DEALER_MIN_INTERVAL_S="0")
 
         # Taken back at the new consumer's start, ahead of the 218 tasks in the queue.
         wait_for(lambda: ContactAttempt.objects.filter(pk__in=held, status="queued", retries=1).count() == 2,
