@@ -209,7 +209,7 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
             continue
         if response is not None and response.status >= 400:
             continue
-        await settle(page, load_ms=2500)
+        await settle(page, 2500)
         # A page the site links to as "Contact" surely has a form coming; a guessed path may not.
         found = await look_on_page(page, 2.0 if url in links else 1.0, clock) or await _after_overlays_and_modals(
             page, clock

@@ -20,6 +20,7 @@ from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contac
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.planning import UnfillableField, plan
+from contacts.engine.resources import install_resource_blocking
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import rescan_form, scan_frame, scan_frames
 from contacts.engine.submitting import next_button, press, submit_button
@@ -144,6 +145,7 @@ async def attempt_contact(
             url = normalise_url(website_url)
             await _refuse_private_target(url, options)
             context = await session.pool.new_context(options)
+            await install_resource_blocking(context)
             attempt.page = await context.new_page()
             await _run(attempt, url)
     except Outcome as done:
@@ -220,7 +222,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     except PageProblem as problem:
         await clock.check()  # a navigation cut short by our own deadline is a timeout
         raise Outcome(outcomes.FAILED, str(problem)) from None
-    await settle(page, load_ms=min(3000, clock.remaining_ms()))
+    await settle(page, min(3000, clock.remaining_ms()))
     await clock.check()
 
     await attempt.enter(outcomes.FINDING_FORM)
@@ -275,7 +277,7 @@ async def _run(attempt: Attempt, url: str) -> None:
         status, error = await verify(page, frame, form["dc"], watch, clock)
     finally:
         stop_watch(page, watch)
-    await settle(page, load_ms=1500)
+    await settle(page, 1500)
     await attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
 
