@@ -152,6 +152,9 @@ ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
 # A worker's browser is closed and relaunched after this many attempts, so a long-lived
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
+# Human pace: seconds an attempt stays on the form page before submitting, counted from
+# when that page loaded (form plugins silently drop faster leads); 0 turns it off.
+CONTACT_MIN_DWELL_S = env_int("CONTACT_MIN_DWELL_S", 5, minimum=0, maximum=60)
 
 # --- Huey ---------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("ALLOW_PRIVATE_TARGETS", "1")
 os.environ.setdefault("HUEY_IMMEDIATE", "0")
+# No human-pace wait in tests, but in the tests written to prove it (tests/engine).
+os.environ.setdefault("CONTACT_MIN_DWELL_S", "0")
 
 from dealercontact.settings import *  # noqa: E402,F403
 from dealercontact.settings import DATABASES, HUEY, VAR_DIR  # noqa: E402

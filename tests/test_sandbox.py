@@ -337,7 +337,7 @@ E2E_CUSTOMER = Customer(
     city="Beverly Hills",
     state="CA",
 )
-E2E_OPTIONS = EngineOptions(allow_private_targets=True)
+E2E_OPTIONS = EngineOptions(allow_private_targets=True, min_dwell_s=0)
 
 
 def posted_as(kind: str, value: object) -> object:

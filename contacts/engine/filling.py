@@ -6,6 +6,7 @@ import re
 
 from playwright.async_api import Error as PlaywrightError
 
+from contacts.engine.pace import key_delay_ms
 from contacts.engine.planning import Action, field_name
 from contacts.engine.types import FilledField
 
@@ -52,9 +53,18 @@ _READ_VALUES_JS = """(ids) => {
 }"""
 
 
-async def _type(frame, action: Action) -> None:
+async def _type(frame, action: Action, key_delay_ms: int = 0) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    await _locator(frame, action).fill(action.value)
+    if not key_delay_ms:
+        await _locator(frame, action).fill(action.value)
+        return
+    # At human pace: key by key, so scripts watching key events see someone typing.
+    box = _locator(frame, action)
+    await box.fill("")
+    text = action.value
+    if action.field.get("tag") != "textarea":
+        text = " ".join(text.splitlines())  # Enter in a one-line box would send the form
+    await box.press_sequentially(text, delay=key_delay_ms, timeout=5000 + len(text) * (key_delay_ms + 20))
 
 
 async def _type_key_by_key(frame, action: Action) -> None:
@@ -102,15 +112,17 @@ async def _check(frame, action: Action) -> None:
         raise FillProblem(f"The box \u201c{field_name(action.field)}\u201d could not be ticked.")
 
 
-async def perform(frame, actions: list[Action], clock) -> list[FilledField]:
-    """Carry out the planned actions in order; return what was filled."""
+async def perform(frame, actions: list[Action], clock, pace_s: float = 0) -> list[FilledField]:
+    """Carry out the planned actions in order; return what was filled. With `pace_s`
+    (the human-pace dwell, pace.py), text is typed key by key spread over part of it."""
     filled = []
     typed = []
+    delay = key_delay_ms(pace_s, sum(len(a.value) for a in actions if a.how == "type"))
     for action in actions:
         await clock.check()
         try:
             if action.how == "type":
-                await _type(frame, action)
+                await _type(frame, action, delay)
                 typed.append(action)
             elif action.how == "select":
                 await _select(frame, action)

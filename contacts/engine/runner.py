@@ -18,6 +18,7 @@ from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, perform
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import UnresolvableHost, forbidden_address_for_async
+from contacts.engine.pace import dwell
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.planning import UnfillableField, plan
 from contacts.engine.resources import install_resource_blocking
@@ -265,6 +266,8 @@ async def _run(attempt: Attempt, url: str) -> None:
     await attempt.screenshot("form")
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
+    # Human pace: plugins silently drop leads sent sooner after the page loaded.
+    await dwell(frame, options.min_dwell_s, clock)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])
@@ -304,7 +307,7 @@ async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> dict:
             actions = plan(fields, attempt.customer)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, f"The form requires \u201c{missing.label}\u201d, which the profile cannot answer.") from None
-        attempt.result.fields.extend(await perform(frame, actions, attempt.clock))
+        attempt.result.fields.extend(await perform(frame, actions, attempt.clock, attempt.options.min_dwell_s))
         done.update(f["dc"] for f in form["fields"] if f["visible"])
         # Filling changes forms: submit buttons enable, later fields appear.
         form = await rescan_form(frame, form["dc"]) or form

@@ -16,8 +16,9 @@ import pytest
 from contacts.engine import BrowserSession
 from contacts.engine.types import Customer, EngineOptions
 
+# No human-pace wait (min_dwell_s) but in the tests that prove it.
 OPTIONS = EngineOptions(
-    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allow_private_targets=True
+    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allow_private_targets=True, min_dwell_s=0
 )
 
 CUSTOMER = Customer(
@@ -194,7 +195,7 @@ STANDARD_CUSTOMER = Customer(
 
 # Some fixture sites are deliberately slow (a form after 1.5 s, a 0.8 s answer).
 SITE_TEST_OPTIONS = EngineOptions(
-    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allow_private_targets=True
+    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allow_private_targets=True, min_dwell_s=0
 )
 
 
