@@ -9,9 +9,11 @@ CPU. Each attempt's context therefore:
   blocker would (the page sees an ordinary failed load; layout and text stay, so the
   screenshots are still legible evidence);
 - answers requests to well-known analytics, advertising and tag-manager hosts at once
-  with an empty body of the kind asked for: a script that does nothing, an empty frame,
-  an empty stylesheet. An empty answer rather than a refusal, because page code waits on
-  these scripts' load events more often than on their errors;
+  with an empty body of the kind asked for: a script that does nothing, an empty
+  stylesheet, and for an ad frame "204 No Content", which leaves the frame blank without
+  a document (so without a renderer process of its own). An empty answer rather than a
+  refusal, because page code waits on these scripts' load events more often than on
+  their errors;
 - answers web-font stylesheets (Google Fonts, Typekit) with an empty stylesheet: they
   only declare fonts, and a slow one in `<head>` would hold back every script after it.
 
@@ -66,10 +68,10 @@ FONT_CSS_HOSTS = frozenset({"fonts.googleapis.com", "use.typekit.net", "p.typeki
 # Whatever belongs to a CAPTCHA or bot check is always fetched: scripts, frames, images.
 NEVER_BLOCKED = re.compile(r"captcha|securimage|turnstile|challenges\.cloudflare|/cdn-cgi/challenge", re.I)
 
+# What an emptied request is answered with; anything else gets 204 No Content.
 EMPTY_BODIES = {
-    "script": ("text/javascript", ""),
-    "stylesheet": ("text/css", ""),
-    "document": ("text/html", "<!doctype html><title></title>"),
+    "script": "text/javascript",
+    "stylesheet": "text/css",
 }
 
 
@@ -107,11 +109,11 @@ async def _answer(route) -> None:
         elif what == "abort":
             await route.abort("blockedbyclient")
         else:
-            content_type, body = EMPTY_BODIES.get(request.resource_type, ("text/plain", ""))
+            content_type = EMPTY_BODIES.get(request.resource_type)
             await route.fulfill(
-                status=200 if body or request.resource_type in EMPTY_BODIES else 204,
-                content_type=content_type,
-                body=body,
+                status=200 if content_type else 204,
+                content_type=content_type or "text/plain",
+                body="",
                 headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"},
             )
     except PlaywrightError:
