@@ -353,12 +353,15 @@ def heavy_pages(args, options, sites, customer) -> int:
                                                  args.rounds, one_at_a_time)
         level = max(args.levels)
         batches: dict[str, tuple[float, float]] = {}
+        kinds_at_peak: dict[str, dict] = {}
         for name in ("light", "heavy", "light", "heavy")[: 2 * args.batch_rounds]:
             print(f"Batch of {args.batch}, {name} pages, concurrency {level} ...", flush=True)
             with MemorySampler() as sampler:
                 wall, _cpu, batch_surprises = batch_run(variants[name], sites, customer, options, args.batch, level)
             best_wall, best_pss = batches.get(name, (float("inf"), 0.0))
             batches[name] = (min(best_wall, wall), max(best_pss, sampler.peak_pss))
+            if sampler.peak_pss >= best_pss:
+                kinds_at_peak[name] = sampler.peak_kinds
             surprises += [f"(batch {name}) {s}" for s in batch_surprises]
 
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -382,6 +385,11 @@ def heavy_pages(args, options, sites, customer) -> int:
         print(f"{f'peak PSS at {level} at once, light / heavy (MB)':52} {light_pss:5.0f} / {heavy_pss:.0f}"
               f"   heavy <= {TARGET_HEAVY_MEMORY:.2f} x light: {verdict(heavy_pss <= TARGET_HEAVY_MEMORY * light_pss)}"
               f" ({heavy_pss / light_pss:.2f}x)")
+        print("  at each peak, by kind of process (MB, light / heavy):")
+        for kind in sorted(set(kinds_at_peak["light"]) | set(kinds_at_peak["heavy"])):
+            light_mb, light_n = kinds_at_peak["light"].get(kind, (0.0, 0))
+            heavy_mb, heavy_n = kinds_at_peak["heavy"].get(kind, (0.0, 0))
+            print(f"    {kind:40} {light_mb:6.0f} x{light_n} / {heavy_mb:6.0f} x{heavy_n}")
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
     report_surprises(surprises)
     return 0

@@ -8,12 +8,14 @@ CPU. Each attempt's context therefore:
 - aborts images, media (video, audio) and fonts wherever they come from, as an ad
   blocker would (the page sees an ordinary failed load; layout and text stay, so the
   screenshots are still legible evidence);
-- answers requests to well-known analytics, advertising and tag-manager hosts at once
-  with an empty body of the kind asked for: a script that does nothing, an empty
-  stylesheet, and for an ad frame "204 No Content", which leaves the frame blank without
-  a document (so without a renderer process of its own). An empty answer rather than a
-  refusal, because page code waits on these scripts' load events more often than on
-  their errors;
+- answers scripts, stylesheets and frames from well-known analytics, advertising,
+  tag-manager, chat and accessibility-overlay hosts at once with nothing: a script that
+  does nothing, an empty stylesheet, and for a frame "204 No Content", which leaves it
+  blank without a document (so without a renderer process of its own). An empty answer
+  rather than a refusal, because page code waits on these scripts' load events more
+  often than on their errors. Their other requests (beacons, XHR, long-polls) are
+  aborted: answered at once, a poll loop would ask again at once, while a failure makes
+  it back off. (The engine never uses chat widgets: they start a chat, not an enquiry.);
 - answers web-font stylesheets (Google Fonts, Typekit) with an empty stylesheet: they
   only declare fonts, and a slow one in `<head>` would hold back every script after it.
 
@@ -55,6 +57,12 @@ TRACKER_DOMAINS = frozenset({
     # Adobe and Tealium tag management and analytics
     "adobedtm.com", "omtrdc.net", "demdex.net", "2o7.net", "everesttech.net", "tiqcdn.com", "tealiumiq.com",
     "ensighten.com",
+    # chat and texting widgets (never a contact form to the engine, see finding.CHAT_FRAME)
+    # and accessibility overlays: large bundles, frames and long-polls on every page
+    "podium.com", "gubagoo.io", "gubagoo.com", "livechatinc.com", "carchat24.com", "contactatonce.com",
+    "activengage.com", "driftt.com", "drift.com", "intercom.io", "intercomcdn.com", "widget.intercom.io",
+    "tawk.to", "zopim.com", "olark.com", "liveperson.net", "lpsnmedia.net", "kenect.com",
+    "acsbapp.com", "acsbap.com", "userway.org", "audioeye.com",
     # ad exchanges and retargeting (auto retail uses these heavily)
     "adnxs.com", "adsrvr.org", "criteo.com", "criteo.net", "taboola.com", "outbrain.com", "rubiconproject.com",
     "pubmatic.com", "openx.net", "casalemedia.com", "amazon-adsystem.com", "moatads.com", "simpli.fi",
@@ -75,6 +83,20 @@ EMPTY_BODIES = {
 }
 
 
+# Which requests are handed to _answer at all. Every request routed costs a round trip
+# from Chromium through the driver to Python, and a dealer page makes a hundred; so only
+# addresses that may be blocked are routed: those ending in an image, font or media
+# extension, and those of the hosts above. (An image at an address without an
+# extension is downloaded; dealer CDNs name their photos .jpg, .png or .webp.)
+HEAVY_EXTENSIONS = ("jpe?g|png|gif|webp|avif|bmp|ico|svg|tiff?|heic|woff2?|ttf|otf|eot|"
+                    "mp4|webm|m4v|mov|m3u8|ts|mp3|m4a|aac|ogg|oga|wav|flac")
+ROUTED = re.compile(
+    r"^https?://[^/?#]+/[^?#]*\.(" + HEAVY_EXTENSIONS + r")([?#]|$)"
+    r"|^https?://([^/?#]*\.)?(" + "|".join(re.escape(d) for d in sorted(TRACKER_DOMAINS | FONT_CSS_HOSTS)) + r")(:\d+)?([/?#]|$)",
+    re.I,
+)
+
+
 def _host_in(host: str, domains: frozenset[str]) -> bool:
     """Whether `host` is one of `domains` or below one of them."""
     while host:
@@ -85,14 +107,14 @@ def _host_in(host: str, domains: frozenset[str]) -> bool:
 
 
 def decide(url: str, resource_type: str) -> str:
-    """What to do with one request: "fetch", "abort" (images, media, fonts) or "empty"
-    (answer at once with an empty body). Pure."""
+    """What to do with one request: "fetch", "abort" (images, media, fonts, trackers'
+    beacons and polls) or "empty" (answer at once with nothing). Pure."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or NEVER_BLOCKED.search(url):
         return "fetch"
     host = (parts.hostname or "").lower()
     if _host_in(host, TRACKER_DOMAINS):
-        return "empty"
+        return "empty" if resource_type in ("script", "stylesheet", "document") else "abort"
     if resource_type in HEAVY_RESOURCE_TYPES:
         return "abort"
     if resource_type == "stylesheet" and host in FONT_CSS_HOSTS:
@@ -125,4 +147,4 @@ async def install_resource_blocking(context) -> None:
 
     Call it after the private-network guard is installed: Playwright runs the last route
     registered first, so a request this lets through still passes the guard."""
-    await context.route("**/*", _answer)
+    await context.route(ROUTED, _answer)

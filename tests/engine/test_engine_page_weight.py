@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contacts.engine import outcomes
-from contacts.engine.resources import decide
+from contacts.engine.resources import ROUTED, decide
 from tests.engine.conftest import THANKS, Reply, page
 
 # --- which request gets what (pure) ------------------------------------------------------
@@ -25,17 +25,28 @@ def test_images_media_and_fonts_are_aborted_from_any_host(url, kind):
 @pytest.mark.parametrize("url,kind", [
     ("https://www.googletagmanager.com/gtm.js?id=GTM-ABC123", "script"),
     ("https://www.google-analytics.com/analytics.js", "script"),
-    ("https://region1.google-analytics.com/g/collect?v=2", "ping"),
     ("https://connect.facebook.net/en_US/fbevents.js", "script"),
     ("https://securepubads.g.doubleclick.net/tag/js/gpt.js", "script"),
     ("https://tpc.googlesyndication.com/safeframe/1-0-40/html/container.html", "document"),
     ("https://static.hotjar.com/c/hotjar-123.js?sv=6", "script"),
     ("https://bat.bing.com/bat.js", "script"),
     ("https://assets.adobedtm.com/launch-EN123.min.js", "script"),
+    ("https://widgets.gubagoo.io/loader.js", "script"),
+    ("https://acsbapp.com/apps/app/dist/js/app.js", "script"),
     ("https://fonts.googleapis.com/css2?family=Roboto", "stylesheet"),
 ])
 def test_trackers_and_font_stylesheets_are_answered_empty(url, kind):
     assert decide(url, kind) == "empty"
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("https://region1.google-analytics.com/g/collect?v=2", "ping"),
+    ("https://www.google-analytics.com/j/collect?v=1", "xhr"),
+    ("https://ws.podium.com/poll?id=3", "fetch"),
+    ("https://www.facebook.com/tr?id=1&ev=PageView", "image"),
+])
+def test_trackers_beacons_and_polls_are_aborted_so_their_loops_back_off(url, kind):
+    assert decide(url, kind) == "abort"
 
 
 @pytest.mark.parametrize("url,kind", [
@@ -58,6 +69,26 @@ def test_trackers_and_font_stylesheets_are_answered_empty(url, kind):
 ])
 def test_what_forms_and_captchas_need_is_fetched(url, kind):
     assert decide(url, kind) == "fetch"
+
+
+@pytest.mark.parametrize("url,routed", [
+    ("https://cdn.dealer.example/inventory/rav4-1.jpg", True),
+    ("https://pictures.dealer.example/photos/a/b.JPG?impolicy=resize&w=414", True),
+    ("https://cdn.dealer.example/fonts/brand.woff2#v2", True),
+    ("https://videos.dealer.example/walkaround.mp4", True),
+    ("https://www.googletagmanager.com/gtm.js?id=GTM-ABC123", True),
+    ("https://securepubads.g.doubleclick.net:443/tag/js/gpt.js", True),
+    ("https://fonts.googleapis.com/css2?family=Roboto", True),
+    # Everything else goes straight to the network: no round trip to Python per request.
+    ("https://www.dealer.example/", False),
+    ("https://www.dealer.example/contact-us/", False),
+    ("https://cdn.dealer.example/app.js?v=3", False),
+    ("https://www.dealer.example/jpg-gallery/", False),
+    ("https://notgoogletagmanager.com/gtm.js", False),
+    ("https://www.google.com/recaptcha/api.js", False),
+])
+def test_only_what_may_be_blocked_is_routed(url, routed):
+    assert bool(ROUTED.search(url)) == routed
 
 
 def test_a_lookalike_host_is_not_a_tracker():
