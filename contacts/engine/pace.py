@@ -5,8 +5,9 @@ Formidable and Gravity Forms time traps, honeypot timers), often while still sho
 "thank you", so a too-quick engine loses leads it reports as sent. Every attempt
 therefore stays at least `min_dwell_s` on the form page, counted from when that page
 (the document holding the form: an iframe's own load for a form in a frame) was loaded,
-and types its text key by key spread over that time, so scripts that watch key events
-see a person typing rather than values appearing at once.
+and types its text key by key spread over that time (the first TYPED_KEYS_PER_FIELD keys
+of each field; the rest of a long message goes in at once, as a paste), so scripts that
+watch key events see a person typing rather than values appearing at once.
 
 The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
 loses no throughput to it as long as enough attempts run at once.
@@ -21,6 +22,8 @@ from playwright.async_api import Error as PlaywrightError
 
 # Typing is spread over this share of the dwell; the rest is reading the form over.
 TYPING_SHARE = 0.6
+# Keys pressed one by one per field; a longer value's rest goes in at once, like a paste.
+TYPED_KEYS_PER_FIELD = 40
 MIN_KEY_DELAY_MS = 8
 MAX_KEY_DELAY_MS = 120
 _CHECK_EVERY_S = 0.5  # a cancel or the deadline is noticed this quickly during the wait

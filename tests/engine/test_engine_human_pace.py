@@ -12,7 +12,7 @@ import pytest
 from contacts.engine import contact_dealer, outcomes
 from contacts.engine.pace import MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, key_delay_ms
 from contacts.engine.runner import attempt_contact
-from tests.engine.conftest import SITE_TEST_OPTIONS, STANDARD_CUSTOMER
+from tests.engine.conftest import CUSTOMER, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
 
 TRAP = "timed-lead-trap"  # tests/sites: drops leads < 3 s after the form was served, or untyped
 
@@ -59,3 +59,29 @@ def test_the_wait_keeps_the_lead_and_leaves_the_engine_loop_free(fixture_server,
     assert lead.stored, lead.dropped
     assert int(lead.value("frm_keys")) >= len("Alice")  # typed key by key
     assert result.elapsed_s >= dwell_s and answered >= dwell_s  # it did wait, and the loop answered throughout
+
+
+KEY_COUNTING_FORM = page("""
+<form method="post" action="/send">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="msg">Comments</label><input id="msg" name="comments">
+  <input type="hidden" name="keys" value="0">
+  <button type="submit">Send Message</button>
+</form>
+<script>document.forms[0].addEventListener('keydown', (e) => {
+  const keys = document.forms[0].elements.keys; keys.value = String(Number(keys.value) + 1); });</script>""")
+
+
+@pytest.mark.browser
+def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line_box(make_site, contact):
+    site = make_site({"/": KEY_COUNTING_FORM, "POST /send": THANKS})
+    customer = replace(CUSTOMER, message="Hello,\nI would like your best price on the 2024 RAV4 XLE.\nThanks, Alice")
+    result = contact(site.url, customer=customer, min_dwell_s=1)
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]  # one submission: Enter never sent it early
+    assert sent["comments"] == "Hello, I would like your best price on the 2024 RAV4 XLE. Thanks, Alice"
+    assert (sent["first_name"], sent["email"]) == ("Alice", CUSTOMER.email)
+    # Every key of the short fields, and the first keys of the long one, were pressed.
+    assert int(sent["keys"]) >= len("Alice") + len("Buyer") + len(CUSTOMER.email) + 40
