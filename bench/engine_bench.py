@@ -246,15 +246,19 @@ class Variant:
         return f"{self.origin}/{site}/"
 
 
-def browser_with_host_rules(options, port: int) -> str:
+def browser_with_host_rules(options, port: int, extra_args: str = "") -> str:
     """A wrapper script that starts the engine's Chromium with --host-resolver-rules sending
-    the heavy pages' other hosts to the assets server: the bench's browser only."""
+    the heavy pages' other hosts to the assets server (and any `extra_args`, to try a
+    Chromium flag): the bench's browser only."""
+    import shlex
+
     from contacts.engine.browser import find_browser_executable, playwright_bundled_executable
     from page_weight import resolver_rules
 
     real = find_browser_executable(options.browser_executable, options.headless) or playwright_bundled_executable()
     wrapper = Path(tempfile.mkdtemp(prefix="engine-bench-browser-")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec "{real}" "--host-resolver-rules={resolver_rules(port)}" "$@"\n')
+    extra = " ".join(shlex.quote(arg) for arg in shlex.split(extra_args))
+    wrapper.write_text(f'#!/bin/sh\nexec "{real}" "--host-resolver-rules={resolver_rules(port)}" {extra} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -344,7 +348,10 @@ def heavy_pages(args, options, sites, customer) -> int:
 
     sites = sites[:args.sites]
     with PageWeightProcess() as weight:
-        options = replace(options, browser_executable=browser_with_host_rules(options, weight.origins["assets_port"]))
+        options = replace(options, browser_executable=browser_with_host_rules(
+            options, weight.origins["assets_port"], args.browser_args))
+        if args.browser_args:
+            print(f"Chromium started with {args.browser_args} besides the engine's own flags", flush=True)
         variants = {name: weight.variant(name) for name in ("light", "floor", "heavy")}
         print(f"Per dealer: {len(sites)} submitting fixture sites x {args.rounds} round(s), light/floor/heavy "
               f"interleaved, one at a time", flush=True)
@@ -454,6 +461,8 @@ def main() -> int:
     parser.add_argument("--dwell", type=float, default=5.0, help="--pace: the wait in seconds (default 5)")
     parser.add_argument("--sites", type=int, default=12, help="--heavy/--pace: dealers per round (default 12)")
     parser.add_argument("--rounds", type=int, default=1, help="--heavy/--pace: rounds over them (default 1)")
+    parser.add_argument("--browser-args", default="",
+                        help="--heavy: extra Chromium flags to try, e.g. --blink-settings=imagesEnabled=false")
     parser.add_argument("--batch-rounds", type=int, default=1, choices=(1, 2),
                         help="--heavy: light and heavy batches once each, or twice alternating (default 1)")
     args = parser.parse_args()
