@@ -214,11 +214,18 @@ class AssetsHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
+class AssetsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)  # a closed context's connections are no news
+
+
 def main() -> None:
     from tests.fixture_server import FixtureServer
 
-    assets = ThreadingHTTPServer(("127.0.0.1", 0), AssetsHandler)
-    assets.daemon_threads = True
+    assets = AssetsServer(("127.0.0.1", 0), AssetsHandler)
     threading.Thread(target=assets.serve_forever, daemon=True).start()
     servers = {
         "light": FixtureServer().start(),

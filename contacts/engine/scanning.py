@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine.classifying import classify_fields
+from contacts.engine.form_choice import best_contact_form
 
 SCAN_JS = (Path(__file__).parent / "js" / "scan.js").read_text()
 
@@ -38,8 +39,6 @@ async def scan_frames(page) -> list[FrameScan]:
     main_data = await scan_frame(main)
     if not children:
         return [FrameScan(main, main_data)] if main_data is not None else []
-    from contacts.engine.form_choice import best_contact_form
-
     has_form = main_data is not None and best_contact_form(main_data["forms"]) is not None
     wait_s = FRAME_WAIT_S if has_form else FRAME_WAIT_NO_FORM_S
     found = await asyncio.gather(*(_scan_within(frame, wait_s) for frame in children))

@@ -85,3 +85,28 @@ def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line
     assert (sent["first_name"], sent["email"]) == ("Alice", CUSTOMER.email)
     # Every key of the short fields, and the first keys of the long one, were pressed.
     assert int(sent["keys"]) >= len("Alice") + len("Buyer") + len(CUSTOMER.email) + 40
+
+
+@pytest.mark.browser
+def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session):
+    import time
+
+    from contacts.engine.types import Hooks
+
+    fixture_server.reset(TRAP)
+    filling_since = []
+
+    def on_phase(phase):
+        if phase == outcomes.FILLING:
+            filling_since.append(time.monotonic())
+
+    def should_stop():
+        # Well into the time on the form page: typing is done, the wait is not.
+        return bool(filling_since) and time.monotonic() - filling_since[0] > 2.5
+
+    result = contact_dealer(fixture_server.url(TRAP), STANDARD_CUSTOMER, session=browser_session,
+                            options=replace(SITE_TEST_OPTIONS, min_dwell_s=8),
+                            hooks=Hooks(on_phase=on_phase, should_stop=should_stop))
+    assert result.status == outcomes.CANCELLED and not result.submit_pressed
+    assert fixture_server.submissions(TRAP) == []
+    assert result.elapsed_s < 8  # it stopped waiting when asked
