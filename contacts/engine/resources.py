@@ -5,9 +5,9 @@ and a dozen analytics and advertising scripts, all from other hosts and often sl
 of it helps to find, fill or send a contact form, and all of it costs time, memory and
 CPU. Each attempt's context therefore:
 
-- aborts images, media (video, audio) and fonts wherever they come from, as an ad
-  blocker would (the page sees an ordinary failed load; layout and text stay, so the
-  screenshots are still legible evidence);
+- aborts images, media (video, audio) and fonts from any host, as an ad blocker would
+  (the page sees an ordinary failed load; layout and text stay, so the screenshots are
+  still legible evidence), recognised by the extension of their address (see ROUTED);
 - answers scripts, stylesheets and frames from well-known analytics, advertising,
   tag-manager, chat and accessibility-overlay hosts at once with nothing: a script that
   does nothing, an empty stylesheet, and for a frame "204 No Content", which leaves it
@@ -20,7 +20,7 @@ CPU. Each attempt's context therefore:
   only declare fonts, and a slow one in `<head>` would hold back every script after it.
 
 Never touched: documents (a form in an iframe is a document), scripts and stylesheets
-from any other host (form vendors, chat, the dealer platform's own), XHR and fetch, and
+from any other host (form vendors, the dealer platform's own), XHR and fetch, and
 anything that is part of a CAPTCHA, whatever its type or host: the engine must still see
 a CAPTCHA to report it, and its images are evidence.
 """
