@@ -53,9 +53,14 @@ _READ_VALUES_JS = """(ids) => {
 }"""
 
 
+# Boxes a person types into key by key; date, time, number and the like take keys in
+# their own formats, so they are always filled at once.
+KEY_TYPED = {"", "text", "email", "tel", "search", "url", "textarea"}
+
+
 async def _type(frame, action: Action, delay_ms: int = 0) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    if not delay_ms:
+    if not delay_ms or action.field.get("type", "") not in KEY_TYPED:
         await _locator(frame, action).fill(action.value)
         return
     # At human pace: key by key, so scripts watching key events see someone typing; past
@@ -128,7 +133,8 @@ async def perform(frame, actions: list[Action], clock, pace_s: float = 0) -> lis
     (the human-pace dwell, pace.py), text is typed key by key spread over part of it."""
     filled = []
     typed = []
-    delay = key_delay_ms(pace_s, sum(min(len(a.value), TYPED_KEYS_PER_FIELD) for a in actions if a.how == "type"))
+    delay = key_delay_ms(pace_s, sum(min(len(a.value), TYPED_KEYS_PER_FIELD) for a in actions
+                                     if a.how == "type" and a.field.get("type", "") in KEY_TYPED))
     for action in actions:
         await clock.check()
         try:
