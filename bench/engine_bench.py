@@ -1,6 +1,8 @@
 """Contact-engine speed, scaling and memory against the fixture dealer sites on loopback.
 
     .venv/bin/python bench/engine_bench.py [--batch 20] [--concurrency 1,2,4]
+    .venv/bin/python bench/engine_bench.py --heavy [--sites 12] [--rounds 1] [--batch 12]
+    .venv/bin/python bench/engine_bench.py --pace [--dwell 5] [--sites 12] [--batch 12] [--concurrency 4]
 
 The fixture sites (tests/fixture_server.py) run in a process of their own, as a dealer's
 server would: neither their CPU nor their memory counts as the engine's.
@@ -23,6 +25,17 @@ server would: neither their CPU nor their memory counts as the engine's.
 
 Targets: median < 3 s per dealer; concurrency 4 >= 2.5x the dealers per minute of 1;
 peak PSS < 600 MB. Nothing leaves 127.0.0.1 and no database is used.
+
+--heavy, real page weight (bench/page_weight.py): the same fixture dealers served light,
+with only a blocking <head> script (the floor) and with real-page weight, interleaved
+one at a time in one browser (the order rotating per dealer): the median seconds per
+dealer of each, heavy/light against floor/light, then a batch of each at concurrency 4
+with its peak PSS. Targets: heavy/light within 1.25x of floor/light; peak PSS heavy
+within 10% of light.
+
+--pace, human pace: the same dealers with the human-pace wait off and at --dwell seconds,
+interleaved one at a time (seconds per dealer both ways), then a batch each way at each
+--concurrency (dealers per minute both ways, peak PSS).
 """
 
 from __future__ import annotations
@@ -44,6 +57,8 @@ sys.path.insert(0, str(ROOT))
 TARGET_MEDIAN_S = 3.0
 TARGET_SPEEDUP_4 = 2.5
 TARGET_PEAK_MB = 600
+TARGET_HEAVY_OVER_FLOOR = 1.25
+TARGET_HEAVY_MEMORY = 1.10
 
 
 def setup_django(var_dir: str) -> None:
@@ -120,7 +135,12 @@ def cpu_seconds(root: int) -> float:
 
 
 class MemorySampler:
+    """Peak memory of this process and everything below it, sampled on a thread; with
+    `label` set, the peak of each label's stretch is kept too (interleaved runs)."""
+
     def __init__(self, interval_s: float = 0.2) -> None:
+        self.label = ""
+        self.peak_by_label: dict[str, float] = {}
         self.interval_s = interval_s
         self.peak_rss = self.peak_pss = 0.0
         self.peak_processes = 0
@@ -131,6 +151,8 @@ class MemorySampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             rss, pss, count, kinds = memory_mb(os.getpid())
+            if self.label:
+                self.peak_by_label[self.label] = max(self.peak_by_label.get(self.label, 0.0), pss)
             if pss > self.peak_pss:
                 self.peak_pss, self.peak_kinds = pss, kinds
             self.peak_rss = max(self.peak_rss, rss)
@@ -181,6 +203,58 @@ class FixtureSitesProcess:
         self.process.wait(10)
 
 
+class PageWeightProcess:
+    """bench/page_weight.py in a process of its own: the fixture sites light, floor and
+    heavy, and the other hosts the heavy pages load from."""
+
+    def __enter__(self) -> "PageWeightProcess":
+        import json
+        import subprocess
+
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "page_weight.py")], cwd=ROOT,
+                                        stdout=subprocess.PIPE, text=True)
+        _not_measured.add(self.process.pid)
+        first_line = self.process.stdout.readline()
+        try:
+            self.origins = json.loads(first_line)
+        except ValueError:
+            self.process.kill()
+            raise RuntimeError(f"the page-weight server did not start: {first_line!r}") from None
+        return self
+
+    def variant(self, name: str) -> "Variant":
+        return Variant(self.origins[name])
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Variant:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def url(self, site: str) -> str:
+        return f"{self.origin}/{site}/"
+
+
+def browser_with_host_rules(options, port: int, extra_args: str = "") -> str:
+    """A wrapper script that starts the engine's Chromium with --host-resolver-rules sending
+    the heavy pages' other hosts to the assets server (and any `extra_args`, to try a
+    Chromium flag): the bench's browser only."""
+    import shlex
+
+    from contacts.engine.browser import find_browser_executable, playwright_bundled_executable
+    from page_weight import resolver_rules
+
+    real = find_browser_executable(options.browser_executable, options.headless) or playwright_bundled_executable()
+    wrapper = Path(tempfile.mkdtemp(prefix="engine-bench-browser-")) / "chromium"
+    extra = " ".join(shlex.quote(arg) for arg in shlex.split(extra_args))
+    wrapper.write_text(f'#!/bin/sh\nexec "{real}" "--host-resolver-rules={resolver_rules(port)}" {extra} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 # --- the runs ----------------------------------------------------------------------------
 
 
@@ -229,6 +303,149 @@ def batch_run(server, sites, customer, options, size: int, concurrency: int) -> 
     return wall, cpu, surprises
 
 
+def interleaved_times(variants: dict, sites, customer, options_for: dict, rounds: int,
+                      sampler: "MemorySampler | None" = None) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds per dealer for each variant, one attempt at a time in one warmed-up browser,
+    the variants taking turns per dealer in an order that rotates, so a busy moment of the
+    machine lands on each of them alike."""
+    from contacts.engine import BrowserSession, contact_dealer
+
+    names = list(variants)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    surprises = []
+    first = names[0]
+    with BrowserSession(options_for[first]) as session:
+        contact_dealer(variants[first].url(sites[0]), customer, session=session, options=options_for[first])
+        turn = 0
+        for _round in range(rounds):
+            for site in sites:
+                order = names[turn % len(names):] + names[:turn % len(names)]
+                turn += 1
+                line = []
+                for name in order:
+                    if sampler:
+                        sampler.label = name
+                    started = time.perf_counter()
+                    result = contact_dealer(variants[name].url(site), customer, session=session,
+                                            options=options_for[name])
+                    times[name].append(time.perf_counter() - started)
+                    line.append(f"{name} {times[name][-1]:5.2f} s")
+                    if result.status != "submitted":
+                        surprises.append(f"{name} {site}: {result.status} {result.error}")
+                if sampler:
+                    sampler.label = ""
+                print(f"  {site:28} " + "  ".join(line), flush=True)
+    return times, surprises
+
+
+def heavy_pages(args, options, sites, customer) -> int:
+    """The --heavy run: light, floor and heavy pages of the same dealers."""
+    from dataclasses import replace
+
+    sites = sites[:args.sites]
+    with PageWeightProcess() as weight:
+        options = replace(options, browser_executable=browser_with_host_rules(
+            options, weight.origins["assets_port"], args.browser_args))
+        if args.browser_args:
+            print(f"Chromium started with {args.browser_args} besides the engine's own flags", flush=True)
+        variants = {name: weight.variant(name) for name in ("light", "floor", "heavy")}
+        print(f"Per dealer: {len(sites)} submitting fixture sites x {args.rounds} round(s), light/floor/heavy "
+              f"interleaved, one at a time", flush=True)
+        with MemorySampler() as one_at_a_time:
+            times, surprises = interleaved_times(variants, sites, customer, dict.fromkeys(variants, options),
+                                                 args.rounds, one_at_a_time)
+        level = max(args.levels)
+        batches: dict[str, tuple[float, float]] = {}
+        cpu_per_dealer: dict[str, float] = {}
+        kinds_at_peak: dict[str, dict] = {}
+        for name in ("light", "floor", "heavy") * args.batch_rounds:
+            print(f"Batch of {args.batch}, {name} pages, concurrency {level} ...", flush=True)
+            with MemorySampler() as sampler:
+                wall, cpu, batch_surprises = batch_run(variants[name], sites, customer, options, args.batch, level)
+            cpu_per_dealer[name] = min(cpu_per_dealer.get(name, float("inf")), cpu / args.batch)
+            best_wall, best_pss = batches.get(name, (float("inf"), 0.0))
+            batches[name] = (min(best_wall, wall), max(best_pss, sampler.peak_pss))
+            if sampler.peak_pss >= best_pss:
+                kinds_at_peak[name] = sampler.peak_kinds
+            surprises += [f"(batch {name}) {s}" for s in batch_surprises]
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor_ratio = medians["floor"] / medians["light"]
+    heavy_ratio = medians["heavy"] / medians["light"]
+    print()
+    print(f"{'measure':52} {'result':>10}   target")
+    for name in ("light", "floor", "heavy"):
+        print(f"{f'median s per dealer, {name} ({len(times[name])} runs)':52} {medians[name]:10.2f}"
+              f"   (p95 {percentile(times[name], 0.95):.2f})")
+    print(f"{'floor/light (what the blocking <head> script costs)':52} {floor_ratio:10.2f}x")
+    print(f"{'heavy/light':52} {heavy_ratio:10.2f}x   <= {TARGET_HEAVY_OVER_FLOOR} x floor "
+          f"= {TARGET_HEAVY_OVER_FLOOR * floor_ratio:.2f}x: {verdict(heavy_ratio <= TARGET_HEAVY_OVER_FLOOR * floor_ratio)}")
+    print(f"{'peak PSS one at a time, light / heavy (MB)':52} "
+          f"{one_at_a_time.peak_by_label.get('light', 0):5.0f} / {one_at_a_time.peak_by_label.get('heavy', 0):.0f}")
+    if "light" in batches and "heavy" in batches:
+        light_wall, light_pss = batches["light"]
+        heavy_wall, heavy_pss = batches["heavy"]
+        floor_wall = batches["floor"][0]
+        print(f"{f'batch of {args.batch} at {level}: dealers/min light / floor / heavy':52} "
+              f"{args.batch / light_wall * 60:5.1f} / {args.batch / floor_wall * 60:.1f} / {args.batch / heavy_wall * 60:.1f}")
+        # CPU is what a busy machine distorts least: the work each kind of page costs.
+        print(f"{'CPU s per dealer (all processes), light / floor / heavy':52} "
+              f"{cpu_per_dealer['light']:5.2f} / {cpu_per_dealer['floor']:.2f} / {cpu_per_dealer['heavy']:.2f}"
+              f"   heavy/floor {cpu_per_dealer['heavy'] / cpu_per_dealer['floor']:.2f}x")
+        print(f"{f'peak PSS at {level} at once, light / heavy (MB)':52} {light_pss:5.0f} / {heavy_pss:.0f}"
+              f"   heavy <= {TARGET_HEAVY_MEMORY:.2f} x light: {verdict(heavy_pss <= TARGET_HEAVY_MEMORY * light_pss)}"
+              f" ({heavy_pss / light_pss:.2f}x)")
+        print("  at each peak, by kind of process (MB, light / heavy):")
+        for kind in sorted(set(kinds_at_peak["light"]) | set(kinds_at_peak["heavy"])):
+            light_mb, light_n = kinds_at_peak["light"].get(kind, (0.0, 0))
+            heavy_mb, heavy_n = kinds_at_peak["heavy"].get(kind, (0.0, 0))
+            print(f"    {kind:40} {light_mb:6.0f} x{light_n} / {heavy_mb:6.0f} x{heavy_n}")
+    print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
+    report_surprises(surprises)
+    return 0
+
+
+def human_pace(args, options, sites, customer) -> int:
+    """The --pace run: the same dealers with the human-pace wait off and on."""
+    from dataclasses import replace
+
+    sites = sites[:args.sites]
+    off, on = replace(options, min_dwell_s=0), replace(options, min_dwell_s=args.dwell)
+    with FixtureSitesProcess(args.latency_ms) as server:
+        print(f"Per dealer: {len(sites)} submitting fixture sites, wait off / {args.dwell:g} s interleaved, "
+              f"one at a time", flush=True)
+        variants = {"off": server, f"{args.dwell:g} s": server}
+        times, surprises = interleaved_times(variants, sites, customer,
+                                             {"off": off, f"{args.dwell:g} s": on}, args.rounds)
+        rates: dict[tuple[str, int], tuple[float, float]] = {}
+        for level in args.levels:
+            for name, opts in (("off", off), (f"{args.dwell:g} s", on)):
+                print(f"Batch of {args.batch}, wait {name}, concurrency {level} ...", flush=True)
+                with MemorySampler() as sampler:
+                    wall, _cpu, batch_surprises = batch_run(server, sites, customer, opts, args.batch, level)
+                rates[(name, level)] = (args.batch / wall * 60, sampler.peak_pss)
+                surprises += [f"(batch {name}, c={level}) {s}" for s in batch_surprises]
+    print()
+    print(f"{'measure':52} {'wait off':>10} {f'wait {args.dwell:g} s':>10}")
+    names = list(times)
+    print(f"{'median s per dealer':52} " + " ".join(f"{statistics.median(times[n]):10.2f}" for n in names))
+    print(f"{'p95 s per dealer':52} " + " ".join(f"{percentile(times[n], 0.95):10.2f}" for n in names))
+    for level in args.levels:
+        print(f"{f'batch of {args.batch} at {level}: dealers/min':52} "
+              + " ".join(f"{rates[(n, level)][0]:10.1f}" for n in names))
+        print(f"{'  peak PSS (MB)':52} " + " ".join(f"{rates[(n, level)][1]:10.0f}" for n in names))
+    print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
+    report_surprises(surprises)
+    return 0
+
+
+def report_surprises(surprises: list[str]) -> None:
+    if surprises:
+        print(f"\n{len(surprises)} runs did not end 'submitted' (their times are still counted):")
+        for line in surprises:
+            print("  " + line)
+
+
 def verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
 
@@ -240,6 +457,17 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="answer every request this much later, as a dealer's server across the internet "
                              "would (default 0: loopback, where the batch is bound by CPU)")
+    parser.add_argument("--heavy", action="store_true",
+                        help="the real-page-weight run instead: light, floor and heavy pages of the same dealers")
+    parser.add_argument("--pace", action="store_true",
+                        help="the human-pace run instead: the same dealers with the wait off and at --dwell seconds")
+    parser.add_argument("--dwell", type=float, default=5.0, help="--pace: the wait in seconds (default 5)")
+    parser.add_argument("--sites", type=int, default=12, help="--heavy/--pace: dealers per round (default 12)")
+    parser.add_argument("--rounds", type=int, default=1, help="--heavy/--pace: rounds over them (default 1)")
+    parser.add_argument("--browser-args", default="",
+                        help="--heavy: extra Chromium flags to try, e.g. --blink-settings=imagesEnabled=false")
+    parser.add_argument("--batch-rounds", type=int, default=1, choices=(1, 2),
+                        help="--heavy: light, floor and heavy batches once each, or twice in turn (default 1)")
     args = parser.parse_args()
     try:
         levels = sorted({int(n) for n in args.concurrency.split(",")})
@@ -247,14 +475,23 @@ def main() -> int:
         parser.error(f"--concurrency must be whole numbers separated by commas, not {args.concurrency!r}")
     if args.batch < 1 or not levels or levels[0] < 1:
         parser.error("--batch and every --concurrency must be at least 1")
+    if args.sites < 1 or args.rounds < 1 or args.dwell < 0:
+        parser.error("--sites and --rounds must be at least 1, --dwell at least 0")
+    args.levels = levels
 
     setup_django(tempfile.mkdtemp(prefix="engine-bench-"))
     from contacts.cli import engine_options_from_settings
     from tests.engine.conftest import STANDARD_CUSTOMER
     from tests.fixture_server import load_expectation, site_names
 
-    options = engine_options_from_settings()
-    sites = [s for s in site_names() if load_expectation(s)["status"] == "submitted"]
+    # The speed of the engine itself: the human-pace wait is measured on its own (--pace).
+    options = engine_options_from_settings(min_dwell_s=0)
+    sites = [s for s in site_names() if load_expectation(s)["status"] == "submitted"
+             and not load_expectation(s).get("min_dwell_s")]
+    if args.heavy:
+        return heavy_pages(args, options, sites, STANDARD_CUSTOMER)
+    if args.pace:
+        return human_pace(args, options, sites, STANDARD_CUSTOMER)
     with FixtureSitesProcess(args.latency_ms) as server:
         if args.latency_ms:
             print(f"Every request to the fixture sites answered {args.latency_ms} ms late", flush=True)
@@ -300,10 +537,7 @@ def main() -> int:
         for kind, (mb, count) in sorted(sampler.peak_kinds.items(), key=lambda item: -item[1][0]):
             print(f"    {kind:40} {mb:7.0f} MB  x{count}")
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
-    if surprises:
-        print(f"\n{len(surprises)} runs did not end 'submitted' (their times are still counted):")
-        for line in surprises:
-            print("  " + line)
+    report_surprises(surprises)
     return 0
 
 

@@ -7,14 +7,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["search_bench.py", "results_bench.py", "engine_bench.py", "live_bench.py"]
+# Each entry: the script and its arguments.
+BENCHMARKS = [["search_bench.py"], ["results_bench.py"], ["engine_bench.py"], ["engine_bench.py", "--heavy"],
+              ["engine_bench.py", "--pace"], ["live_bench.py"]]
 
 
 def main() -> int:
     failed = []
-    for name in BENCHMARKS:
+    for script, *arguments in BENCHMARKS:
+        name = " ".join([script, *arguments])
         print(f"\n=== {name} ===", flush=True)
-        if subprocess.run([sys.executable, str(HERE / name)], cwd=HERE.parent).returncode:
+        if subprocess.run([sys.executable, str(HERE / script), *arguments], cwd=HERE.parent).returncode:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)

@@ -246,13 +246,17 @@ def do_not_contact_problems(dealers: list[Dealer]) -> dict[int, str]:
 # --- running the batch -----------------------------------------------------------------
 
 
-def engine_options_from_settings(timeout_s: float | None = None, dry_run: bool = False) -> EngineOptions:
+def engine_options_from_settings(
+    timeout_s: float | None = None, dry_run: bool = False, min_dwell_s: float | None = None
+) -> EngineOptions:
     """The worker's engine options (contacts.worker.engine_options), with the command's own."""
     from contacts.worker import engine_options
 
     overrides: dict = {"dry_run": dry_run}
     if timeout_s is not None:
         overrides["timeout_s"] = float(timeout_s)
+    if min_dwell_s is not None:
+        overrides["min_dwell_s"] = float(min_dwell_s)
     return engine_options(**overrides)
 
 

@@ -45,6 +45,7 @@ def engine_options(**overrides: Any) -> EngineOptions:
         "headless": settings.BROWSER_HEADLESS,
         "browser_executable": settings.BROWSER_EXECUTABLE,
         "recycle_after": settings.BROWSER_RECYCLE_AFTER,
+        "min_dwell_s": float(settings.CONTACT_MIN_DWELL_S),
     }
     values.update(overrides)
     return EngineOptions(**values)

@@ -298,6 +298,10 @@ MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 2000, minimum=200, maximum=2000
 # Screenshots older than this many days are deleted (0 keeps them forever).
 SCREENSHOT_RETENTION_DAYS = env_int("SCREENSHOT_RETENTION_DAYS", 90, minimum=0)
 
+# Human pace: seconds an attempt stays on the form page before submitting, counted from
+# when that page loaded (form plugins silently drop faster leads); 0 turns it off.
+CONTACT_MIN_DWELL_S = env_int("CONTACT_MIN_DWELL_S", 5, minimum=0, maximum=60)
+
 # --- Huey ---------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")

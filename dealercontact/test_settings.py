@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("ALLOWED_PRIVATE_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("HUEY_IMMEDIATE", "0")
+# No human-pace wait in tests, but in the tests written to prove it (tests/engine).
+os.environ.setdefault("CONTACT_MIN_DWELL_S", "0")
 
 from dealercontact.settings import *  # noqa: E402,F403
 from dealercontact.settings import DATABASES, HUEY, VAR_DIR  # noqa: E402

@@ -44,6 +44,13 @@ class Submission:
     fields: dict[str, str | list[str]] = field(default_factory=dict)
     body: bytes = b""
     origin_port: int = 0  # which listener received it
+    # A site with a spam check (a route's "spam_check") may drop a lead it received, as
+    # form plugins do while still showing "thank you": then why, and stored is False.
+    dropped: str = ""
+
+    @property
+    def stored(self) -> bool:
+        return not self.dropped
 
     def value(self, name: str) -> str:
         """The one value sent for `name` ("" if absent); a repeated name joins with ", "."""
@@ -66,11 +73,12 @@ class Route:
     # Posted field values the request must carry for this route to answer it (a plugin that
     # posts every page of a multi-page form to one address, telling them apart by a field).
     when: tuple[tuple[str, str], ...] = ()
+    spam_check: tuple[tuple[str, object], ...] = ()
 
     @classmethod
     def from_spec(cls, site: str, spec: dict) -> "Route":
         known = {"method", "path", "status", "redirect", "json", "html", "body_file", "delay_ms", "record",
-                 "headers", "when"}
+                 "headers", "when", "spam_check"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"site {site}: unknown route keys {sorted(unknown)} in {spec}")
@@ -91,10 +99,31 @@ class Route:
             record=spec.get("record"),
             headers=tuple((spec.get("headers") or {}).items()),
             when=tuple((spec.get("when") or {}).items()),
+            spam_check=tuple((spec.get("spam_check") or {}).items()),
         )
 
     def records(self) -> bool:
         return self.method not in SAFE_METHODS if self.record is None else bool(self.record)
+
+    def spam_verdict(self, fields: dict, now_ms: int) -> str:
+        """Why the site's spam check drops this lead, or "" when it keeps it.
+
+        "started_field" names a field holding the epoch milliseconds the form was served
+        ({{NOW_MS}}) or set by the page's script; leads sent sooner than "min_s" after it
+        are dropped. "keys_field" names a field the page's script counts key presses into;
+        a lead with none was pasted in by a bot."""
+        check = dict(self.spam_check)
+        if not check:
+            return ""
+        started = str(fields.get(check.get("started_field", ""), "") or "")
+        if "started_field" in check:
+            if not started.isdigit():
+                return "no start time"
+            if now_ms - int(started) < float(check.get("min_s", 0)) * 1000:
+                return f"sent {(now_ms - int(started)) / 1000:.1f} s after the form was shown"
+        if "keys_field" in check and not str(fields.get(check["keys_field"], "0") or "0").strip("0"):
+            return "no key presses"
+        return ""
 
 
 def load_routes(site_dir: Path) -> list[Route]:
@@ -168,9 +197,11 @@ def flatten_json(data, prefix: str = ""):
 
 
 class FixtureServer:
-    def __init__(self, sites_dir: Path = SITES_DIR, latency_ms: int = 0) -> None:
+    def __init__(self, sites_dir: Path = SITES_DIR, latency_ms: int = 0, decorate_html=None) -> None:
         # Added to every answer, as a server across the internet would be (the bench).
         self.latency_s = latency_ms / 1000
+        # decorate_html(html, site) -> html: the bench's real-page weight (bench/page_weight.py).
+        self.decorate_html = decorate_html
         self.sites_dir = sites_dir
         self._lock = threading.Lock()
         self._submissions: dict[str, list[Submission]] = {}
@@ -253,7 +284,11 @@ class FixtureServer:
             text.replace("{{MAIN_ORIGIN}}", self.main_origin)
             .replace("{{OTHER_ORIGIN}}", self.other_origin)
             .replace("{{SITE}}", site)
+            .replace("{{NOW_MS}}", str(int(time.time() * 1000)))
         )
+
+    def _decorated(self, html: str, site: str) -> str:
+        return self.decorate_html(html, site) if self.decorate_html else html
 
     def _make_handler(self):
         fixture = self
@@ -302,6 +337,7 @@ class FixtureServer:
                         site=site, method=self.command, path=inner_path, query=parts.query,
                         headers=dict(self.headers.items()), content_type=kind, fields=fields, body=body,
                         origin_port=self.server.server_address[1],
+                        dropped=route.spam_verdict(fields, int(time.time() * 1000)) if route else "",
                     ))
                 if route is None:
                     if self.command in SAFE_METHODS:
@@ -332,7 +368,8 @@ class FixtureServer:
                     body = json.dumps(route.json_body).encode()
                     self._send(route.status, body, "application/json", extra)
                 elif route.html is not None:
-                    self._send(route.status, fixture._substitute(route.html, site).encode(), "text/html", extra)
+                    self._send(route.status, fixture._decorated(fixture._substitute(route.html, site), site).encode(),
+                               "text/html", extra)
                 elif route.body_file:
                     self._serve_file(site, "/" + route.body_file, status=route.status, extra=extra)
                 else:
@@ -350,7 +387,10 @@ class FixtureServer:
                 content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
                 data = target.read_bytes()
                 if target.suffix in TEXT_SUFFIXES:
-                    data = fixture._substitute(data.decode("utf-8"), site).encode("utf-8")
+                    text = fixture._substitute(data.decode("utf-8"), site)
+                    if target.suffix in (".html", ".htm"):
+                        text = fixture._decorated(text, site)
+                    data = text.encode("utf-8")
                     content_type += "; charset=utf-8"
                 self._send(status, data, content_type, extra)
 

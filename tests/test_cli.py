@@ -121,10 +121,21 @@ def test_it_rejects_a_dealers_file_that_is_not_text(files):
         run(customer_file, dealers_file, out)
 
 
-@pytest.mark.parametrize("argument", [["--concurrency", "0"], ["--concurrency", "two"], ["--timeout", "0"]])
+@pytest.mark.parametrize("argument", [["--concurrency", "0"], ["--concurrency", "two"], ["--timeout", "0"],
+                                      ["--min-dwell", "-1"], ["--min-dwell", "61"], ["--min-dwell", "soon"]])
 def test_it_rejects_bad_numbers(files, argument):
-    with pytest.raises(CommandError, match="must be at least 1|not a whole number|between 1 and 3600"):
+    with pytest.raises(CommandError, match="must be at least 1|not a whole number|between 1 and 3600|between 0 and 60"
+                                           "|not a number of seconds"):
         run(*files(), *argument)
+
+
+def test_the_human_pace_wait_comes_from_the_setting_unless_the_command_says(settings):
+    from contacts.cli import engine_options_from_settings
+
+    settings.CONTACT_MIN_DWELL_S = 7
+    assert engine_options_from_settings().min_dwell_s == 7
+    assert engine_options_from_settings(min_dwell_s=0).min_dwell_s == 0
+    assert engine_options_from_settings(min_dwell_s=2.5).min_dwell_s == 2.5
 
 
 def test_a_bad_input_exits_non_zero_with_a_readable_line_and_no_traceback(files):

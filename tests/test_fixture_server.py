@@ -32,6 +32,9 @@ def server(tmp_path_factory):
         {"method": "POST", "path": "/paged", "when": {"page": "2"}, "record": False, "html": "<p>page two</p>"},
         {"method": "POST", "path": "/paged", "html": "<p>sent</p>"},
         {"method": "GET", "path": "/", "status": 200, "body_file": "index.html", "headers": {"X-Platform": "test"}},
+        {"method": "POST", "path": "/trap", "html": "<p>Thanks!</p>",
+         "spam_check": {"started_field": "start", "min_s": 3, "keys_field": "keys"}},
+        {"method": "GET", "path": "/stamp", "html": "{{NOW_MS}}"},
     ]}))
     with FixtureServer(sites) as running:
         yield running
@@ -97,6 +100,23 @@ def test_routes_answer_as_declared(server):
     assert (status, json.loads(body)) == (201, {"ok": True})
 
 
+def test_a_spam_check_drops_leads_sent_too_soon_or_untyped_yet_still_thanks(server):
+    import time
+
+    server.reset()
+    stamp = int(fetch(server.url(SITE, "stamp"))[2])
+    assert abs(stamp - time.time() * 1000) < 5000
+    long_ago = stamp - 10_000
+    for fields in (f"start={stamp}&keys=12", f"start={long_ago}&keys=0", "keys=3", f"start={long_ago}&keys=12"):
+        status, _, body = fetch(server.url(SITE, "trap"), fields.encode(), "application/x-www-form-urlencoded")
+        assert (status, body) == (200, "<p>Thanks!</p>")  # the same answer whatever it kept
+    too_soon, untyped, unstamped, kept = server.submissions(SITE)
+    assert too_soon.dropped.startswith("sent 0.") and not too_soon.stored
+    assert untyped.dropped == "no key presses"
+    assert unstamped.dropped == "no start time"
+    assert kept.stored and kept.dropped == ""
+
+
 def test_unrouted_and_unrecorded_posts(server):
     server.reset()
     assert fetch(server.url(SITE, "quiet"), b"a=1", "application/x-www-form-urlencoded")[2] == f"<p>{SITE}</p>"
@@ -132,7 +152,7 @@ def test_the_closed_port_refuses_connections():
 # --- every real fixture site is well formed ---------------------------------------------
 
 EXPECT_KEYS = {"platform", "notes", "status", "submissions", "submit_path", "other_origin", "fields", "empty",
-               "start", "start_url", "error"}
+               "start", "start_url", "error", "min_dwell_s"}
 RULES = {"digits", "contains", "excludes", "in", "nonempty"}
 
 

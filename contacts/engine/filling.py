@@ -9,6 +9,7 @@ import re
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import classifying as k
+from contacts.engine.pace import TYPED_KEYS_PER_FIELD, key_delay_ms
 from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
 from contacts.engine.scanning import rescan_form
 from contacts.engine.types import Customer, FilledField
@@ -56,9 +57,34 @@ _READ_VALUES_JS = """(ids) => {
 }"""
 
 
-async def _type(frame, action: Action) -> None:
+# Boxes a person types into key by key; date, time, number and the like take keys in
+# their own formats, so they are always filled at once.
+KEY_TYPED = {"", "text", "email", "tel", "search", "url", "textarea"}
+
+
+async def _type(frame, action: Action, delay_ms: int = 0) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    await _locator(frame, action).fill(action.value)
+    if not delay_ms or action.field.get("type", "") not in KEY_TYPED:
+        await _locator(frame, action).fill(action.value)
+        return
+    # At human pace: key by key, so scripts watching key events see someone typing; past
+    # the first few dozen keys the rest goes in at once, as a paste would (each key costs
+    # CPU in every process, which a busy worker running many attempts does not have).
+    box = _locator(frame, action)
+    await box.fill("")
+    text = action.value
+    if action.field.get("tag") != "textarea":
+        text = " ".join(text.splitlines())  # Enter in a one-line box would send the form
+    keys, rest = text[:TYPED_KEYS_PER_FIELD], text[TYPED_KEYS_PER_FIELD:]
+    try:
+        await box.press_sequentially(keys, delay=delay_ms, timeout=10_000 + len(keys) * (delay_ms + 100))
+        if rest:
+            await frame.page.keyboard.insert_text(rest)
+    except PlaywrightError:
+        if await box.count() == 0:
+            raise
+        # Too slow to type on a busy machine: the value matters more than the pace.
+        await box.fill(action.value)
 
 
 async def _type_key_by_key(frame, action: Action) -> None:
@@ -124,10 +150,10 @@ async def _uncheck(frame, action: Action) -> None:
         )
 
 
-async def _act(frame, action: Action) -> None:
+async def _act(frame, action: Action, delay_ms: int = 0) -> None:
     try:
         if action.how == "type":
-            await _type(frame, action)
+            await _type(frame, action, delay_ms)
         elif action.how == "select":
             await _select(frame, action)
         elif action.how == "uncheck":
@@ -261,11 +287,12 @@ def _same_group(form: dict, action: Action) -> set[str]:
     return {g["dc"] for g in form["fields"] if g["type"] == f["type"] and g["name"] == f["name"]}
 
 
-async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset()
-                    ) -> tuple[list[FilledField], dict]:
+async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset(),
+                    pace_s: float = 0) -> tuple[list[FilledField], dict]:
     """Fill the form's shown fields (not those in `skip`), reading it again after every
     choice: a choice may load a dependent list's options (Year, then Make, then Model) or
-    show fields the site's conditional logic asks for, which are filled in turn.
+    show fields the site's conditional logic asks for, which are filled in turn. With
+    `pace_s` (the human-pace dwell, pace.py), text is typed key by key over part of it.
 
     Returns what was filled and the form as it now stands. Raises UnfillableField for a
     required field nothing honest fits, FillProblem for a value that would not stay.
@@ -282,10 +309,12 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
         if actions:
             # Type everything up to the first choice; after a choice the form is read again.
             first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
+            delay = key_delay_ms(pace_s, sum(min(len(a.value), TYPED_KEYS_PER_FIELD) for a in actions
+                                             if a.how == "type" and a.field.get("type", "") in KEY_TYPED))
             for action in actions[: first_choice + 1]:
                 await clock.check()
                 if action.how == "type":
-                    await _act(frame, action)
+                    await _act(frame, action, delay)
                     typed.append(action)
                 else:
                     await _choose(frame, form["dc"], action, clock)

@@ -375,7 +375,7 @@ async def _look_at(page, url: str, wait_s: float, clock, navigation_timeout_ms: 
         return False
     if response is not None and response.status >= 400:
         return False
-    await settle(page, load_ms=2500)
+    await settle(page, 2500)
     return await look_on_page(page, wait_s, clock) or await _after_overlays_and_modals(page, clock)
 
 

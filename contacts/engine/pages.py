@@ -78,11 +78,12 @@ async def open_page(page, url: str, timeout_ms: int):
     return response
 
 
-async def settle(page, load_ms: int = 3000) -> None:
-    """Wait for the load event, never longer than the cap (a stuck ad script must not
-    hold us). Forms that scripts render later are found by polling, which is quicker
-    than waiting for network idle: that costs half a second even on a quiet page."""
+async def settle(page, wait_ms: int = 3000) -> None:
+    """Wait for the document itself (DOMContentLoaded), never for `load` or network
+    idle: a slow ad, a video that never finishes or an analytics long-poll would hold
+    either for as long as it likes. Forms that scripts draw later are waited for by
+    looking for them (finding.look_on_page), which ends as soon as one is there."""
     try:
-        await page.wait_for_load_state("load", timeout=load_ms)
+        await page.wait_for_load_state("domcontentloaded", timeout=wait_ms)
     except PlaywrightError:
         pass

@@ -18,10 +18,12 @@ from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, fill_form
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
 from contacts.engine.network_guard import EgressPolicy, HostNotFound, RefusedAddress
+from contacts.engine.pace import dwell
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.platform import site_platform
 from contacts.engine.planning import UnfillableField
 from contacts.engine.runtime import BrowserSession
+from contacts.engine.resources import install_resource_blocking
 from contacts.engine.form_choice import best_contact_form
 from contacts.engine.scanning import scan_frame, scan_frames
 from contacts.engine.stepping import StepProblem, asks_how_to_reply, field_key, leads_on, next_step
@@ -164,6 +166,7 @@ async def attempt_contact(
             url = normalise_url(website_url)
             await _refuse_private_target(url, options)
             context = await session.pool.new_context(options)
+            await install_resource_blocking(context)
             attempt.page = await context.new_page()
             await _run(attempt, url)
     except Outcome as done:
@@ -244,7 +247,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     except PageProblem as problem:
         await clock.check()  # a navigation cut short by our own deadline is a timeout
         raise Outcome(outcomes.FAILED, str(problem)) from None
-    await settle(page, load_ms=min(3000, clock.remaining_ms()))
+    await settle(page, min(3000, clock.remaining_ms()))
     await clock.check()
 
     await attempt.enter(outcomes.FINDING_FORM)
@@ -287,6 +290,8 @@ async def _run(attempt: Attempt, url: str) -> None:
     await attempt.screenshot("form")
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
+    # Human pace: plugins silently drop leads sent sooner after the page loaded.
+    await dwell(frame, options.min_dwell_s, clock)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])
@@ -302,7 +307,7 @@ async def _run(attempt: Attempt, url: str) -> None:
         status, error = await verify(page, frame, form["dc"], watch, clock)
     finally:
         stop_watch(page, watch)
-    await settle(page, load_ms=1500)
+    await settle(page, 1500)
     await attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
 
@@ -322,7 +327,8 @@ async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> tuple[dict, di
             # submit buttons enable); `form` comes back as it stands once this step is filled.
             # Steps are tracked by field_key: a plugin that redraws the form drops our tags.
             skip = {f["dc"] for f in form["fields"] if field_key(f) in done}
-            filled, form = await fill_form(frame, form, attempt.customer, attempt.clock, skip=skip)
+            filled, form = await fill_form(frame, form, attempt.customer, attempt.clock, skip=skip,
+                                           pace_s=attempt.options.min_dwell_s)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, missing.sentence()) from None
         attempt.result.fields.extend(filled)

@@ -121,6 +121,9 @@ class EngineOptions:
     headless: bool = True
     browser_executable: str = ""
     recycle_after: int = 25  # attempts per browser before relaunching it
+    # Human pace (pace.py): seconds on the form page before submitting, counted from when
+    # it loaded, with text typed key by key over it; 0 turns both off.
+    min_dwell_s: float = 5.0
     browser_user: str = "nobody"  # who the browser runs as when the worker is root (sandbox.py)
 
     @property

@@ -9,6 +9,9 @@ site = csp_exempt()
 
 urlpatterns = [
     path("", views.sandbox_index, name="sandbox_index"),
+    # The local stand-in for Google's reCAPTCHA loader (its base URL ends in /recaptcha/).
+    path("recaptcha/api.js", site(views.recaptcha_loader), name="sandbox_recaptcha_loader"),
+    path("recaptcha/api2/anchor.html", site(views.recaptcha_anchor), name="sandbox_recaptcha_anchor"),
     path("<slug:slug>/", site(views.site_home), name="sandbox_site"),
     path("<slug:slug>/contact/", site(views.site_contact), name="sandbox_contact"),
     path("<slug:slug>/lead-frame/", site(views.lead_frame), name="sandbox_lead_frame"),

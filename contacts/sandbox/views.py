@@ -266,3 +266,21 @@ def sandbox_index(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "sandbox/index.html", {"rows": rows, "all_loaded": len(loaded & sites.SITES_BY_SLUG.keys())
                                                   == len(sites.SITES)})
+
+
+@require_safe
+def recaptcha_loader(request: HttpRequest) -> HttpResponse:
+    """A stand-in for https://www.google.com/recaptcha/api.js, so the sandbox's CAPTCHA site
+    never makes the browser leave this machine (tests stay on loopback; a closed network
+    loses nothing). It builds the widget markup Google's loader builds."""
+    if not settings.SANDBOX_ENABLED:
+        raise Http404("The sandbox is not enabled.")
+    return render(request, "sandbox/recaptcha/api.js", content_type="text/javascript; charset=utf-8")
+
+
+@require_safe
+@xframe_options_sameorigin  # framed by the sandbox site's own page, as Google's anchor is
+def recaptcha_anchor(request: HttpRequest) -> HttpResponse:
+    if not settings.SANDBOX_ENABLED:
+        raise Http404("The sandbox is not enabled.")
+    return render(request, "sandbox/recaptcha/anchor.html")

@@ -22,8 +22,9 @@ from contacts.engine.types import Customer, EngineOptions
 # (the canaries below listen there).
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
 
+# No human-pace wait (min_dwell_s) but in the tests that prove it.
 OPTIONS = EngineOptions(
-    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allowed_private_hosts=ALLOWED_HOSTS
+    timeout_s=30, navigation_timeout_ms=8000, action_timeout_ms=3000, allowed_private_hosts=ALLOWED_HOSTS, min_dwell_s=0
 )
 
 CUSTOMER = Customer(
@@ -282,7 +283,7 @@ STANDARD_CUSTOMER = Customer(
 
 # Some fixture sites are deliberately slow (a form after 1.5 s, a 0.8 s answer).
 SITE_TEST_OPTIONS = EngineOptions(
-    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allowed_private_hosts=ALLOWED_HOSTS
+    timeout_s=45, navigation_timeout_ms=10_000, action_timeout_ms=3_000, allowed_private_hosts=ALLOWED_HOSTS, min_dwell_s=0
 )
 
 

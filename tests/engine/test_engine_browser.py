@@ -232,7 +232,7 @@ def test_closing_the_last_session_leaves_no_browser_processes():
         async def open_and_close(session):
             await (await session.new_context()).close()
 
-        options = EngineOptions(allow_private_targets=True)
+        options = EngineOptions(allow_private_targets=True, min_dwell_s=0)
         first = BrowserSession(options)
         context = first.run(open_page(first))
 
@@ -268,7 +268,7 @@ def test_a_killed_worker_process_takes_its_browser_with_it():
         async def open_context(session):
             return await session.new_context()
 
-        session = BrowserSession(EngineOptions(allow_private_targets=True))
+        session = BrowserSession(EngineOptions(allow_private_targets=True, min_dwell_s=0))
         session.run(open_context(session))
         print(session.browser_pid, flush=True)
         time.sleep(300)
@@ -299,7 +299,7 @@ def test_a_blocked_engine_loop_is_abandoned_for_a_fresh_one():
         async def block_the_loop():
             time.sleep(20)  # the kind of bug this guards against: a blocking call on the loop
 
-        session = BrowserSession(EngineOptions(allow_private_targets=True))
+        session = BrowserSession(EngineOptions(allow_private_targets=True, min_dwell_s=0))
         session.run(page_text(session))
         old_browser, old_driver = session.browser_pid, session.pool.driver_pid
         print(session.abandon_engine_if_blocked(1), flush=True)  # answering: kept

@@ -48,6 +48,16 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def dwell_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 60 seconds, not {text}")
+    return value
+
+
 class Command(BaseCommand):
     help = "Contact the dealers in a CSV file for the customer in a JSON file; write the outcomes as JSON."
 
@@ -69,11 +79,14 @@ class Command(BaseCommand):
                             help="browsers working at once (default 1)")
         parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="S",
                             help="seconds allowed per dealer (default: CONTACT_TIMEOUT_S)")
+        parser.add_argument("--min-dwell", type=dwell_seconds, default=None, metavar="S",
+                            help="seconds on each form page before submitting, counted from when it loaded; "
+                                 "0 turns the human-pace wait off (default: CONTACT_MIN_DWELL_S)")
         parser.add_argument("--dry-run", action="store_true",
                             help="find and fill each form and take screenshots, but never submit")
 
     def handle(self, *args: Any, customer: str, dealers: str, out: str, concurrency: int,
-               timeout: float | None, dry_run: bool, **options: Any) -> None:
+               timeout: float | None, dry_run: bool, min_dwell: float | None = None, **options: Any) -> None:
         out_path = Path(out)
         if not out_path.parent.is_dir():
             raise CommandError(f"the folder for --out does not exist: {out_path.parent}")
@@ -84,7 +97,7 @@ class Command(BaseCommand):
             dealer_rows = load_dealers(Path(dealers))
         except InputError as exc:
             raise CommandError(str(exc)) from None
-        engine_options = engine_options_from_settings(timeout, dry_run=dry_run)
+        engine_options = engine_options_from_settings(timeout, dry_run=dry_run, min_dwell_s=min_dwell)
         try:
             find_browser_executable(engine_options.browser_executable, engine_options.headless)
         except BrowserNotFound as exc:

@@ -1,0 +1,71 @@
+"""Human pace: time on the form page before submitting, and typing key by key.
+
+Form plugins drop leads that arrive faster than a person could send them (WPForms,
+Formidable and Gravity Forms time traps, honeypot timers), often while still showing
+"thank you", so a too-quick engine loses leads it reports as sent. Every attempt
+therefore stays at least `min_dwell_s` on the form page, counted from when that page
+(the document holding the form: an iframe's own load for a form in a frame) was loaded,
+and types its text key by key spread over that time (the first TYPED_KEYS_PER_FIELD keys
+of each field; the rest of a long message goes in at once, as a paste), so scripts that
+watch key events see a person typing rather than values appearing at once.
+
+The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
+loses no throughput to it as long as enough attempts run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from playwright.async_api import Error as PlaywrightError
+
+# Typing is spread over this share of the dwell; the rest is reading the form over.
+TYPING_SHARE = 0.6
+# Keys pressed one by one per field; a longer value's rest goes in at once, like a paste.
+TYPED_KEYS_PER_FIELD = 40
+MIN_KEY_DELAY_MS = 8
+MAX_KEY_DELAY_MS = 120
+_CHECK_EVERY_S = 0.5  # a cancel or the deadline is noticed this quickly during the wait
+
+# Seconds since the document's DOMContentLoaded (since its time origin when the
+# navigation timing is not there, as in an about:blank frame filled by script).
+_SECONDS_ON_PAGE_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const loaded = nav && nav.domContentLoadedEventEnd > 0 ? nav.domContentLoadedEventEnd : 0;
+  return (performance.now() - loaded) / 1000;
+}"""
+
+
+def key_delay_ms(min_dwell_s: float, characters: int) -> int:
+    """Milliseconds between keys so `characters` are typed in about TYPING_SHARE of the
+    dwell (0: no dwell, so no pacing). Pure."""
+    if min_dwell_s <= 0 or characters <= 0:
+        return 0
+    spread = min_dwell_s * 1000 * TYPING_SHARE / characters
+    return int(max(MIN_KEY_DELAY_MS, min(MAX_KEY_DELAY_MS, spread)))
+
+
+async def seconds_on_page(frame) -> float | None:
+    """How long ago the frame's document was loaded, by its own clock; None if unknown."""
+    try:
+        return float(await frame.evaluate(_SECONDS_ON_PAGE_JS))
+    except (PlaywrightError, TypeError, ValueError):
+        return None
+
+
+async def dwell(frame, min_dwell_s: float, clock) -> float:
+    """Wait until the form's document has been open `min_dwell_s`; return the seconds
+    waited. Idle time on the loop, checked for a cancel and the deadline as it passes."""
+    if min_dwell_s <= 0:
+        return 0.0
+    spent = await seconds_on_page(frame)
+    # Unknown (the frame is going away): wait the whole dwell, never less.
+    remaining = min_dwell_s - spent if spent is not None else min_dwell_s
+    if remaining <= 0:
+        return 0.0
+    until = time.monotonic() + remaining
+    while (left := until - time.monotonic()) > 0:
+        await clock.check()
+        await asyncio.sleep(min(_CHECK_EVERY_S, left))
+    return remaining

@@ -1,0 +1,112 @@
+"""Human pace: a form plugin's time trap and key-press check keep the lead when the engine
+stays on the form page long enough and types; the wait leaves the engine loop free."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from dataclasses import replace
+
+import pytest
+
+from contacts.engine import contact_dealer, outcomes
+from contacts.engine.pace import MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, key_delay_ms
+from contacts.engine.runner import attempt_contact
+from tests.engine.conftest import CUSTOMER, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
+
+TRAP = "timed-lead-trap"  # tests/sites: drops leads < 3 s after the form was served, or untyped
+
+
+def test_typing_is_spread_over_part_of_the_dwell_within_human_bounds():
+    assert key_delay_ms(0, 200) == 0  # no dwell: no pacing
+    assert key_delay_ms(5, 0) == 0
+    assert key_delay_ms(5, 200) == 15  # 200 keys in 3 of the 5 seconds
+    assert key_delay_ms(5, 5) == MAX_KEY_DELAY_MS
+    assert key_delay_ms(1, 5000) == MIN_KEY_DELAY_MS
+
+
+@pytest.mark.browser
+def test_without_the_wait_the_trap_drops_the_lead_yet_shows_thanks(fixture_server, browser_session):
+    # Why the wait exists: the site says thanks, the engine believes it, the lead is gone.
+    fixture_server.reset(TRAP)
+    result = contact_dealer(fixture_server.url(TRAP), STANDARD_CUSTOMER, session=browser_session,
+                            options=replace(SITE_TEST_OPTIONS, min_dwell_s=0))
+    assert result.status == outcomes.SUBMITTED, result.error
+    [lead] = fixture_server.submissions(TRAP)
+    assert not lead.stored and lead.dropped.startswith("sent ")
+    assert lead.value("frm_keys") == "0"  # filled at once: no key presses either
+
+
+@pytest.mark.browser
+def test_the_wait_keeps_the_lead_and_leaves_the_engine_loop_free(fixture_server, browser_session):
+    fixture_server.reset(TRAP)
+    dwell_s = 3
+    options = replace(SITE_TEST_OPTIONS, min_dwell_s=dwell_s)
+    attempt = browser_session.submit(
+        attempt_contact(fixture_server.url(TRAP), STANDARD_CUSTOMER, session=browser_session, options=options))
+    # While the attempt waits, the loop keeps answering: the wait is idle time other
+    # attempts use. A blocking wait would hold each of these for the rest of the dwell.
+    answered = 0
+    while True:
+        try:
+            result = attempt.result(timeout=0.2)
+            break
+        except concurrent.futures.TimeoutError:
+            browser_session.run(asyncio.sleep(0), timeout=dwell_s * 0.5)
+            answered += 1
+    assert result.status == outcomes.SUBMITTED, result.error
+    [lead] = fixture_server.submissions(TRAP)
+    assert lead.stored, lead.dropped
+    assert int(lead.value("frm_keys")) >= len("Alice")  # typed key by key
+    assert result.elapsed_s >= dwell_s and answered >= dwell_s  # it did wait, and the loop answered throughout
+
+
+KEY_COUNTING_FORM = page("""
+<form method="post" action="/send">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="msg">Comments</label><input id="msg" name="comments">
+  <input type="hidden" name="keys" value="0">
+  <button type="submit">Send Message</button>
+</form>
+<script>document.forms[0].addEventListener('keydown', (e) => {
+  const keys = document.forms[0].elements.keys; keys.value = String(Number(keys.value) + 1); });</script>""")
+
+
+@pytest.mark.browser
+def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line_box(make_site, contact):
+    site = make_site({"/": KEY_COUNTING_FORM, "POST /send": THANKS})
+    customer = replace(CUSTOMER, message="Hello,\nI would like your best price on the 2024 RAV4 XLE.\nThanks, Alice")
+    result = contact(site.url, customer=customer, min_dwell_s=1)
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]  # one submission: Enter never sent it early
+    assert sent["comments"] == "Hello, I would like your best price on the 2024 RAV4 XLE. Thanks, Alice"
+    assert (sent["first_name"], sent["email"]) == ("Alice", CUSTOMER.email)
+    # Every key of the short fields, and the first keys of the long one, were pressed.
+    assert int(sent["keys"]) >= len("Alice") + len("Buyer") + len(CUSTOMER.email) + 40
+
+
+@pytest.mark.browser
+def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session):
+    import time
+
+    from contacts.engine.types import Hooks
+
+    fixture_server.reset(TRAP)
+    filling_since = []
+
+    def on_phase(phase):
+        if phase == outcomes.FILLING:
+            filling_since.append(time.monotonic())
+
+    def should_stop():
+        # Well into the time on the form page: typing is done, the wait is not.
+        return bool(filling_since) and time.monotonic() - filling_since[0] > 2.5
+
+    result = contact_dealer(fixture_server.url(TRAP), STANDARD_CUSTOMER, session=browser_session,
+                            options=replace(SITE_TEST_OPTIONS, min_dwell_s=8),
+                            hooks=Hooks(on_phase=on_phase, should_stop=should_stop))
+    assert result.status == outcomes.CANCELLED and not result.submit_pressed
+    assert fixture_server.submissions(TRAP) == []
+    assert result.elapsed_s < 8  # it stopped waiting when asked
