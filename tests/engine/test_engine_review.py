@@ -1,0 +1,87 @@
+"""Review before sending, in the engine: stop at the filled form with its fields and
+fingerprint; send the person's values only to the form they reviewed."""
+
+from __future__ import annotations
+
+import pytest
+
+from contacts.engine import contact_dealer, outcomes
+from contacts.engine.review import CHANGED, Review
+from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Site, page
+
+pytestmark = pytest.mark.browser
+
+FORM = page("""
+<form method="post" action="/send">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="dept">Department *</label>
+  <select id="dept" name="department" required>
+    <option value="">Choose one</option><option value="sales">Sales</option><option value="service">Service</option>
+    <option value="finance">Finance</option>
+  </select>
+  <fieldset><legend>Best way to reach you? *</legend>
+    <label><input type="radio" name="reach" value="email" required> Email</label>
+    <label><input type="radio" name="reach" value="phone" required> Phone</label>
+  </fieldset>
+  <label for="msg">Comments</label><textarea id="msg" name="comments"></textarea>
+  <button type="submit">Send Message</button>
+</form>""")
+
+
+def review_run(browser_session, url: str, review: Review):
+    return contact_dealer(url, CUSTOMER, session=browser_session, options=OPTIONS, review=review)
+
+
+@pytest.fixture
+def site():
+    site = Site({"GET /": FORM, "POST /send": THANKS})
+    yield site
+    site.close()
+
+
+def test_it_stops_at_the_filled_form_with_its_fields_options_and_fingerprint(browser_session, site):
+    result = review_run(browser_session, site.url, Review())
+
+    assert result.status == outcomes.AWAITING_REVIEW, result.error
+    assert site.received == [] and not result.submit_pressed
+    assert "form" in result.screenshots and len(result.fingerprint) == 64
+    by_key = {f.key: f for f in result.fields}
+    assert by_key["first_name"].value == CUSTOMER.first_name and by_key["first_name"].type == "text"
+    assert by_key["comments"].type == "textarea"
+    assert by_key["department"].type == "select" and by_key["department"].value == "Sales"
+    assert by_key["department"].options == ("Sales", "Service", "Finance")
+    assert by_key["reach"].type == "radio" and set(by_key["reach"].options) == {"Email", "Phone"}
+
+
+def test_it_sends_the_approved_values_to_the_reviewed_form(browser_session, site):
+    first = review_run(browser_session, site.url, Review())
+    approved = {"first_name": "Alicia", "department": "Finance", "reach": "Email",
+                "comments": "Edited at review: is the blue one still there?"}
+    # The person's choices are honoured even where the engine chose otherwise.
+    approved["reach"] = "Phone" if next(f for f in first.fields if f.key == "reach").value == "Email" else "Email"
+
+    result = review_run(browser_session, site.url, Review(approved, first.fingerprint))
+
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert len(site.received) == 1
+    sent = site.received[0]["data"]
+    assert sent["first_name"] == "Alicia" and sent["department"] == "finance"
+    assert sent["reach"] == approved["reach"].lower()
+    assert sent["comments"] == "Edited at review: is the blue one still there?"
+    assert sent["last_name"] == CUSTOMER.last_name  # what was not edited is the engine's
+
+
+def test_a_form_that_changed_since_review_is_not_sent(browser_session, site):
+    first = review_run(browser_session, site.url, Review())
+    # The dealer added a choice to the department list after the person looked.
+    site.routes["GET /"] = FORM.replace('<option value="finance">Finance</option>',
+                                        '<option value="finance">Finance</option><option value="parts">Parts</option>')
+
+    result = review_run(browser_session, site.url, Review({"first_name": "Alicia"}, first.fingerprint))
+
+    assert result.status == outcomes.AWAITING_REVIEW and result.error == CHANGED
+    assert site.received == []
+    assert result.fingerprint != first.fingerprint
+    assert "Parts" in next(f for f in result.fields if f.key == "department").options
