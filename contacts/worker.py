@@ -159,9 +159,11 @@ def _execute_claimed(attempt_id: int) -> str:
     )
 
     from contacts.engine import attempt_contact
+    from contacts.review import engine_review
 
     running = session.submit(
-        attempt_contact(attempt.dealer.website, customer, session=session, options=options, hooks=hooks)
+        attempt_contact(attempt.dealer.website, customer, session=session, options=options, hooks=hooks,
+                        review=engine_review(attempt))
     )
     running.add_done_callback(lambda done: requests.put((_DONE, done)))
     # The engine cuts itself off at the timeout; this is the backstop if it cannot.
@@ -223,6 +225,10 @@ def _record_result(
             file_field = getattr(attempt, field_name)
             file_field.save(f"{which}.jpg", ContentFile(data), save=False)
             fields[field_name] = file_field.name
+    if result.status == outcomes.AWAITING_REVIEW:  # a reviewed attempt stopped at its filled form
+        from contacts.review import hold_for_review
+
+        return hold_for_review(attempt, result, fields)
     if attempt.finish(result.status, error=result.error, **fields):
         attempt.record_event("finished")
     elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
@@ -237,6 +243,7 @@ def _record_result(
 
 def reap_stale_attempts() -> list[ContactAttempt]:
     reaped = ContactAttempt.reap_stale()
+    ContactAttempt.expire_reviews()  # reviews left waiting past REVIEW_EXPIRY_H
     for attempt in reaped:
         attempt_log.attempt_finished(attempt, attempt.phase)
     return reaped

@@ -1,0 +1,122 @@
+"""Review before sending through the whole task path: real Huey consumer, real Chromium,
+a fixture dealer site on loopback, and what that site actually received."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts import review, services
+from contacts.models import ContactAttempt
+from contacts.worker import reap_stale_attempts
+from tests.conftest import make_dealer
+from tests.engine.conftest import THANKS, Site, page
+from tests.test_worker_browser import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FORM = page("""
+<h1>Valley Motors</h1>
+<form method="post" action="/send">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="dept">Department *</label>
+  <select id="dept" name="department" required>
+    <option value="">Choose one</option><option value="sales">Sales</option><option value="finance">Finance</option>
+  </select>
+  <label for="msg">Comments</label><textarea id="msg" name="comments"></textarea>
+  <button type="submit">Send Message</button>
+</form>""")
+
+
+@pytest.fixture
+def dealer_site():
+    site = Site({"GET /": FORM, "POST /send": THANKS})
+    yield site
+    site.close()
+
+
+def in_status(pk: int, *statuses: str) -> ContactAttempt:
+    return wait_for(lambda: ContactAttempt.objects.filter(pk=pk, status__in=statuses).first())
+
+
+def reviewed(owner, profile, site) -> ContactAttempt:
+    dealer = make_dealer("Valley Motors", 34.1, -118.4, site.url)
+    attempt = services.start_attempts(owner, profile, [dealer], review=True).created[0]
+    attempt = in_status(attempt.pk, "awaiting_review", "failed", "no_form", "captcha", "cancelled")
+    assert attempt.status == "awaiting_review", attempt.error
+    return attempt
+
+
+def field_index(attempt: ContactAttempt, key: str) -> int:
+    return next(i for i, f in enumerate(attempt.review_fields) if f["key"] == key)
+
+
+def test_it_sends_an_edited_review_with_the_edited_values(owner, profile, huey_consumer, dealer_site):
+    attempt = reviewed(owner, profile, dealer_site)
+    # Stopped at the filled form, holding no worker: nothing sent, the form shown.
+    assert dealer_site.received == [] and attempt.submit_pressed_at is None and attempt.claimed_by == ""
+    assert attempt.screenshot_form.name and attempt.review_ready is not None
+    dept = attempt.review_fields[field_index(attempt, "department")]
+    assert dept["type"] == "select" and dept["value"] == "Sales" and dept["options"] == ["Sales", "Finance"]
+
+    values, errors = review.clean_values(attempt, {
+        f"value_{field_index(attempt, 'department')}": "Finance",
+        f"value_{field_index(attempt, 'comments')}": "Is the blue RAV4 still on the lot?",
+    })
+    assert errors == {}
+    assert review.send(attempt, values)
+
+    attempt = in_status(attempt.pk, "submitted", "unconfirmed", "failed", "awaiting_review", "cancelled")
+    assert attempt.status == "submitted", attempt.error
+    assert len(dealer_site.received) == 1
+    sent = dealer_site.received[0]["data"]
+    assert sent["department"] == "finance" and sent["comments"] == "Is the blue RAV4 still on the lot?"
+    assert sent["email"] == "alice.buyer@example.org"
+    assert attempt.approved_values["department"] == "Finance"
+
+
+def test_a_site_changed_between_review_and_send_goes_back_to_review(owner, profile, huey_consumer, dealer_site):
+    attempt = reviewed(owner, profile, dealer_site)
+    first_fingerprint = attempt.review_fingerprint
+    dealer_site.routes["GET /"] = FORM.replace(
+        '<label for="msg">', '<label for="zip">ZIP *</label><input id="zip" name="zip" required><label for="msg">'
+    )
+
+    values, _ = review.clean_values(attempt, {})
+    assert review.send(attempt, values)
+    wait_for(lambda: not ContactAttempt.objects.filter(pk=attempt.pk, status__in=["queued", "running"]).exists())
+    attempt.refresh_from_db()
+
+    assert attempt.status == "awaiting_review"
+    assert "changed since it was reviewed" in attempt.error
+    assert dealer_site.received == []
+    assert attempt.review_fingerprint != first_fingerprint
+    assert any(f["key"] == "zip" for f in attempt.review_fields)  # the new form is what is shown now
+
+
+def test_skip_sends_nothing(owner, profile, huey_consumer, dealer_site):
+    attempt = reviewed(owner, profile, dealer_site)
+
+    assert review.skip(attempt)
+
+    attempt.refresh_from_db()
+    assert attempt.status == "cancelled" and attempt.error == review.SKIPPED
+    assert not review.send(attempt, {})  # a skipped review cannot be sent after all
+    assert dealer_site.received == []
+
+
+def test_a_review_left_waiting_expires_as_cancelled(owner, profile, huey_consumer, dealer_site, settings):
+    attempt = reviewed(owner, profile, dealer_site)
+    ContactAttempt.objects.filter(pk=attempt.pk).update(
+        review_ready=timezone.now() - timedelta(hours=settings.REVIEW_EXPIRY_H, minutes=1)
+    )
+
+    reap_stale_attempts()
+
+    attempt.refresh_from_db()
+    assert attempt.status == "cancelled" and attempt.error.startswith("Review expired")
+    assert dealer_site.received == []
