@@ -51,6 +51,7 @@ IN_PROGRESS = "in_progress"
 NOT_CONTACTED = "not_contacted"
 FILTER_LABELS = {
     IN_PROGRESS: "In progress",
+    AttemptStatus.AWAITING_REVIEW: STATUS_LABELS[AttemptStatus.AWAITING_REVIEW],
     **{status: STATUS_LABELS[status] for status in outcomes.OUTCOMES},
     NOT_CONTACTED: "Not contacted",
 }
@@ -483,6 +484,13 @@ class DealerRow:
         if attempt is None:
             return cells
         cells["detail_url"] = pk_url("attempt_detail", attempt.pk)
+        if attempt.status == AttemptStatus.AWAITING_REVIEW:
+            # Filled, not sent: the form and its values, with Send / Edit and send / Skip.
+            from contacts.views.reviews import panel
+
+            cells.update(selectable=False, status=attempt.status, error=attempt.error,
+                         status_label=STATUS_LABELS[attempt.status], review=panel(attempt))
+            return cells
         if attempt.is_active:
             if attempt.waiting_until:
                 phase = f"Waiting until {limits.when(attempt.waiting_until)} (dealer cooldown)"

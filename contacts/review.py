@@ -56,15 +56,31 @@ def editable(field: Mapping[str, Any]) -> bool:
     return field.get("type") in EDITABLE_TYPES
 
 
+def input_name(attempt: ContactAttempt, index: int) -> str:
+    """The posted name of the n-th field's value (one results page shows many reviews)."""
+    return f"a{attempt.pk}-value-{index}"
+
+
+def panel_fields(attempt: ContactAttempt, errors: Mapping[str, str] = {}, posted: Mapping[str, str] = {}
+                 ) -> list[dict[str, Any]]:
+    """The field list as the review panel shows it, with what was posted and its errors."""
+    shown = []
+    for index, field in enumerate(attempt.review_fields):
+        name = input_name(attempt, index)
+        shown.append({**field, "name": name, "editable": editable(field), "error": errors.get(field["key"], ""),
+                      "current": posted.get(name, field["value"]), "long": field["type"] == "textarea"})
+    return shown
+
+
 def clean_values(attempt: ContactAttempt, posted: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """The values to send: the engine's, with the person's edits (posted as value_<n> for
-    the n-th field). Returns (values, errors by field key). A list or radio group takes
+    """The values to send: the engine's, with the person's edits (posted under
+    input_name for the n-th field). Returns (values, errors by field key). A list or radio group takes
     only a choice the form offered; a value the engine filled may not be emptied."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for index, field in enumerate(attempt.review_fields):
         key, value = field["key"], field["value"]
-        name = f"value_{index}"
+        name = input_name(attempt, index)
         if editable(field) and name in posted:
             value = posted[name].replace("\r\n", "\n").strip()
             if field["type"] in ("select", "radio"):

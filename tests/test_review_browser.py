@@ -64,8 +64,8 @@ def test_it_sends_an_edited_review_with_the_edited_values(owner, profile, huey_c
     assert dept["type"] == "select" and dept["value"] == "Sales" and dept["options"] == ["Sales", "Finance"]
 
     values, errors = review.clean_values(attempt, {
-        f"value_{field_index(attempt, 'department')}": "Finance",
-        f"value_{field_index(attempt, 'comments')}": "Is the blue RAV4 still on the lot?",
+        review.input_name(attempt, field_index(attempt, "department")): "Finance",
+        review.input_name(attempt, field_index(attempt, "comments")): "Is the blue RAV4 still on the lot?",
     })
     assert errors == {}
     assert review.send(attempt, values)

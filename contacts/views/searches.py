@@ -231,10 +231,11 @@ def render_results_update(
     contact_form: ContactDealersForm | None = None,
     confirm: list[DealerRow] | None = None,
     confirm_customer: CustomerProfile | None = None,
+    confirm_mode: str = "",
 ) -> HttpResponse:
     """For HTMX: the rows, with the summary bar and the notices swapped out of band."""
     ctx = results_context(request, search, customer_form, contact_form)
-    ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer)
+    ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer, confirm_mode=confirm_mode)
     return render(request, f"{DETAIL}#results-update", ctx)
 
 
@@ -319,15 +320,18 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
         form.cleaned_data["dealers"],
         search=search,
         contact_again=form.cleaned_data["contact_again"],
+        review=form.cleaned_data["mode"] == "review",
     )
     report_started(request, customer, result)
     # Contacted before: shown with how that went, and contacted only once the user confirms.
     latest = latest_attempts(search)
     confirm = [dealer_row(search, dealer, latest.get(dealer.pk)) for dealer in result.already_contacted]
     if request.htmx:
-        return render_results_update(request, search, confirm=confirm, confirm_customer=customer)
+        return render_results_update(request, search, confirm=confirm, confirm_customer=customer,
+                                     confirm_mode=form.cleaned_data["mode"])
     if confirm:
-        ctx = {"search": search, "confirm": confirm, "confirm_customer": customer}
+        ctx = {"search": search, "confirm": confirm, "confirm_customer": customer,
+               "confirm_mode": form.cleaned_data["mode"]}
         return render(request, "contacts/search_confirm.html", ctx)
     view = View.from_request(request)
     return redirect(search.get_absolute_url() + view.query(page=view.page).rstrip("?"))
