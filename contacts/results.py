@@ -352,6 +352,9 @@ class Summary:
                           for c in self.outcome_counts)
         if self.active:
             return f"{self.finished} of {self.contacted} dealers finished" + (f": {parts}." if parts else ".")
+        if self.by_key[AttemptStatus.AWAITING_REVIEW]:
+            # Nothing is running, but those forms go nowhere until their owner says so.
+            return f"Nothing running: {parts}. Send or skip each form waiting for your review."
         return f"All {self.contacted} contacted dealer{'s' if self.contacted != 1 else ''} finished: {parts}."
 
     @property

@@ -214,3 +214,18 @@ def test_the_reaper_leaves_a_fresh_review_alone_and_expires_an_old_one(waiting, 
     assert ContactAttempt.expire_reviews(now=timezone.now() + timedelta(hours=25)) == [waiting]
     waiting.refresh_from_db()
     assert waiting.status == AttemptStatus.CANCELLED and "Review expired" in waiting.error
+
+
+def test_metrics_count_forms_awaiting_review(client, waiting, settings):
+    settings.METRICS_TOKEN = "scrape-me"
+    body = client.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer scrape-me").content.decode()
+    assert "dealercontact_attempts_awaiting_review 1.0" in body
+
+
+def test_the_summary_counts_reviews_apart_and_asks_for_them(search, waiting):
+    from contacts.results import Results
+
+    summary = Results(search).summary()
+    assert summary.by_key["awaiting_review"] == 1 and summary.active == 0
+    assert "waiting for your review" in summary.sentence
+    assert [c.key for c in summary.outcome_counts] == ["awaiting_review"]
