@@ -120,3 +120,45 @@ def test_a_review_left_waiting_expires_as_cancelled(owner, profile, huey_consume
     attempt.refresh_from_db()
     assert attempt.status == "cancelled" and attempt.error.startswith("Review expired")
     assert dealer_site.received == []
+
+
+def test_a_person_reviews_edits_and_sends_from_the_results_page(owner, search, asgi_server, huey_consumer,
+                                                                   dealer_site):
+    """The journey in a real browser: Review each form first, the filled form in the row
+    (live), Edit and send with another department and message, and what the site got."""
+    from playwright.sync_api import expect
+
+    from contacts.results import take_snapshot
+    from tests.browsers import person_browser
+
+    dealer = make_dealer("Valley Motors", 34.1, -118.4, dealer_site.url)
+    take_snapshot(search)
+    url = asgi_server.url
+
+    with person_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{url}/accounts/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{url}/")
+        page.goto(f"{url}/searches/{search.pk}/")
+        page.check(f'input[name="dealer"][value="{dealer.pk}"]')
+        page.get_by_label("Review each form first").check()
+        page.get_by_role("button", name="Contact selected").click()
+
+        row = page.locator(f"#dealer-{dealer.pk}")
+        expect(row).to_contain_text("Awaiting review", timeout=60_000)  # arrives over the live stream
+        expect(row.locator("img.review-shot")).to_be_visible()
+        expect(row.locator("table.review-fields")).to_contain_text("alice.buyer@example.org")
+        assert dealer_site.received == []
+        row.locator("summary", has_text="Edit and send").click()
+        row.locator("select").select_option("Finance")
+        row.locator("textarea").fill("Edited in review: does it come in blue?")
+        row.get_by_role("button", name="Edit and send").click()
+        expect(row).to_contain_text("Submitted", timeout=60_000)
+
+    assert len(dealer_site.received) == 1
+    sent = dealer_site.received[0]["data"]
+    assert sent["department"] == "finance" and sent["comments"] == "Edited in review: does it come in blue?"
+    assert ContactAttempt.objects.get(dealer=dealer).status == "submitted"
