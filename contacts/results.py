@@ -492,7 +492,8 @@ class DealerRow:
             from contacts.views.reviews import panel
 
             cells.update(selectable=False, status=attempt.status, error=attempt.error,
-                         status_label=STATUS_LABELS[attempt.status], review=panel(attempt))
+                         status_label=STATUS_LABELS[attempt.status], review=panel(attempt),
+                         review_changed=bool(attempt.error))
             return cells
         if attempt.is_active:
             if attempt.waiting_until:

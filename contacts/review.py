@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from contacts.engine import classifying as k
-from contacts.engine.review import EDITABLE_TYPES, Review
+from contacts.engine.review import CHANGED, EDITABLE_TYPES, Review
 from contacts.engine.types import ContactResult
-from contacts.models import AttemptStatus, ContactAttempt
+from contacts.models import ACTIVE_STATUSES, AttemptStatus, ContactAttempt
 
 SKIPPED = "Skipped at review; nothing was sent."
 VALUE_MAX_CHARS = 5000  # a value typed at review (the message has its own cap)
@@ -42,8 +42,10 @@ def review_fields(result: ContactResult) -> list[dict[str, Any]]:
 def hold_for_review(attempt: ContactAttempt, result: ContactResult, fields: dict[str, Any]) -> str:
     """The worker's record of a reviewed attempt stopped at its form: awaiting review, or
     cancelled if its owner cancelled while it ran. Returns the status recorded."""
+    # Only a form that changed since its review has something to say; a first stop is the plan.
+    error = result.error if result.error == CHANGED else ""
     if attempt.await_review(
-        error=result.error, review_fields=review_fields(result), review_fingerprint=result.fingerprint, **fields
+        error=error, review_fields=review_fields(result), review_fingerprint=result.fingerprint, **fields
     ):
         attempt.record_event("finished")  # the row shows the filled form now
         return AttemptStatus.AWAITING_REVIEW
@@ -100,6 +102,13 @@ def clean_values(attempt: ContactAttempt, posted: Mapping[str, str]) -> tuple[di
     return values, errors
 
 
+def room_to_send(owner_id: int) -> int:
+    """How many reviewed forms may be queued now: a form waiting for review holds no worker,
+    so sending it counts again toward ACTIVE_ATTEMPTS_PER_USER (queued or running at once)."""
+    active = ContactAttempt.objects.filter(owner_id=owner_id, status__in=ACTIVE_STATUSES).count()
+    return max(0, settings.ACTIVE_ATTEMPTS_PER_USER - active)
+
+
 def send(attempt: ContactAttempt, values: dict[str, str]) -> bool:
     """Queue an attempt awaiting review to be sent with `values`; False if it no longer waits."""
     from contacts.tasks import enqueue_attempt
@@ -119,9 +128,11 @@ def skip(attempt: ContactAttempt) -> bool:
 
 
 def send_all(attempts: list[ContactAttempt]) -> int:
-    """Send every attempt awaiting review with the values the engine chose."""
+    """Send attempts awaiting review with the values the engine chose, as many as the
+    owner's limit of attempts at once leaves room for (the rest keep waiting)."""
     sent = 0
-    for attempt in attempts:
+    room = room_to_send(attempts[0].owner_id) if attempts else 0
+    for attempt in attempts[:room]:
         values, _errors = clean_values(attempt, {})
         sent += send(attempt, values)
     return sent

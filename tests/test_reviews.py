@@ -229,3 +229,23 @@ def test_the_summary_counts_reviews_apart_and_asks_for_them(search, waiting):
     assert summary.by_key["awaiting_review"] == 1 and summary.active == 0
     assert "waiting for your review" in summary.sentence
     assert [c.key for c in summary.outcome_counts] == ["awaiting_review"]
+
+
+def test_sending_respects_the_limit_of_attempts_at_once(owner, search, dealers, waiting, settings):
+    settings.ACTIVE_ATTEMPTS_PER_USER = 1
+    ContactAttempt.objects.create(owner=owner, customer=search.customer, dealer=dealers[2], search=search,
+                                  status=AttemptStatus.RUNNING)
+    other = ContactAttempt.objects.create(
+        owner=owner, customer=search.customer, dealer=dealers[1], search=search, status=AttemptStatus.AWAITING_REVIEW,
+        review_first=True, review_fields=FIELDS, review_fingerprint="e" * 64, review_ready=timezone.now())
+
+    response = login(owner).post(send_url(waiting), follow=True)
+    assert "Not sent yet" in response.content.decode()
+    response = login(owner).post(reverse("search_send_reviewed", args=[search.pk]), follow=True)
+    assert "2 reviewed forms still waiting" in response.content.decode()
+    assert ContactAttempt.objects.filter(status=AttemptStatus.AWAITING_REVIEW).count() == 2
+
+    settings.ACTIVE_ATTEMPTS_PER_USER = 2
+    login(owner).post(reverse("search_send_reviewed", args=[search.pk]))
+    assert ContactAttempt.objects.filter(status=AttemptStatus.QUEUED).count() == 1
+    assert {waiting.pk, other.pk} & set(ContactAttempt.objects.filter(status="queued").values_list("pk", flat=True))

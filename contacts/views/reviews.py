@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -76,6 +77,10 @@ def attempt_review_send(request: HttpRequest, pk: int, edited: bool = False) -> 
     values, errors = review.clean_values(attempt, request.POST if edited else {})
     if errors:
         return answer(request, attempt, errors)
+    if not review.room_to_send(request.user.pk):
+        messages.error(request, f"Not sent yet: you have {settings.ACTIVE_ATTEMPTS_PER_USER} attempts queued or "
+                                "running at once, the most allowed. Send it again as they finish.")
+        return answer(request, attempt)
     if not review.send(attempt, values):
         attempt.refresh_from_db()
         return not_waiting(request, attempt)
@@ -103,8 +108,12 @@ def search_send_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     sent = review.send_all(waiting)
     if sent:
         messages.success(request, f"Sending {sent} reviewed form{'s' if sent != 1 else ''}.", extra_tags="batch-notice")
-    else:
+    elif not waiting:
         messages.info(request, "No form is waiting for review.")
+    if len(waiting) > sent:
+        messages.warning(request, f"{len(waiting) - sent} reviewed form{'s' if len(waiting) - sent != 1 else ''} "
+                                  f"still waiting: at most {settings.ACTIVE_ATTEMPTS_PER_USER} attempts may be "
+                                  "queued or running at once. Send them as these finish.")
     if request.htmx:
         from contacts.views.searches import render_results_update
 
