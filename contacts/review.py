@@ -8,7 +8,8 @@ context, fills it with the approved values and submits only if the form is uncha
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError

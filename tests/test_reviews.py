@@ -249,3 +249,11 @@ def test_sending_respects_the_limit_of_attempts_at_once(owner, search, dealers, 
     login(owner).post(reverse("search_send_reviewed", args=[search.pk]))
     assert ContactAttempt.objects.filter(status=AttemptStatus.QUEUED).count() == 1
     assert {waiting.pk, other.pk} & set(ContactAttempt.objects.filter(status="queued").values_list("pk", flat=True))
+
+
+def test_the_database_refuses_a_second_live_attempt_beside_a_review(search, waiting):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactAttempt.objects.create(owner=search.owner, customer=search.customer, dealer=waiting.dealer,
+                                      search=search, status=AttemptStatus.QUEUED)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 from contacts.engine.planning import Action, real_options
 from contacts.engine.stepping import field_key

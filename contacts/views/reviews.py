@@ -6,7 +6,8 @@ rules live in contacts/review.py.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
