@@ -431,6 +431,8 @@ def form_screenshot_caption(attempt: ContactAttempt) -> str:
     """What the "form" screenshot shows, which depends on how far the attempt got."""
     if attempt.status == AttemptStatus.CAPTCHA:
         return "The form as found, not filled in: a CAPTCHA guards it"
+    if attempt.status == AttemptStatus.AWAITING_REVIEW:
+        return "The form as filled in, not sent: waiting for your review"
     if not attempt.filled_fields:
         return "The page as found; nothing was filled in"
     if attempt.submit_pressed_at or attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.UNCONFIRMED):

@@ -257,3 +257,10 @@ def test_the_database_refuses_a_second_live_attempt_beside_a_review(search, wait
     with pytest.raises(IntegrityError), transaction.atomic():
         ContactAttempt.objects.create(owner=search.owner, customer=search.customer, dealer=waiting.dealer,
                                       search=search, status=AttemptStatus.QUEUED)
+
+
+def test_the_dashboard_counts_forms_waiting_for_review(owner, waiting):
+    body = login(owner).get(reverse("dashboard")).content.decode()
+    assert "1 filled form is waiting for review." in body
+    detail = login(owner).get(reverse("attempt_detail", args=[waiting.pk])).content.decode()
+    assert "Fields filled" in detail
