@@ -264,3 +264,25 @@ def test_the_dashboard_counts_forms_waiting_for_review(owner, waiting):
     assert "1 filled form is waiting for review." in body
     detail = login(owner).get(reverse("attempt_detail", args=[waiting.pk])).content.decode()
     assert "Fields filled" in detail
+
+
+def test_contact_again_keeps_the_review_choice(owner, search, dealers, settings):
+    settings.RECONTACT_COOLDOWN_H = 0
+    take_snapshot(search)
+    ContactAttempt.objects.create(owner=owner, customer=search.customer, dealer=dealers[0], search=search,
+                                  status=AttemptStatus.SUBMITTED)
+    url = reverse("search_contact", args=[search.pk])
+    response = login(owner).post(url, {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "review"})
+    assert '<input type="hidden" name="mode" value="review">' in response.content.decode()
+
+    login(owner).post(url, {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "review",
+                            "contact_again": "1"})
+    assert ContactAttempt.objects.get(status=AttemptStatus.QUEUED).review_first
+
+
+def test_it_refuses_an_unknown_contact_mode(owner, search, dealers):
+    take_snapshot(search)
+    response = login(owner).post(reverse("search_contact", args=[search.pk]),
+                                 {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "sometimes"})
+    assert response.status_code == 200 and "Review each form first" in response.content.decode()
+    assert not ContactAttempt.objects.exists()
