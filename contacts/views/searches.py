@@ -220,6 +220,7 @@ def render_results_page(
 ) -> HttpResponse:
     # A cheap safety net beside the periodic reaper, so no row looks stuck.
     ContactAttempt.reap_stale()
+    ContactAttempt.expire_reviews()
     return render(request, DETAIL, results_context(request, search, customer_form, contact_form))
 
 

@@ -85,3 +85,38 @@ def test_a_form_that_changed_since_review_is_not_sent(browser_session, site):
     assert site.received == []
     assert result.fingerprint != first.fingerprint
     assert "Parts" in next(f for f in result.fields if f.key == "department").options
+
+
+TWO_STEPS = page("""
+<style>.step{display:none}.step.on{display:block}</style>
+<h2>Contact Us</h2>
+<form method="post" action="/send">
+  <div class="step on" id="s1"><p>Step 1 of 2</p>
+    <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+    <label for="em">Email *</label><input id="em" name="email" type="email" required>
+    <button type="button" id="next">Next</button></div>
+  <div class="step" id="s2"><p>Step 2 of 2</p>
+    <label for="msg">Message *</label><textarea id="msg" name="message" required></textarea>
+    <button type="submit">Send</button></div>
+</form>
+<script>document.getElementById('next').onclick = () => { s1.classList.remove('on'); s2.classList.add('on'); };</script>
+""")
+
+
+def test_a_multi_step_form_is_reviewed_whole_and_sent_with_edits_on_every_step(browser_session):
+    site = Site({"GET /": TWO_STEPS, "POST /send": THANKS})
+    try:
+        first = review_run(browser_session, site.url, Review())
+        assert first.status == outcomes.AWAITING_REVIEW, first.error
+        assert {"first_name", "email", "message"} <= {f.key for f in first.fields}
+        assert site.received == []
+
+        approved = {"first_name": "Alicia", "message": "Edited on the second step."}
+        result = review_run(browser_session, site.url, Review(approved, first.fingerprint))
+
+        assert result.status == outcomes.SUBMITTED, result.error
+        assert len(site.received) == 1
+        sent = site.received[0]["data"]
+        assert sent["first_name"] == "Alicia" and sent["message"] == "Edited on the second step."
+    finally:
+        site.close()
