@@ -155,10 +155,14 @@ def test_a_person_reviews_edits_and_sends_from_the_results_page(owner, search, a
         row.locator("summary", has_text="Edit and send").click()
         row.locator("select").select_option("Finance")
         row.locator("textarea").fill("Edited in review: does it come in blue?")
-        row.get_by_role("button", name="Edit and send").click()
+        # Enter in a field sends this form's edits (static/js/review.js), not "Contact selected".
+        first_name = row.get_by_label("First Name", exact=True)
+        first_name.fill("Alicia")
+        first_name.press("Enter")
         expect(row).to_contain_text("Submitted", timeout=60_000)
 
     assert len(dealer_site.received) == 1
     sent = dealer_site.received[0]["data"]
     assert sent["department"] == "finance" and sent["comments"] == "Edited in review: does it come in blue?"
+    assert sent["first_name"] == "Alicia"
     assert ContactAttempt.objects.get(dealer=dealer).status == "submitted"

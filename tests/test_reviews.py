@@ -286,3 +286,10 @@ def test_it_refuses_an_unknown_contact_mode(owner, search, dealers):
                                  {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "sometimes"})
     assert response.status_code == 200 and "Review each form first" in response.content.decode()
     assert not ContactAttempt.objects.exists()
+
+
+def test_the_attempt_page_posts_plainly_and_the_row_over_htmx(owner, search, waiting):
+    detail = login(owner).get(reverse("attempt_detail", args=[waiting.pk])).content.decode()
+    assert f'formaction="{send_url(waiting)}"' in detail and "hx-post" not in detail.split("review-panel")[1]
+    page = login(owner).get(reverse("search_detail", args=[search.pk])).content.decode()
+    assert f'hx-post="{send_url(waiting)}"' in page
