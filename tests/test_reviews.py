@@ -293,3 +293,11 @@ def test_the_attempt_page_posts_plainly_and_the_row_over_htmx(owner, search, wai
     assert f'formaction="{send_url(waiting)}"' in detail and "hx-post" not in detail.split("review-panel")[1]
     page = login(owner).get(reverse("search_detail", args=[search.pk])).content.decode()
     assert f'hx-post="{send_url(waiting)}"' in page
+
+
+def test_it_says_nothing_is_sent_before_review(owner, search, dealers):
+    take_snapshot(search)
+    response = login(owner).post(reverse("search_contact", args=[search.pk]),
+                                 {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "review"},
+                                 follow=True)
+    assert "Nothing is sent until you review each one" in response.content.decode()

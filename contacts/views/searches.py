@@ -400,10 +400,13 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
     if result.created:
         count = len(result.created)
         noun = "dealer" if count == 1 else "dealers"
-        messages.success(
-            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses.",
-            extra_tags="batch-notice",  # the results page takes it down once the batch has ended
-        )
+        if result.created[0].review_first:
+            text = (f"Filling the forms of {count} {noun} for {customer}. Nothing is sent until you review "
+                    "each one: its row shows the filled form, with Send, Edit and send, and Skip.")
+        else:
+            text = f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses."
+        # The results page takes a batch notice down once the batch has ended.
+        messages.success(request, text, extra_tags="batch-notice")
     if result.in_progress:
         messages.info(
             request, f"Already being contacted for {customer}, so not queued twice: {names(result.in_progress)}."
