@@ -40,19 +40,27 @@ def review_fields(result: ContactResult) -> list[dict[str, Any]]:
     ]
 
 
-def hold_for_review(attempt: ContactAttempt, result: ContactResult, fields: dict[str, Any]) -> str:
+def hold_for_review(attempt: ContactAttempt, result: ContactResult, fields: dict[str, Any],
+                    replaced: list[str] = ()) -> str:
     """The worker's record of a reviewed attempt stopped at its form: awaiting review, or
-    cancelled if its owner cancelled while it ran. Returns the status recorded."""
+    cancelled if its owner cancelled while it ran. Returns the status recorded. `replaced`
+    are the screenshot files this run's supersede (the form reviewed before), deleted once
+    the new ones are recorded."""
+    from contacts.lifecycle import delete_files
+
     # Only a form that changed since its review has something to say; a first stop is the plan.
     error = result.error if result.error == CHANGED else ""
     if attempt.await_review(
         error=error, review_fields=review_fields(result), review_fingerprint=result.fingerprint, **fields
     ):
         attempt.record_event("finished")  # the row shows the filled form now
-        return AttemptStatus.AWAITING_REVIEW
-    if attempt.finish(AttemptStatus.CANCELLED, error="Cancelled before submitting.", **fields):
+    elif attempt.finish(AttemptStatus.CANCELLED, error="Cancelled before submitting.", **fields):
         attempt.record_event("finished")
-    return AttemptStatus.CANCELLED
+    else:  # ended meanwhile, or deleted: keep no files for this run
+        delete_files([fields[name] for name in ("screenshot_form", "screenshot_result") if name in fields])
+        return attempt.status
+    delete_files([name for name in replaced if name])
+    return attempt.status
 
 
 def editable(field: Mapping[str, Any]) -> bool:

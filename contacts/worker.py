@@ -219,18 +219,24 @@ def _record_result(
         "final_url": result.final_url[:1000],
         "site_platform": result.platform[:40],
     }
+    replaced = []  # a reviewed attempt's earlier screenshot, which this run's supersedes
     for which, field_name in (("form", "screenshot_form"), ("result", "screenshot_result")):
         data = result.screenshots.get(which)
         if data:
             file_field = getattr(attempt, field_name)
+            replaced.append(file_field.name)
             file_field.save(f"{which}.jpg", ContentFile(data), save=False)
             fields[field_name] = file_field.name
     if result.status == outcomes.AWAITING_REVIEW:  # a reviewed attempt stopped at its filled form
         from contacts.review import hold_for_review
 
-        return hold_for_review(attempt, result, fields)
+        return hold_for_review(attempt, result, fields, replaced)
     if attempt.finish(result.status, error=result.error, **fields):
         attempt.record_event("finished")
+        if any(replaced):
+            from contacts.lifecycle import delete_files
+
+            delete_files([name for name in replaced if name])
     elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
         # Deleted while it ran (its customer or account went): keep no files for it.
         from contacts.lifecycle import delete_files

@@ -63,6 +63,7 @@ def test_it_sends_an_edited_review_with_the_edited_values(owner, profile, huey_c
     dept = attempt.review_fields[field_index(attempt, "department")]
     assert dept["type"] == "select" and dept["value"] == "Sales" and dept["options"] == ["Sales", "Finance"]
 
+    review_shot = attempt.screenshot_form.name
     values, errors = review.clean_values(attempt, {
         review.input_name(attempt, field_index(attempt, "department")): "Finance",
         review.input_name(attempt, field_index(attempt, "comments")): "Is the blue RAV4 still on the lot?",
@@ -77,11 +78,13 @@ def test_it_sends_an_edited_review_with_the_edited_values(owner, profile, huey_c
     assert sent["department"] == "finance" and sent["comments"] == "Is the blue RAV4 still on the lot?"
     assert sent["email"] == "alice.buyer@example.org"
     assert attempt.approved_values["department"] == "Finance"
+    # The form as sent replaces the form as reviewed; the reviewed one's file is gone.
+    assert attempt.screenshot_form.name != review_shot and not attempt.screenshot_form.storage.exists(review_shot)
 
 
 def test_a_site_changed_between_review_and_send_goes_back_to_review(owner, profile, huey_consumer, dealer_site):
     attempt = reviewed(owner, profile, dealer_site)
-    first_fingerprint = attempt.review_fingerprint
+    first_fingerprint, first_shot = attempt.review_fingerprint, attempt.screenshot_form.name
     dealer_site.routes["GET /"] = FORM.replace(
         '<label for="msg">', '<label for="zip">ZIP *</label><input id="zip" name="zip" required><label for="msg">'
     )
@@ -96,6 +99,7 @@ def test_a_site_changed_between_review_and_send_goes_back_to_review(owner, profi
     assert dealer_site.received == []
     assert attempt.review_fingerprint != first_fingerprint
     assert any(f["key"] == "zip" for f in attempt.review_fields)  # the new form is what is shown now
+    assert attempt.screenshot_form.name != first_shot and not attempt.screenshot_form.storage.exists(first_shot)
 
 
 def test_skip_sends_nothing(owner, profile, huey_consumer, dealer_site):
