@@ -301,3 +301,39 @@ def test_it_says_nothing_is_sent_before_review(owner, search, dealers):
                                  {"customer": search.customer_id, "dealer": [dealers[0].pk], "mode": "review"},
                                  follow=True)
     assert "Nothing is sent until you review each one" in response.content.decode()
+
+
+def test_a_review_run_cancelled_while_it_filled_ends_cancelled(search, dealers):
+    from contacts.engine.types import ContactResult, FilledField
+
+    attempt = ContactAttempt.objects.create(owner=search.owner, customer=search.customer, dealer=dealers[0],
+                                            search=search, status=AttemptStatus.RUNNING, review_first=True,
+                                            cancel_requested=True, started=timezone.now())
+    result = ContactResult(status="awaiting_review", fields=[FilledField("email", "Email", "a@example.org",
+                                                                         key="email", type="text")],
+                           fingerprint="a" * 64)
+    assert review.hold_for_review(attempt, result, {}) == AttemptStatus.CANCELLED
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.CANCELLED and attempt.review_fields == []
+
+
+def test_a_review_run_records_the_fields_and_frees_its_worker(search, dealers):
+    from contacts.engine.types import ContactResult, FilledField
+
+    attempt = ContactAttempt.objects.create(owner=search.owner, customer=search.customer, dealer=dealers[0],
+                                            search=search, status=AttemptStatus.RUNNING, review_first=True,
+                                            claimed_by="host:1:w", phase="filling", started=timezone.now())
+    assert review.engine_review(attempt).sending is False
+    result = ContactResult(status="awaiting_review", error="Filled and waiting for your review; nothing was sent.",
+                           fields=[FilledField("department", "Department", "Sales", key="dept", type="select",
+                                               options=("Sales", "Finance"))], fingerprint="a" * 64)
+    assert review.hold_for_review(attempt, result, {}) == AttemptStatus.AWAITING_REVIEW
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.claimed_by, attempt.phase, attempt.error) == ("awaiting_review", "", "", "")
+    assert attempt.review_fields == [{"key": "dept", "label": "Department", "kind": "department", "type": "select",
+                                      "value": "Sales", "options": ["Sales", "Finance"]}]
+    assert Event.objects.filter(attempt=attempt, kind="finished").exists()
+    assert review.send(attempt, {"dept": "Finance"})
+    attempt.refresh_from_db()
+    sending = review.engine_review(attempt)
+    assert sending.sending and sending.approved == {"dept": "Finance"} and sending.fingerprint == "a" * 64
