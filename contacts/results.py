@@ -319,8 +319,13 @@ class Summary:
         return self.contacted
 
     @property
+    def reviewing(self) -> int:
+        """Filled forms waiting for their owner: not running, and not finished either."""
+        return self.by_key.get(AttemptStatus.AWAITING_REVIEW, 0)
+
+    @property
     def finished(self) -> int:
-        return self.contacted - self.active
+        return self.contacted - self.active - self.reviewing
 
     @property
     def percent_finished(self) -> int:
@@ -329,7 +334,7 @@ class Summary:
     @property
     def done(self) -> bool:
         """Every contacted dealer of this search has a final outcome."""
-        return self.contacted > 0 and self.active == 0
+        return self.contacted > 0 and self.active == 0 and self.reviewing == 0
 
     def count(self, key: str) -> int:
         return self.by_key.get(key, 0)
@@ -352,7 +357,7 @@ class Summary:
                           for c in self.outcome_counts)
         if self.active:
             return f"{self.finished} of {self.contacted} dealers finished" + (f": {parts}." if parts else ".")
-        if self.by_key[AttemptStatus.AWAITING_REVIEW]:
+        if self.reviewing:
             # Nothing is running, but those forms go nowhere until their owner says so.
             return f"Nothing running: {parts}. Send or skip each form waiting for your review."
         return f"All {self.contacted} contacted dealer{'s' if self.contacted != 1 else ''} finished: {parts}."
@@ -362,7 +367,7 @@ class Summary:
         """What the browser tab says about the batch."""
         if not self.contacted:
             return ""
-        if self.active:
+        if self.active or self.reviewing:
             return f"{self.finished}/{self.contacted} finished"
         return "✓ All finished"
 

@@ -227,6 +227,8 @@ def test_the_summary_counts_reviews_apart_and_asks_for_them(search, waiting):
 
     summary = Results(search).summary()
     assert summary.by_key["awaiting_review"] == 1 and summary.active == 0
+    # Nothing was sent: the batch is not finished while a form waits.
+    assert summary.finished == 0 and not summary.done and summary.title == "0/1 finished"
     assert "waiting for your review" in summary.sentence
     assert [c.key for c in summary.outcome_counts] == ["awaiting_review"]
 
