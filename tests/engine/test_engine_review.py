@@ -120,3 +120,44 @@ def test_a_multi_step_form_is_reviewed_whole_and_sent_with_edits_on_every_step(b
         assert sent["first_name"] == "Alicia" and sent["message"] == "Edited on the second step."
     finally:
         site.close()
+
+
+# --- Every fixture site that a sent attempt reaches, reviewed first ------------------------
+
+def _sent_sites() -> list[str]:
+    from tests.fixture_server import load_expectation, site_names
+
+    return [site for site in site_names()
+            if load_expectation(site)["status"] == outcomes.SUBMITTED and load_expectation(site)["submissions"] == 1]
+
+
+@pytest.mark.parametrize("site", _sent_sites())
+def test_reviewing_first_sends_what_sending_at_once_would(site, fixture_server, browser_session):
+    """Reviewing and sending unchanged reaches every site a plain attempt reaches, once,
+    with values that pass the site's expectations: the fingerprint is stable across runs
+    and the approved values fill the form as the plan would."""
+    from tests.engine.conftest import SITE_TEST_OPTIONS, STANDARD_CUSTOMER
+    from tests.engine.test_sites import rule_mismatch, start_url
+    from tests.fixture_server import load_expectation
+
+    expectation = load_expectation(site)
+    fixture_server.reset(site)
+    url = start_url(fixture_server, site, expectation)
+
+    def run(review: Review):
+        return contact_dealer(url, STANDARD_CUSTOMER, session=browser_session, options=SITE_TEST_OPTIONS,
+                              review=review)
+
+    first = run(Review())
+    assert first.status == outcomes.AWAITING_REVIEW, f"{site}: {first.status} ({first.error})"
+    assert fixture_server.submissions(site) == []
+    approved = {f.key: f.value for f in first.fields if f.type in ("text", "textarea", "select", "radio")}
+
+    sent = run(Review(approved, first.fingerprint))
+
+    assert sent.status == outcomes.SUBMITTED, f"{site}: {sent.status} ({sent.error})"
+    received = fixture_server.submissions(site)
+    assert len(received) == 1
+    wrong = {name: why for name, rule in expectation.get("fields", {}).items()
+             if (why := rule_mismatch(rule, received[0].value(name)))}
+    assert not wrong, f"{site}: {wrong}"
