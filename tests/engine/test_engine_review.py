@@ -161,3 +161,28 @@ def test_reviewing_first_sends_what_sending_at_once_would(site, fixture_server, 
     wrong = {name: why for name, rule in expectation.get("fields", {}).items()
              if (why := rule_mismatch(rule, received[0].value(name)))}
     assert not wrong, f"{site}: {wrong}"
+
+
+def test_edits_to_a_sites_lists_and_radios_reach_it(fixture_server, browser_session):
+    """The selects-and-radios fixture: a state list whose labels are names and values codes,
+    a required radio group; the person picks other choices by what the form shows."""
+    from tests.engine.conftest import SITE_TEST_OPTIONS, STANDARD_CUSTOMER
+
+    fixture_server.reset("selects-and-radios")
+    url = fixture_server.url("selects-and-radios")
+
+    def run(review: Review):
+        return contact_dealer(url, STANDARD_CUSTOMER, session=browser_session, options=SITE_TEST_OPTIONS,
+                              review=review)
+
+    first = run(Review())
+    by_key = {f.key: f for f in first.fields}
+    assert by_key["state"].value == "California" and "Nevada" in by_key["state"].options
+    assert by_key["contact_pref"].type == "radio" and by_key["contact_pref"].options == ("Phone", "Email", "Text")
+
+    sent = run(Review({"state": "Nevada", "contact_pref": "Text", "department": "Finance"}, first.fingerprint))
+
+    assert sent.status == outcomes.SUBMITTED, sent.error
+    [submission] = fixture_server.submissions("selects-and-radios")
+    assert (submission.value("state"), submission.value("contact_pref"), submission.value("department")) == (
+        "NV", "text", "finance")
