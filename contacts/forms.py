@@ -448,6 +448,11 @@ class ContactDealersForm(forms.Form):
         },
     )
     contact_again = forms.BooleanField(required=False)
+    # "Send at once" (the default) or "Review each form first" (contacts/review.py).
+    mode = forms.ChoiceField(
+        choices=[("send", "Send at once"), ("review", "Review each form first")], required=False,
+        error_messages={"invalid_choice": "Choose “Send at once” or “Review each form first”."},
+    )
 
     def __init__(self, *args: Any, owner: User, search: Search, dealers: list[Dealer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -82,7 +82,7 @@ def purge_old_screenshots(days: int | None = None, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     old = (
         ContactAttempt.objects.filter(Q(finished__lt=cutoff) | Q(finished__isnull=True, created__lt=cutoff))
-        .exclude(status__in=("queued", "running"))
+        .exclude(status__in=("queued", "running", "awaiting_review"))  # a review shows its form
         .exclude(screenshot_form="", screenshot_result="")
     )
     count = 0

@@ -71,6 +71,10 @@ class DatabaseCollector:
             f"{PREFIX}_attempts_running", "Attempts a worker is running now.",
             value=by_status.get(AttemptStatus.RUNNING, 0),
         )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_attempts_awaiting_review", "Filled forms waiting for their owner to send or skip them.",
+            value=by_status.get(AttemptStatus.AWAITING_REVIEW, 0),
+        )
 
         histogram = HistogramMetricFamily(
             f"{PREFIX}_phase_duration_seconds", "Time spent in each phase by finished attempts.", labels=["phase"]

@@ -288,6 +288,8 @@ class AttemptStatus(models.TextChoices):
     NO_FORM = outcomes.NO_FORM, "No form"
     FAILED = outcomes.FAILED, "Failed"
     CANCELLED = outcomes.CANCELLED, "Cancelled"
+    # Filled, not sent: waits (holding no worker or browser) for its owner to send or skip it.
+    AWAITING_REVIEW = outcomes.AWAITING_REVIEW, "Awaiting review"
 
 
 class Phase(models.TextChoices):
@@ -315,6 +317,10 @@ class CancelAnswer(models.TextChoices):
     FINISHED = "finished", "Already finished."
 
 
+# Not final: at most one of these per customer and dealer.
+LIVE_STATUSES = (*ACTIVE_STATUSES, AttemptStatus.AWAITING_REVIEW)
+
+
 class ContactAttemptQuerySet(models.QuerySet):
     def active(self) -> "ContactAttemptQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -333,7 +339,7 @@ class ContactAttempt(models.Model):
     customer = models.ForeignKey(CustomerProfile, models.CASCADE, related_name="attempts")
     dealer = models.ForeignKey(Dealer, models.CASCADE, related_name="attempts")
 
-    status = models.CharField(max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.QUEUED)
+    status = models.CharField(max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.QUEUED)
     phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.NONE, blank=True)
     error = models.TextField(blank=True)
     phase_timings = models.JSONField(default=dict, blank=True)  # phase -> seconds
@@ -370,6 +376,14 @@ class ContactAttempt(models.Model):
     followed_up_at = models.DateTimeField(null=True, blank=True)
     follow_up_notes = models.TextField(blank=True)
 
+    # Review before sending (contacts/review.py): run to the filled form, wait for the owner.
+    review_first = models.BooleanField(default=False)
+    # [{key, label, kind, type, value, options}] as the engine filled the form for review.
+    review_fields = models.JSONField(default=list, blank=True)
+    review_fingerprint = models.CharField(max_length=64, blank=True)  # engine/review.py
+    approved_values = models.JSONField(default=dict, blank=True)  # field key -> value, once sent
+    review_ready = models.DateTimeField(null=True, blank=True)  # since when it awaits review
+
     objects = ContactAttemptQuerySet.as_manager()
 
     class Meta:
@@ -383,7 +397,7 @@ class ContactAttempt(models.Model):
             # processes run into.
             models.UniqueConstraint(
                 fields=["customer", "dealer"],
-                condition=Q(status__in=["queued", "running"]),
+                condition=Q(status__in=["queued", "running", "awaiting_review"]),
                 name="attempt_one_active_per_customer_dealer",
             )
         ]
@@ -495,8 +509,16 @@ class ContactAttempt(models.Model):
         return bool(updated)
 
     def request_cancel(self) -> str:
-        """Cancel at once if still queued; if running, ask the worker to stop, but only
-        before its submit click (the same row decides both). Returns a CancelAnswer."""
+        """Cancel at once if still queued or waiting for review; if running, ask the worker
+        to stop, but only before its submit click (the same row decides both). Returns a
+        CancelAnswer."""
+        if self.finish(
+            AttemptStatus.CANCELLED,
+            error="Cancelled at review; nothing was sent.",
+            only_from=(AttemptStatus.AWAITING_REVIEW,),
+            cancel_requested=True,
+        ):
+            return CancelAnswer.CANCELLED
         if self.finish(
             AttemptStatus.CANCELLED,
             error="Cancelled before it started.",
@@ -517,6 +539,51 @@ class ContactAttempt(models.Model):
         if self.submit_pressed_at is not None:
             return CancelAnswer.ALREADY_SENT
         return CancelAnswer.STOPPING if self.cancel_requested and self.is_active else CancelAnswer.FINISHED
+
+    # --- review before sending --------------------------------------------------------
+
+    def await_review(self, *, error: str, review_fields: list, review_fingerprint: str, **fields: Any) -> bool:
+        """A running reviewed attempt stops at its filled form: it frees its worker and waits."""
+        now = timezone.now()
+        changes: dict[str, Any] = {
+            "status": AttemptStatus.AWAITING_REVIEW, "error": error[:2000], "review_fields": review_fields,
+            "review_fingerprint": review_fingerprint, "review_ready": now, "phase": Phase.NONE,
+            "claimed_by": "", **fields,
+        }
+        updated = ContactAttempt.objects.filter(
+            pk=self.pk, status=AttemptStatus.RUNNING, cancel_requested=False
+        ).update(**changes)
+        if updated:
+            for name, value in changes.items():
+                setattr(self, name, value)
+        return bool(updated)
+
+    def approve_for_sending(self, values: dict[str, str]) -> bool:
+        """Queue an attempt awaiting review again, to be sent with these values."""
+        updated = ContactAttempt.objects.filter(pk=self.pk, status=AttemptStatus.AWAITING_REVIEW).update(
+            status=AttemptStatus.QUEUED, approved_values=values, error="", not_before=None
+        )
+        if updated:
+            self.status, self.approved_values, self.error, self.not_before = AttemptStatus.QUEUED, values, "", None
+        return bool(updated)
+
+    @classmethod
+    def expire_reviews(cls, now=None) -> list["ContactAttempt"]:
+        """End reviews left waiting longer than REVIEW_EXPIRY_H as cancelled."""
+        now = now or timezone.now()
+        hours = settings.REVIEW_EXPIRY_H
+        expired = []
+        for attempt in cls.objects.filter(
+            status=AttemptStatus.AWAITING_REVIEW, review_ready__lt=now - timedelta(hours=hours)
+        ):
+            if attempt.finish(
+                AttemptStatus.CANCELLED,
+                error=f"Review expired: not sent within {hours} hours; nothing was sent.",
+                only_from=(AttemptStatus.AWAITING_REVIEW,),
+            ):
+                attempt.record_event("finished")
+                expired.append(attempt)
+        return expired
 
     def mark_followed_up(self, note: str = "") -> None:
         self.followed_up = True

@@ -51,6 +51,7 @@ IN_PROGRESS = "in_progress"
 NOT_CONTACTED = "not_contacted"
 FILTER_LABELS = {
     IN_PROGRESS: "In progress",
+    AttemptStatus.AWAITING_REVIEW: STATUS_LABELS[AttemptStatus.AWAITING_REVIEW],
     **{status: STATUS_LABELS[status] for status in outcomes.OUTCOMES},
     NOT_CONTACTED: "Not contacted",
 }
@@ -318,8 +319,13 @@ class Summary:
         return self.contacted
 
     @property
+    def reviewing(self) -> int:
+        """Filled forms waiting for their owner: not running, and not finished either."""
+        return self.by_key.get(AttemptStatus.AWAITING_REVIEW, 0)
+
+    @property
     def finished(self) -> int:
-        return self.contacted - self.active
+        return self.contacted - self.active - self.reviewing
 
     @property
     def percent_finished(self) -> int:
@@ -328,7 +334,7 @@ class Summary:
     @property
     def done(self) -> bool:
         """Every contacted dealer of this search has a final outcome."""
-        return self.contacted > 0 and self.active == 0
+        return self.contacted > 0 and self.active == 0 and self.reviewing == 0
 
     def count(self, key: str) -> int:
         return self.by_key.get(key, 0)
@@ -351,6 +357,9 @@ class Summary:
                           for c in self.outcome_counts)
         if self.active:
             return f"{self.finished} of {self.contacted} dealers finished" + (f": {parts}." if parts else ".")
+        if self.reviewing:
+            # Nothing is running, but those forms go nowhere until their owner says so.
+            return f"Nothing running: {parts}. Send or skip each form waiting for your review."
         return f"All {self.contacted} contacted dealer{'s' if self.contacted != 1 else ''} finished: {parts}."
 
     @property
@@ -358,7 +367,7 @@ class Summary:
         """What the browser tab says about the batch."""
         if not self.contacted:
             return ""
-        if self.active:
+        if self.active or self.reviewing:
             return f"{self.finished}/{self.contacted} finished"
         return "✓ All finished"
 
@@ -427,6 +436,8 @@ def form_screenshot_caption(attempt: ContactAttempt) -> str:
     """What the "form" screenshot shows, which depends on how far the attempt got."""
     if attempt.status == AttemptStatus.CAPTCHA:
         return "The form as found, not filled in: a CAPTCHA guards it"
+    if attempt.status == AttemptStatus.AWAITING_REVIEW:
+        return "The form as filled in, not sent: waiting for your review"
     if not attempt.filled_fields:
         return "The page as found; nothing was filled in"
     if attempt.submit_pressed_at or attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.UNCONFIRMED):
@@ -483,6 +494,14 @@ class DealerRow:
         if attempt is None:
             return cells
         cells["detail_url"] = pk_url("attempt_detail", attempt.pk)
+        if attempt.status == AttemptStatus.AWAITING_REVIEW:
+            # Filled, not sent: the form and its values, with Send / Edit and send / Skip.
+            from contacts.views.reviews import panel
+
+            cells.update(selectable=False, status=attempt.status, error=attempt.error,
+                         status_label=STATUS_LABELS[attempt.status], review=panel(attempt),
+                         review_changed=bool(attempt.error))
+            return cells
         if attempt.is_active:
             if attempt.waiting_until:
                 phase = f"Waiting until {limits.when(attempt.waiting_until)} (dealer cooldown)"

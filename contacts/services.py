@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contacts import limits
 from contacts.models import (
+    LIVE_STATUSES,
     AttemptStatus,
     CancelAnswer,
     ContactAttempt,
@@ -60,6 +61,7 @@ def start_attempts(
     search: Search | None = None,
     contact_again: bool = False,
     override_cooldown: bool = False,
+    review: bool = False,
 ) -> StartResult:
     """Queue one attempt per dealer that may be contacted, all or nothing, within the limits.
 
@@ -67,7 +69,8 @@ def start_attempts(
     for all of them. The user's row is locked for the whole batch, so two web processes
     cannot both count the same free room; each dealer's row is locked (in id order) while
     its slot is worked out, so two users cannot take the same slot. Tasks are enqueued
-    once the rows commit; a held-back attempt is scheduled for its slot.
+    once the rows commit; a held-back attempt is scheduled for its slot. With `review`,
+    each attempt stops at the filled form for its owner to check (contacts/review.py).
     """
     assert customer.owner_id == owner.pk, "customer belongs to someone else"
     dealers = list(dealers)
@@ -91,7 +94,7 @@ def start_attempts(
             if entry is not None:
                 result.do_not_contact.append((dealer, entry))
                 continue
-            if status in (AttemptStatus.QUEUED, AttemptStatus.RUNNING):
+            if status in LIVE_STATUSES:
                 result.in_progress.append(dealer)
                 continue
             if status is not None and not override_cooldown:
@@ -113,7 +116,7 @@ def start_attempts(
             return result
         list(Dealer.objects.select_for_update().filter(pk__in=[d.pk for d in to_start]).order_by("pk"))
         for dealer in to_start:
-            attempt = _queue(owner, customer, dealer, search, now)
+            attempt = _queue(owner, customer, dealer, search, now, review)
             if attempt is None:
                 # Another request queued the same dealer a moment ago.
                 result.in_progress.append(dealer)
@@ -129,7 +132,8 @@ def start_attempts(
     return result
 
 
-def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | None, now: datetime):
+def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | None, now: datetime,
+           review: bool = False):
     slot = limits.dealer_next_slot(dealer, now)
     not_before = slot if slot > now + SCHEDULE_SLACK else None
     try:
@@ -142,6 +146,7 @@ def _queue(owner, customer: CustomerProfile, dealer: Dealer, search: Search | No
                 message=customer.render_message(dealer.name),
                 created=now,
                 not_before=not_before,
+                review_first=review,
             )
             attempt.record_event("queued")
     except IntegrityError:

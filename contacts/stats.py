@@ -71,6 +71,7 @@ class Dashboard:
     reasons: list[ReasonCount]
     platforms: list[PlatformCaptchas]
     in_progress: int = 0
+    awaiting_review: int = 0  # filled forms waiting for their owner (not final, not running)
     outcome_labels: dict[str, str] = field(default_factory=lambda: dict(AttemptStatus.choices))
 
     @property
@@ -193,4 +194,5 @@ def build_dashboard(attempts: QuerySet, days: int, now: datetime | None = None) 
         reasons=failure_reasons(finished),
         platforms=captchas_by_platform(finished),
         in_progress=attempts.filter(status__in=(AttemptStatus.QUEUED, AttemptStatus.RUNNING)).count(),
+        awaiting_review=attempts.filter(status=AttemptStatus.AWAITING_REVIEW).count(),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, attempts, dashboard, directory, live, ops, profiles, searches
+from contacts.views import accounts, attempts, dashboard, directory, live, ops, profiles, reviews, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -23,12 +23,16 @@ urlpatterns = [
     path("searches/<int:pk>/refresh/", searches.search_refresh, name="search_refresh"),
     path("searches/<int:pk>/export.csv", searches.search_export, name="search_export"),
     path("searches/<int:pk>/follow-up/", searches.search_follow_up, name="search_follow_up"),
+    path("searches/<int:pk>/send-reviewed/", reviews.search_send_reviewed, name="search_send_reviewed"),
     path("searches/<int:pk>/events/", live.search_events, name="search_events"),
     path("searches/<int:pk>/refresh-osm/", directory.refresh_from_osm, name="search_refresh_osm"),
     # Attempts
     path("attempts/export.csv", attempts.attempts_export, name="attempts_export"),
     path("attempts/<int:pk>/", attempts.attempt_detail, name="attempt_detail"),
     path("attempts/<int:pk>/cancel/", attempts.attempt_cancel, name="attempt_cancel"),
+    path("attempts/<int:pk>/review/send/", reviews.attempt_review_send, name="attempt_review_send"),
+    path("attempts/<int:pk>/review/edit/", reviews.attempt_review_send, {"edited": True}, name="attempt_review_edit"),
+    path("attempts/<int:pk>/review/skip/", reviews.attempt_review_skip, name="attempt_review_skip"),
     path("attempts/<int:pk>/screenshots/<str:which>/", attempts.attempt_screenshot, name="attempt_screenshot"),
     # Dashboard and operations
     path("dashboard/", dashboard.dashboard, name="dashboard"),

@@ -164,9 +164,11 @@ def _execute_claimed(attempt_id: int) -> str:
     )
 
     from contacts.engine import attempt_contact
+    from contacts.review import engine_review
 
     running = session.submit(
-        attempt_contact(attempt.dealer.website, customer, session=session, options=options, hooks=hooks)
+        attempt_contact(attempt.dealer.website, customer, session=session, options=options, hooks=hooks,
+                        review=engine_review(attempt))
     )
     running.add_done_callback(lambda done: requests.put((_DONE, done)))
     # The engine cuts itself off at the timeout; this is the backstop if it cannot.
@@ -227,18 +229,28 @@ def _record_result(
         "final_url": result.final_url[:1000],
         "site_platform": result.platform[:40],
     }
+    replaced = []  # a reviewed attempt's earlier screenshot, which this run's supersedes
     for which, field_name in (("form", "screenshot_form"), ("result", "screenshot_result")):
         data = result.screenshots.get(which)
         if data:
             file_field = getattr(attempt, field_name)
+            replaced.append(file_field.name)
             file_field.save(f"{which}.jpg", ContentFile(data), save=False)
             fields[field_name] = file_field.name
+    if result.status == outcomes.AWAITING_REVIEW:  # a reviewed attempt stopped at its filled form
+        from contacts.review import hold_for_review
+
+        return hold_for_review(attempt, result, fields, replaced)
     # Only while the row is still this worker's claim: if the reaper took the attempt
     # back (this worker looked dead), its new run owns the outcome.
     expect = {"claimed_by": me[:100], "started": attempt.started} if me else None
     if attempt.finish(result.status, error=result.error, only_from=(AttemptStatus.RUNNING,), expect=expect,
                       **fields):
         attempt.record_event("finished")
+        if any(replaced):
+            from contacts.lifecycle import delete_files
+
+            delete_files([name for name in replaced if name])
     elif not ContactAttempt.objects.filter(pk=attempt.pk).exists():
         # Deleted while it ran (its customer or account went): keep no files for it.
         from contacts.lifecycle import delete_files
@@ -259,6 +271,7 @@ def reap_stale_attempts() -> list[ContactAttempt]:
     """One reaper pass: take back attempts whose worker died or went quiet, and hand the
     queue again any queued attempt whose task went missing."""
     reaped = ContactAttempt.reap_stale(dead_workers=is_dead_worker)
+    ContactAttempt.expire_reviews()  # reviews left waiting past REVIEW_EXPIRY_H
     for attempt in reaped:
         attempt_log.attempt_finished(attempt, attempt.phase)
     requeue_lost_attempts()

@@ -293,6 +293,8 @@ DEALER_MIN_INTERVAL_S = env_int("DEALER_MIN_INTERVAL_S", 300, minimum=0, maximum
 # How long after a dealer was contacted for a customer before "contact again" may
 # contact it again for that customer (staff may override in the admin).
 RECONTACT_COOLDOWN_H = env_int("RECONTACT_COOLDOWN_H", 72, minimum=0, maximum=24 * 365)
+# How long a filled form waits for its owner's review before it is cancelled unsent.
+REVIEW_EXPIRY_H = env_int("REVIEW_EXPIRY_H", 24, minimum=1, maximum=24 * 30)
 # The longest message template; dealer forms commonly cap their comment box near here.
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 2000, minimum=200, maximum=20000)
 # Screenshots older than this many days are deleted (0 keeps them forever).

@@ -11,6 +11,7 @@ from playwright.async_api import Error as PlaywrightError
 from contacts.engine import classifying as k
 from contacts.engine.pace import TYPED_KEYS_PER_FIELD, key_delay_ms
 from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
+from contacts.engine.review import approve, offered, review_type, value_key
 from contacts.engine.scanning import rescan_form
 from contacts.engine.types import Customer, FilledField
 
@@ -168,12 +169,13 @@ async def _act(frame, action: Action, delay_ms: int = 0) -> None:
         ) from exc
 
 
-def _filled(action: Action) -> FilledField:
+def _filled(action: Action, form: dict) -> FilledField:
     # A radio button's own label is the answer; its group's label is the question.
     f = action.field
     grouped = f["type"] == "radio" or (f["type"] == "checkbox" and f["kind"] in PROFILE_QUESTIONS)
     label = (f.get("group_label") or "").strip(" *:")[:60] if grouped else ""
-    return FilledField(action.kind, label or field_name(f), action.shown)
+    return FilledField(action.kind, label or field_name(f), action.shown,
+                       key=value_key(f), type=review_type(f), options=offered(f, form))
 
 
 # --- Forms that change as they are filled ------------------------------------------------
@@ -288,11 +290,12 @@ def _same_group(form: dict, action: Action) -> set[str]:
 
 
 async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str] = frozenset(),
-                    pace_s: float = 0) -> tuple[list[FilledField], dict]:
+                    pace_s: float = 0, approved: dict[str, str] | None = None) -> tuple[list[FilledField], dict]:
     """Fill the form's shown fields (not those in `skip`), reading it again after every
     choice: a choice may load a dependent list's options (Year, then Make, then Model) or
     show fields the site's conditional logic asks for, which are filled in turn. With
     `pace_s` (the human-pace dwell, pace.py), text is typed key by key over part of it.
+    `approved` (field key -> value, from a person's review) replaces the plan's values.
 
     Returns what was filled and the form as it now stands. Raises UnfillableField for a
     required field nothing honest fits, FillProblem for a value that would not stay.
@@ -306,6 +309,8 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
         waiting: list[dict] = []
         refused: list[UnfillableField] = []
         actions = plan([f for f in form["fields"] if f["dc"] not in done], customer, waiting=waiting, refused=refused)
+        if approved:
+            actions = approve(actions, form, approved)
         if actions:
             # Type everything up to the first choice; after a choice the form is read again.
             first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
@@ -321,7 +326,7 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
                     chosen.append(action)
                     waited.clear()  # a new choice may start new lists loading
                 done.update(_same_group(form, action))
-                filled.append(_filled(action))
+                filled.append(_filled(action, form))
         else:
             late = [f for f in waiting if f["dc"] not in waited]
             if not (late and chosen):

@@ -10,6 +10,9 @@ NO_FORM = "no_form"  # no contact form on the site
 FAILED = "failed"  # an error, with a one-line reason
 CANCELLED = "cancelled"
 
+# Not an outcome: a reviewed attempt stopped at the filled form for the person to check.
+AWAITING_REVIEW = "awaiting_review"
+
 OUTCOMES = (SUBMITTED, UNCONFIRMED, CAPTCHA, NO_FORM, FAILED, CANCELLED)
 # Outcomes a person should follow up on by hand.
 FOLLOW_UP_OUTCOMES = (CAPTCHA, FAILED, UNCONFIRMED)

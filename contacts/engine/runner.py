@@ -22,6 +22,7 @@ from contacts.engine.pace import dwell
 from contacts.engine.pages import PageProblem, open_page, settle
 from contacts.engine.platform import site_platform
 from contacts.engine.planning import UnfillableField
+from contacts.engine.review import Review, fingerprint, reason_to_stop
 from contacts.engine.runtime import BrowserSession
 from contacts.engine.resources import install_resource_blocking
 from contacts.engine.form_choice import best_contact_form
@@ -51,8 +52,9 @@ class Outcome(Exception):
 class Attempt:
     """The state of one attempt, so every exit path can report what it got to."""
 
-    def __init__(self, customer: Customer, options: EngineOptions, hooks: Hooks) -> None:
+    def __init__(self, customer: Customer, options: EngineOptions, hooks: Hooks, review: Review | None = None) -> None:
         self.customer = customer
+        self.review = review
         self.options = options
         self.hooks = hooks
         self.clock = Clock(options.timeout_s, hooks.should_stop)
@@ -126,6 +128,7 @@ def contact_dealer(
     session: BrowserSession,
     options: EngineOptions | None = None,
     hooks: Hooks | None = None,
+    review: Review | None = None,
 ) -> ContactResult:
     """attempt_contact() from any thread but the engine's: runs it there and waits.
 
@@ -136,7 +139,7 @@ def contact_dealer(
     options = options or session.options
     try:
         return session.run(
-            attempt_contact(website_url, customer, session=session, options=options, hooks=hooks),
+            attempt_contact(website_url, customer, session=session, options=options, hooks=hooks, review=review),
             timeout=options.timeout_s + ENGINE_GRACE_S,
         )
     except TimeoutError:
@@ -151,15 +154,20 @@ async def attempt_contact(
     session: BrowserSession,
     options: EngineOptions | None = None,
     hooks: Hooks | None = None,
+    review: Review | None = None,
 ) -> ContactResult:
     """Find the dealer's contact form, fill it for `customer`, submit once, and report.
+
+    With a `review` (engine/review.py) it stops at the filled form as `awaiting_review`
+    with the fields and the form's fingerprint, or sends the person's approved values if
+    the form is still the one they reviewed.
 
     Never raises for anything a site does; the result says what happened. The whole
     attempt, navigations included, is cut off at `options.timeout_s`; closing its
     context afterwards is bounded too.
     """
     options = options or session.options
-    attempt = Attempt(customer, options, hooks or Hooks())
+    attempt = Attempt(customer, options, hooks or Hooks(), review)
     context = None
     try:
         async with asyncio.timeout(options.timeout_s):
@@ -288,6 +296,11 @@ async def _run(attempt: Attempt, url: str) -> None:
         except FillProblem as again:
             raise Outcome(outcomes.FAILED, str(again)) from None
     await attempt.screenshot("form")
+    if attempt.review is not None:
+        attempt.result.fingerprint = fingerprint(attempt.result.fields, form)
+        stop = reason_to_stop(attempt.review, attempt.result.fingerprint)
+        if stop is not None:
+            raise Outcome(outcomes.AWAITING_REVIEW, stop)
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
@@ -327,8 +340,9 @@ async def _fill_all_steps(attempt: Attempt, frame, form: dict) -> tuple[dict, di
             # submit buttons enable); `form` comes back as it stands once this step is filled.
             # Steps are tracked by field_key: a plugin that redraws the form drops our tags.
             skip = {f["dc"] for f in form["fields"] if field_key(f) in done}
+            approved = dict(attempt.review.approved) if attempt.review and attempt.review.sending else None
             filled, form = await fill_form(frame, form, attempt.customer, attempt.clock, skip=skip,
-                                           pace_s=attempt.options.min_dwell_s)
+                                           pace_s=attempt.options.min_dwell_s, approved=approved)
         except UnfillableField as missing:
             raise Outcome(outcomes.FAILED, missing.sentence()) from None
         attempt.result.fields.extend(filled)

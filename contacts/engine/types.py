@@ -57,6 +57,12 @@ class FilledField:
     kind: str  # for example "first_name", "email", "message", "consent"
     label: str  # what the site calls the field
     value: str  # what was typed, chosen or ticked
+    # For review before sending (engine/review.py): what names the field across runs,
+    # how a person edits it (text, textarea, select, radio, checkbox), and a list's or
+    # radio group's choices as the form offers them.
+    key: str = ""
+    type: str = ""
+    options: tuple[str, ...] = ()
 
 
 @dataclass
@@ -71,6 +77,7 @@ class ContactResult:
     platform: str = ""  # what the site is built on, from its markup (engine.platform); "" unknown
     submit_pressed: bool = False
     elapsed_s: float = 0.0
+    fingerprint: str = ""  # the filled form's shape, when the attempt was reviewed (engine/review.py)
 
 
 def _noop(*_args, **_kwargs) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts import exports, services
 from contacts.engine import outcomes
-from contacts.models import CancelAnswer, ContactAttempt, Phase, Search
+from contacts.models import AttemptStatus, CancelAnswer, ContactAttempt, Phase, Search
 from contacts.results import (
     DETAIL,
     contact_page_url,
@@ -99,6 +99,10 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(
         ContactAttempt.objects.select_related("dealer", "customer", "search"), pk=pk, owner=request.user
     )
+    return render(request, "contacts/attempt_detail.html", attempt_detail_context(request, attempt))
+
+
+def attempt_detail_context(request: HttpRequest, attempt: ContactAttempt) -> dict:
     history = (
         ContactAttempt.objects.filter(owner=request.user, customer=attempt.customer_id, dealer=attempt.dealer_id)
         .only("id", "status", "created", "finished", "error", "search_id")
@@ -112,7 +116,11 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result_caption": result_screenshot_caption(attempt),
         "contact_page": contact_page_url(attempt, attempt.dealer),
     }
-    return render(request, "contacts/attempt_detail.html", ctx)
+    if attempt.status == AttemptStatus.AWAITING_REVIEW:
+        from contacts.views.reviews import panel
+
+        ctx["review"] = panel(attempt)
+    return ctx
 
 
 @login_required

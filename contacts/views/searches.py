@@ -221,6 +221,7 @@ def render_results_page(
 ) -> HttpResponse:
     # A cheap safety net beside the periodic reaper, so no row looks stuck.
     ContactAttempt.reap_stale()
+    ContactAttempt.expire_reviews()
     return render(request, DETAIL, results_context(request, search, customer_form, contact_form))
 
 
@@ -232,10 +233,11 @@ def render_results_update(
     contact_form: ContactDealersForm | None = None,
     confirm: list[DealerRow] | None = None,
     confirm_customer: CustomerProfile | None = None,
+    confirm_mode: str = "",
 ) -> HttpResponse:
     """For HTMX: the rows, with the summary bar and the notices swapped out of band."""
     ctx = results_context(request, search, customer_form, contact_form)
-    ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer)
+    ctx.update(oob=True, confirm=confirm or [], confirm_customer=confirm_customer, confirm_mode=confirm_mode)
     return render(request, f"{DETAIL}#results-update", ctx)
 
 
@@ -323,15 +325,18 @@ def search_contact(request: HttpRequest, pk: int) -> HttpResponse:
         form.cleaned_data["dealers"],
         search=search,
         contact_again=form.cleaned_data["contact_again"],
+        review=form.cleaned_data["mode"] == "review",
     )
     report_started(request, customer, result)
     # Contacted before: shown with how that went, and contacted only once the user confirms.
     latest = latest_attempts(search)
     confirm = [dealer_row(search, dealer, latest.get(dealer.pk)) for dealer in result.already_contacted]
     if request.htmx:
-        return render_results_update(request, search, confirm=confirm, confirm_customer=customer)
+        return render_results_update(request, search, confirm=confirm, confirm_customer=customer,
+                                     confirm_mode=form.cleaned_data["mode"])
     if confirm:
-        ctx = {"search": search, "confirm": confirm, "confirm_customer": customer}
+        ctx = {"search": search, "confirm": confirm, "confirm_customer": customer,
+               "confirm_mode": form.cleaned_data["mode"]}
         return render(request, "contacts/search_confirm.html", ctx)
     view = View.from_request(request)
     return redirect(search.get_absolute_url() + view.query(page=view.page).rstrip("?"))
@@ -399,10 +404,13 @@ def report_started(request: HttpRequest, customer: CustomerProfile, result: serv
     if result.created:
         count = len(result.created)
         noun = "dealer" if count == 1 else "dealers"
-        messages.success(
-            request, f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses.",
-            extra_tags="batch-notice",  # the results page takes it down once the batch has ended
-        )
+        if result.created[0].review_first:
+            text = (f"Filling the forms of {count} {noun} for {customer}. Nothing is sent until you review "
+                    "each one: its row shows the filled form, with Send, Edit and send, and Skip.")
+        else:
+            text = f"Contacting {count} {noun} for {customer}. Each row updates as its attempt progresses."
+        # The results page takes a batch notice down once the batch has ended.
+        messages.success(request, text, extra_tags="batch-notice")
     if result.in_progress:
         messages.info(
             request, f"Already being contacted for {customer}, so not queued twice: {names(result.in_progress)}."
