@@ -681,3 +681,7 @@ __all__ = [
 
     "SearchResult",
 ]
+
+
+# The live view's records (issue 13), kept in a module of their own.
+from contacts.live_models import LiveInput, LiveState, LiveView  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, attempts, dashboard, directory, live, ops, profiles, searches
+from contacts.views import accounts, attempts, dashboard, directory, live, liveview, ops, profiles, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -30,6 +30,10 @@ urlpatterns = [
     path("attempts/<int:pk>/", attempts.attempt_detail, name="attempt_detail"),
     path("attempts/<int:pk>/cancel/", attempts.attempt_cancel, name="attempt_cancel"),
     path("attempts/<int:pk>/screenshots/<str:which>/", attempts.attempt_screenshot, name="attempt_screenshot"),
+    path("attempts/<int:pk>/live/", liveview.live_view_page, name="live_view"),
+    path("attempts/<int:pk>/live/open/", liveview.live_view_open, name="live_view_open"),
+    path("attempts/<int:pk>/live/input/", liveview.live_view_input, name="live_view_input"),
+    path("attempts/<int:pk>/live/stream/", liveview.live_view_stream, name="live_view_stream"),
     # Dashboard and operations
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("healthz", ops.healthz, name="healthz"),

@@ -260,6 +260,10 @@ BROWSER_USER = env_str("BROWSER_USER", "nobody")
 # A worker's browser is closed and relaunched after this many attempts, so a long-lived
 # worker does not grow without bound.
 BROWSER_RECYCLE_AFTER = env_int("BROWSER_RECYCLE_AFTER", 25, minimum=1)
+# The live view (a person solving a CAPTCHA in the worker's page): how long one may stay
+# open, and how long without a sign from the viewer (their page open) before it closes.
+LIVE_VIEW_LIMIT_S = env_int("LIVE_VIEW_LIMIT_S", 300, minimum=10, maximum=3600)
+LIVE_VIEW_IDLE_S = env_int("LIVE_VIEW_IDLE_S", 20, minimum=5, maximum=600)
 
 # --- Operations (/healthz, /metrics) -------------------------------------------------
 
