@@ -26,8 +26,9 @@ import json
 import logging
 import queue
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.files.base import ContentFile

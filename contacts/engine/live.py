@@ -50,7 +50,13 @@ from contacts.engine.runner import (
 )
 from contacts.engine.runtime import VIEWPORT, BrowserSession
 from contacts.engine.submitting import press
-from contacts.engine.types import ContactResult, Customer, EngineOptions, Hooks, call_hook
+from contacts.engine.types import (
+    ContactResult,
+    Customer,
+    EngineOptions,
+    Hooks,
+    call_hook,
+)
 from contacts.engine.verifying import start_watch, stop_watch, verify
 
 log = logging.getLogger(__name__)
@@ -114,7 +120,7 @@ class LiveLink:
     to the viewer. Thread-safe: the worker thread puts input events and stop requests in,
     and takes the latest frame out; the engine loop does the opposite."""
 
-    inputs: "queue.Queue[dict]" = field(default_factory=queue.Queue)
+    inputs: queue.Queue[dict] = field(default_factory=queue.Queue)
     frame_seq: int = 0
     frame: bytes = b""
     state: str = "opening"  # opening, live, sending, closed
@@ -149,7 +155,7 @@ class Screencast:
         self.link = link
 
     @classmethod
-    async def start(cls, context, page, link: LiveLink) -> "Screencast":
+    async def start(cls, context, page, link: LiveLink) -> Screencast:
         cdp = await context.new_cdp_session(page)
         cast = cls(cdp, link)
         cdp.on("Page.screencastFrame", cast._on_frame)
