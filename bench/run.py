@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["search_bench.py", "results_bench.py", "engine_bench.py"]
+BENCHMARKS = ["search_bench.py", "results_bench.py", "engine_bench.py", "liveview_bench.py"]
 
 
 def main() -> int:
