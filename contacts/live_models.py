@@ -13,6 +13,8 @@ from django.utils import timezone
 
 
 class LiveState(models.TextChoices):
+    # A new attempt started with "Solve it myself": the view opens if a CAPTCHA stops it.
+    WAITING = "waiting", "Waiting for the attempt to reach the form"
     REQUESTED = "requested", "Starting"
     OPENING = "opening", "Opening the form"
     LIVE = "live", "Live"
@@ -20,7 +22,7 @@ class LiveState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-OPEN_LIVE_STATES = (LiveState.REQUESTED, LiveState.OPENING, LiveState.LIVE, LiveState.SENDING)
+OPEN_LIVE_STATES = (LiveState.WAITING, LiveState.REQUESTED, LiveState.OPENING, LiveState.LIVE, LiveState.SENDING)
 
 
 class LiveView(models.Model):
@@ -50,7 +52,7 @@ class LiveView(models.Model):
         constraints = [
             # One page per attempt at a time: two would be two chances to submit.
             models.UniqueConstraint(
-                fields=["attempt"], condition=Q(state__in=["requested", "opening", "live", "sending"]),
+                fields=["attempt"], condition=Q(state__in=["waiting", "requested", "opening", "live", "sending"]),
                 name="live_view_one_open_per_attempt",
             )
         ]

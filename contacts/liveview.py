@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from contacts.engine import outcomes
 from contacts.engine.types import ContactResult, Hooks
-from contacts.live_models import LiveInput, LiveState, LiveView
+from contacts.live_models import OPEN_LIVE_STATES, LiveInput, LiveState, LiveView
 from contacts.models import AttemptStatus, ContactAttempt
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def open_live_view(attempt: ContactAttempt, user) -> tuple[LiveView | None, str]
     """The attempt's open live view, or a new one queued for a worker; (None, why) if none may open."""
     from django.db import IntegrityError, transaction
 
-    current = attempt.live_views.filter(state__in=[s.value for s in LiveState if s != LiveState.CLOSED]).first()
+    current = attempt.live_views.filter(state__in=OPEN_LIVE_STATES).first()
     if current is not None:
         return current, ""
     refusal = live_view_refusal(attempt)
@@ -197,6 +197,31 @@ def open_live_view(attempt: ContactAttempt, user) -> tuple[LiveView | None, str]
 
     transaction.on_commit(lambda: run_live_view_task(live.pk))
     return live, ""
+
+
+def solve_myself(attempt: ContactAttempt, user) -> LiveView:
+    """A live view waiting for a new attempt: it opens if that attempt meets a CAPTCHA."""
+    return LiveView.objects.create(attempt=attempt, opened_by=user, state=LiveState.WAITING)
+
+
+def settle_waiting(live: LiveView) -> LiveView:
+    """Move a waiting view on once its attempt has ended: a CAPTCHA opens it (queued for a
+    worker, once, whichever web process sees it first); any other outcome closes it."""
+    if live.state != LiveState.WAITING:
+        return live
+    attempt = ContactAttempt.objects.filter(pk=live.attempt_id).only("status", "submit_pressed_at").first()
+    if attempt is None or not attempt.is_final:
+        return live
+    if attempt.status == AttemptStatus.CAPTCHA and attempt.submit_pressed_at is None:
+        if LiveView.objects.filter(pk=live.pk, state=LiveState.WAITING).update(state=LiveState.REQUESTED):
+            from contacts.tasks import run_live_view_task
+
+            run_live_view_task(live.pk)
+    else:
+        label = dict(AttemptStatus.choices).get(attempt.status, attempt.status)
+        live.close(f"No CAPTCHA stopped this attempt: it ended {label.lower()}.", outcome=attempt.status)
+    live.refresh_from_db()
+    return live
 
 
 # --- the worker's side ------------------------------------------------------------------

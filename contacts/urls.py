@@ -32,6 +32,7 @@ urlpatterns = [
     path("attempts/<int:pk>/screenshots/<str:which>/", attempts.attempt_screenshot, name="attempt_screenshot"),
     path("attempts/<int:pk>/live/", liveview.live_view_page, name="live_view"),
     path("attempts/<int:pk>/live/open/", liveview.live_view_open, name="live_view_open"),
+    path("attempts/<int:pk>/solve-myself/", liveview.live_view_solve_myself, name="live_view_solve_myself"),
     path("attempts/<int:pk>/live/input/", liveview.live_view_input, name="live_view_input"),
     path("attempts/<int:pk>/live/stream/", liveview.live_view_stream, name="live_view_stream"),
     # Dashboard and operations

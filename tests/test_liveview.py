@@ -168,3 +168,39 @@ def test_both_channels_keep_the_latest_frame_and_queue_input_in_order(live):
         assert pipe.viewer_last_seen(live.pk) is not None
         pipe.discard(live.pk)
         assert pipe.latest_frame(live.pk, 0) is None
+
+
+def test_it_starts_a_new_attempt_to_solve_myself(client, owner, teammate, attempt, empty_queue,
+                                                 django_capture_on_commit_callbacks):
+    ContactAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.FAILED)
+    client.force_login(teammate)
+    assert client.post(reverse("live_view_solve_myself", args=[attempt.pk])).status_code == 404
+    assert ContactAttempt.objects.count() == 1
+    client.force_login(owner)
+    assert "Solve it myself" in client.get(attempt.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("live_view_solve_myself", args=[attempt.pk]))
+    new = ContactAttempt.objects.exclude(pk=attempt.pk).get()
+    assert response["Location"] == url("live_view", new)
+    assert new.status == AttemptStatus.QUEUED and new.dealer_id == attempt.dealer_id
+    live = LiveView.objects.get(attempt=new)
+    assert live.state == LiveState.WAITING
+    assert empty_queue.pending_count() == 1  # the attempt; the live view waits for its outcome
+    # The attempt meets a CAPTCHA: the view is queued for a worker, once.
+    new.finish(AttemptStatus.CAPTCHA, error="CAPTCHA")
+    assert "Waiting" not in client.get(url("live_view", new)).content.decode()
+    client.get(url("live_view", new))
+    assert LiveView.objects.get(pk=live.pk).state == LiveState.REQUESTED
+    assert empty_queue.pending_count() == 2
+
+
+def test_a_waiting_live_view_closes_when_no_captcha_stops_the_attempt(owner, attempt):
+    from contacts.liveview import settle_waiting, solve_myself
+
+    ContactAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.QUEUED)
+    live = solve_myself(ContactAttempt.objects.get(pk=attempt.pk), owner)
+    assert settle_waiting(live).state == LiveState.WAITING  # still running
+    ContactAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.SUBMITTED)
+    live = settle_waiting(live)
+    assert live.state == LiveState.CLOSED and live.outcome == "submitted"
+    assert "No CAPTCHA stopped" in live.closed_reason

@@ -50,6 +50,8 @@ def _attempt(user, pk: int) -> ContactAttempt:
 def live_view_page(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _attempt(request.user, pk)
     live = attempt.live_views.first()
+    if live is not None:
+        live = liveview.settle_waiting(live)
     ctx = {
         "attempt": attempt,
         "live": live,
@@ -68,6 +70,27 @@ def live_view_open(request: HttpRequest, pk: int) -> HttpResponse:
     if live is None:
         messages.error(request, refusal)
     return redirect("live_view", pk=attempt.pk)
+
+
+@login_required
+@require_POST
+def live_view_solve_myself(request: HttpRequest, pk: int) -> HttpResponse:
+    """Contact this attempt's dealer again for its customer, and if a CAPTCHA stops the new
+    attempt, open the live view for the person to solve it. The sending limits apply as
+    to any attempt (contacts.services.start_attempts)."""
+    from contacts import services
+    from contacts.views.searches import report_started
+
+    attempt = get_object_or_404(ContactAttempt.objects.select_related("customer", "dealer", "search"),
+                                pk=pk, owner=request.user)
+    result = services.start_attempts(request.user, attempt.customer, [attempt.dealer], search=attempt.search,
+                                     contact_again=True)
+    if not result.created:
+        report_started(request, attempt.customer, result)  # which limit or rule held it back
+        return redirect(attempt)
+    new = result.created[0]
+    liveview.solve_myself(new, request.user)
+    return redirect("live_view", pk=new.pk)
 
 
 @login_required
@@ -118,6 +141,8 @@ async def frame_stream(live_id: int) -> AsyncIterator[str]:
             last_state = now
             if live is None:
                 return
+            if live.state == LiveState.WAITING:
+                live = await sync_to_async(liveview.settle_waiting)(live)
             if live.state != state:
                 state = live.state
                 yield _state_message(live)
