@@ -82,6 +82,51 @@ def open_contexts() -> int:
     return sum(g.open_contexts for g in pool.generations) if pool is not None else 0
 
 
+class ViewerStream:
+    """The live view's event stream as a viewer's page holds it open, through the real ASGI
+    server: read in a thread, counting frames and noting states, until closed."""
+
+    def __init__(self, server, user, attempt) -> None:
+        import http.client
+        import threading
+
+        client = Client()
+        client.force_login(user)
+        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        self.connection.request("GET", f"/attempts/{attempt.pk}/live/stream/",
+                                headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"})
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200, self.response.status
+        self.frames = 0
+        self.states: list[str] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        event = ""
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "frame":
+                    self.frames += 1
+                elif line.startswith("data: ") and event == "state":
+                    self.states.append(json.loads(line[6:])["state"])
+        except (OSError, ValueError, AttributeError):
+            pass  # closed by the test (http.client may trip over its own closed file)
+
+    def close(self) -> None:
+        """The viewer leaves: the browser drops the connection."""
+        import socket
+
+        try:
+            self.connection.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.connection.close()
+
+
 def captcha_attempt(owner, profile, site) -> ContactAttempt:
     """An attempt that met the CAPTCHA, as the worker leaves one."""
     dealer = make_dealer("Valley Motors", 34.1, -118.4, site.url)
@@ -162,23 +207,26 @@ def test_it_closes_the_live_view_at_its_time_limit(owner, profile, huey_consumer
     assert LiveView.objects.filter(attempt=attempt).count() == 2
 
 
-def test_it_closes_the_live_view_when_the_viewer_leaves(owner, profile, huey_consumer, captcha_site, settings):
+def test_it_closes_the_live_view_when_the_viewer_leaves(owner, profile, asgi_server, huey_consumer, captcha_site,
+                                                        settings):
     settings.LIVE_VIEW_IDLE_S = 3
     attempt = captcha_attempt(owner, profile, captcha_site)
     client = Client()
     client.force_login(owner)
     client.post(f"/attempts/{attempt.pk}/live/open/")
     live = LiveView.objects.get(attempt=attempt)
-    wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.LIVE).exists())
-    # Input keeps the view open while the viewer is there...
-    for _ in range(3):
-        response = client.post(f"/attempts/{attempt.pk}/live/input/", json.dumps({"type": "wheel", "x": 10, "y": 10,
-                                                                                   "dx": 0, "dy": 40}),
-                                content_type="application/json")
-        assert response.status_code == 204
-        time.sleep(1)
+    viewer = ViewerStream(asgi_server, owner, attempt)
+    # The open stream keeps the view open, however long the worker takes to fill the form.
+    wait_for(lambda: viewer.frames > 0 and "live" in viewer.states)
+    time.sleep(settings.LIVE_VIEW_IDLE_S + 2)
     assert LiveView.objects.get(pk=live.pk).state == LiveState.LIVE
-    # ...and with no sign of the viewer it closes, releasing the browser context.
+    # Input still reaches it...
+    response = client.post(f"/attempts/{attempt.pk}/live/input/",
+                           json.dumps({"type": "wheel", "x": 10, "y": 10, "dx": 0, "dy": 40}),
+                           content_type="application/json")
+    assert response.status_code == 204
+    # ...and when the viewer's page goes, the view closes and the browser context is released.
+    viewer.close()
     live = wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.CLOSED).first(), timeout=30)
     assert "viewer left" in live.closed_reason
     wait_for(lambda: open_contexts() == 0, timeout=10)
@@ -187,7 +235,8 @@ def test_it_closes_the_live_view_when_the_viewer_leaves(owner, profile, huey_con
     assert not LiveInput.objects.filter(live_view=live).exists()
 
 
-def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profile, huey_consumer, captcha_site):
+def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profile, asgi_server, huey_consumer,
+                                                        captcha_site):
     attempt = captcha_attempt(owner, profile, captcha_site)
     other = Client()
     other.force_login(teammate)
@@ -200,6 +249,7 @@ def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profil
     owner_client.force_login(owner)
     owner_client.post(base + "open/")
     live = LiveView.objects.get(attempt=attempt)
+    viewer = ViewerStream(asgi_server, owner, attempt)
     wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.LIVE).exists())
     click = json.dumps({"type": "click", "x": CHECKBOX_AT[0], "y": CHECKBOX_AT[1]})
     assert other.post(base + "input/", click, content_type="application/json").status_code == 404
@@ -209,5 +259,7 @@ def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profil
     assert captcha_site.received == [] and ContactAttempt.objects.get(pk=attempt.pk).status == "captcha"
     owner_client.post(base + "input/", json.dumps({"type": "close"}), content_type="application/json")
     live = wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.CLOSED).first(), timeout=30)
-    assert "closed" in live.closed_reason
+    assert "closed before the CAPTCHA was solved" in live.closed_reason
+    wait_for(lambda: "closed" in viewer.states, timeout=10)  # the viewer's page is told
+    viewer.close()
     wait_for(lambda: open_contexts() == 0, timeout=10)
