@@ -204,3 +204,10 @@ def test_a_waiting_live_view_closes_when_no_captcha_stops_the_attempt(owner, att
     live = settle_waiting(live)
     assert live.state == LiveState.CLOSED and live.outcome == "submitted"
     assert "No CAPTCHA stopped" in live.closed_reason
+
+
+def test_it_links_the_live_view_from_a_captcha_row_of_the_results(client, owner, search, attempt):
+    ContactAttempt.objects.filter(pk=attempt.pk).update(search=search)
+    client.force_login(owner)
+    page = client.get(search.get_absolute_url()).content.decode()
+    assert url("live_view", attempt) in page and "Solve the CAPTCHA yourself" in page
