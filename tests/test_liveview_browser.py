@@ -64,14 +64,14 @@ def captcha_site():
     site.close()
 
 
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1):
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, why=lambda: ""):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"condition not met in time {why()}")
 
 
 def open_contexts() -> int:
@@ -263,3 +263,76 @@ def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profil
     wait_for(lambda: "closed" in viewer.states, timeout=10)  # the viewer's page is told
     viewer.close()
     wait_for(lambda: open_contexts() == 0, timeout=10)
+
+
+# A challenge the engine cannot read (its token field follows no widget's naming): only the
+# person knows when it is done, and sends with the site's own button, which the site's
+# script holds back until the challenge is answered.
+UNKNOWN_CHALLENGE_FORM = page("""
+<h1>Valley Motors</h1>
+<form id="f" method="post" action="/send">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="msg">Comments</label><textarea id="msg" name="comments"></textarea>
+  <div class="captcha-box" style="position:fixed;left:40px;top:500px">
+    <iframe src="/anchor" title="Are you human?" style="border:0;width:300px;height:60px"></iframe>
+    <input type="hidden" id="human_token" name="human_token">
+  </div>
+  <button type="submit" style="position:fixed;left:40px;top:620px;width:200px;height:40px">Send Message</button>
+</form>
+<script>
+document.getElementById('f').addEventListener('submit', function (event) {
+  if (!document.getElementById('human_token').value) event.preventDefault();
+});
+</script>""")
+SEND_BUTTON_AT = (140, 640)
+
+
+def send_with_human_token(info) -> Reply:
+    if not str(info["data"].get("human_token", "")).startswith("trusted-"):
+        return Reply(page("<p class=error>Please prove you are human.</p>"), status=400)
+    return Reply(THANKS)
+
+
+def test_the_person_sends_with_the_sites_own_button_and_the_engine_verifies_once(owner, profile, asgi_server,
+                                                                                  huey_consumer):
+    site = Site({"GET /": UNKNOWN_CHALLENGE_FORM, "GET /anchor": ANCHOR.replace("g-recaptcha-response", "human_token"),
+                 "POST /send": send_with_human_token})
+    try:
+        attempt = captcha_attempt(owner, profile, site)
+        client = Client()
+        client.force_login(owner)
+        base = f"/attempts/{attempt.pk}/live/"
+        assert client.post(base + "open/").status_code == 302
+        live = LiveView.objects.get(attempt=attempt)
+        viewer = ViewerStream(asgi_server, owner, attempt)
+        wait_for(lambda: LiveView.objects.filter(pk=live.pk).exclude(state=LiveState.REQUESTED).exists())
+        live.refresh_from_db()
+        wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.LIVE).exists(), timeout=30,
+                 why=lambda: LiveView.objects.get(pk=live.pk).closed_reason)
+
+        def click(x, y):
+            response = client.post(base + "input/", json.dumps({"type": "click", "x": x, "y": y}),
+                                   content_type="application/json")
+            assert response.status_code == 204
+
+        # Send before the challenge is answered: the site holds it back, and the view goes on.
+        click(*SEND_BUTTON_AT)
+        wait_for(lambda: ContactAttempt.objects.filter(pk=attempt.pk, submit_pressed_at__isnull=False).exists())
+        time.sleep(2.5)  # past the engine's wait for a submission to start
+        assert site.received == []
+        assert LiveView.objects.get(pk=live.pk).state == LiveState.LIVE
+        # Answered, then sent with the site's own button: the engine verifies and records it.
+        click(*CHECKBOX_AT)
+        click(*SEND_BUTTON_AT)
+        live = wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.CLOSED).first(), timeout=60)
+        viewer.close()
+        attempt.refresh_from_db()
+        assert attempt.status == "submitted", attempt.error
+        assert live.outcome == "submitted"
+        assert len(site.received) == 1
+        assert site.received[0]["data"]["human_token"].startswith("trusted-")
+        wait_for(lambda: open_contexts() == 0, timeout=10)
+    finally:
+        site.close()
