@@ -295,9 +295,18 @@ def send_with_human_token(info) -> Reply:
     return Reply(THANKS)
 
 
+# The same site, sending a moment after the press (an "are you sure" pause, a slow script):
+# later than the engine waits for a press to send, still seen, recorded and verified.
+DELAYED_SEND_FORM = UNKNOWN_CHALLENGE_FORM.replace(
+    "if (!document.getElementById('human_token').value) event.preventDefault();",
+    "event.preventDefault(); if (document.getElementById('human_token').value) "
+    "setTimeout(function () { document.getElementById('f').submit(); }, 2500);")
+
+
+@pytest.mark.parametrize("form", [UNKNOWN_CHALLENGE_FORM, DELAYED_SEND_FORM], ids=["at-once", "delayed"])
 def test_the_person_sends_with_the_sites_own_button_and_the_engine_verifies_once(owner, profile, asgi_server,
-                                                                                  huey_consumer):
-    site = Site({"GET /": UNKNOWN_CHALLENGE_FORM, "GET /anchor": ANCHOR.replace("g-recaptcha-response", "human_token"),
+                                                                                  huey_consumer, form):
+    site = Site({"GET /": form, "GET /anchor": ANCHOR.replace("g-recaptcha-response", "human_token"),
                  "POST /send": send_with_human_token})
     try:
         attempt = captcha_attempt(owner, profile, site)
