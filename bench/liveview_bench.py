@@ -168,6 +168,8 @@ def main() -> int:
 
     client.post(input_url, {"type": "close"}, content_type="application/json")
     holder.join(30)
+    time.sleep(1.0)
+    _rss, closed_pss, _n, closed_kinds = memory_mb(os.getpid())
     worker.shutdown_engine()
     site.close()
 
@@ -182,13 +184,16 @@ def main() -> int:
     print(f"| PSS, browser started, no context          | {idle_pss:6.0f} MB |")
     print(f"| PSS, one live view holding its context    | {held_pss:6.0f} MB |")
     print(f"| one held live context (difference)        | {held_pss - idle_pss:6.0f} MB |")
+    print(f"| PSS, after the view closed                | {closed_pss:6.0f} MB |")
     print(f"| processes while held                      | {processes:9d} |")
     print()
-    print("| process kind         | PSS no context | PSS held |")
-    print("|----------------------|---------------:|---------:|")
-    for kind in sorted(set(idle_kinds) | set(held_kinds)):
+    print("| process kind         | PSS no context | PSS held     | PSS closed   |")
+    print("|----------------------|---------------:|-------------:|-------------:|")
+    for kind in sorted(set(idle_kinds) | set(held_kinds) | set(closed_kinds)):
         idle, held = idle_kinds.get(kind, (0.0, 0)), held_kinds.get(kind, (0.0, 0))
-        print(f"| {kind:20s} | {idle[0]:7.0f} MB ({idle[1]}) | {held[0]:5.0f} MB ({held[1]}) |")
+        closed = closed_kinds.get(kind, (0.0, 0))
+        print(f"| {kind:20s} | {idle[0]:7.0f} MB ({idle[1]}) | {held[0]:5.0f} MB ({held[1]}) "
+              f"| {closed[0]:5.0f} MB ({closed[1]}) |")
     print()
     verdict = "met" if p95 < TARGET_P95_MS else "MISSED"
     print(f"target p95 < {TARGET_P95_MS} ms: {verdict}")
