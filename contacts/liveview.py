@@ -178,10 +178,46 @@ def live_view_refusal(attempt: ContactAttempt) -> str:
     return ""
 
 
+# A requested view no worker took (none running, or its task lost) is given up after this.
+UNCLAIMED_AFTER_S = 3600
+
+
+def reap_stale_live_views(now=None) -> list[LiveView]:
+    """Close live views whose worker went away (killed, machine lost) past every limit the
+    worker itself keeps, so that none stays open for ever and blocks the next one. An
+    attempt whose submit may have been pressed in it ends `unconfirmed`, as any attempt
+    whose worker dies after pressing submit does; it is never sent again."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    held_limit = timedelta(seconds=settings.LIVE_VIEW_LIMIT_S + settings.CONTACT_TIMEOUT_S
+                           + settings.CONTACT_GRACE_S + 60)
+    stale = list(LiveView.objects.filter(state__in=[LiveState.OPENING, LiveState.LIVE, LiveState.SENDING],
+                                         started__lt=now - held_limit).select_related("attempt"))
+    stale += LiveView.objects.filter(state=LiveState.REQUESTED,
+                                     created__lt=now - timedelta(seconds=UNCLAIMED_AFTER_S)).select_related("attempt")
+    reaped = []
+    for live in stale:
+        attempt = live.attempt
+        if attempt.submit_pressed_at is not None and attempt.finish(
+            AttemptStatus.UNCONFIRMED, only_from=(AttemptStatus.CAPTCHA,),
+            error="The worker stopped responding after the form may have been sent from the live view; "
+                  "check for the dealer's reply.",
+        ):
+            attempt.record_event("finished")
+        reason = ("No worker took up the live view." if live.state == LiveState.REQUESTED
+                  else "The worker holding the live view stopped responding.")
+        if live.close(reason, outcome=attempt.status):
+            channel().discard(live.pk)
+            reaped.append(live)
+    return reaped
+
+
 def open_live_view(attempt: ContactAttempt, user) -> tuple[LiveView | None, str]:
     """The attempt's open live view, or a new one queued for a worker; (None, why) if none may open."""
     from django.db import IntegrityError, transaction
 
+    reap_stale_live_views()
     current = attempt.live_views.filter(state__in=OPEN_LIVE_STATES).first()
     if current is not None:
         return current, ""

@@ -70,3 +70,10 @@ def run_live_view_task(live_id: int) -> None:
     from contacts import liveview
 
     liveview.run_live_view(live_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def reap_stale_live_views() -> None:
+    from contacts import liveview
+
+    liveview.reap_stale_live_views()

@@ -211,3 +211,36 @@ def test_it_links_the_live_view_from_a_captcha_row_of_the_results(client, owner,
     client.force_login(owner)
     page = client.get(search.get_absolute_url()).content.decode()
     assert url("live_view", attempt) in page and "Solve the CAPTCHA yourself" in page
+
+
+def test_it_closes_a_live_view_whose_worker_went_away(owner, attempt, live, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts.liveview import reap_stale_live_views
+
+    LiveView.objects.filter(pk=live.pk).update(started=timezone.now() - timedelta(seconds=30))
+    assert reap_stale_live_views() == []  # within its limits: still held
+    LiveView.objects.filter(pk=live.pk).update(
+        started=timezone.now() - timedelta(seconds=settings.LIVE_VIEW_LIMIT_S + settings.CONTACT_TIMEOUT_S + 600))
+    ContactAttempt.objects.filter(pk=attempt.pk).update(submit_pressed_at=timezone.now())
+    assert [v.pk for v in reap_stale_live_views()] == [live.pk]
+    live.refresh_from_db()
+    assert live.state == LiveState.CLOSED and "stopped responding" in live.closed_reason
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.UNCONFIRMED  # may have been sent: never sent again
+    assert reap_stale_live_views() == []
+
+
+def test_a_stuck_live_view_does_not_block_the_next(client, owner, attempt, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stuck = LiveView.objects.create(attempt=attempt, opened_by=owner, state=LiveState.LIVE,
+                                    started=timezone.now() - timedelta(days=1))
+    client.force_login(owner)
+    client.post(url("live_view_open", attempt))
+    assert LiveView.objects.get(pk=stuck.pk).state == LiveState.CLOSED
+    assert LiveView.objects.filter(attempt=attempt, state=LiveState.REQUESTED).count() == 1
