@@ -36,7 +36,10 @@ CAPTCHA_FORM = page("""
     <textarea id="g-recaptcha-response" name="g-recaptcha-response" style="display:none"></textarea>
   </div>
   <button type="submit" style="position:fixed;left:40px;top:620px">Send Message</button>
-</form>""")
+</form>
+<a id="away" href="ELSEWHERE" style="position:fixed;left:600px;top:700px;width:200px;height:40px;display:block">Our partner</a>
+""")
+LINK_AWAY_AT = (700, 720)
 ANCHOR = page("""
 <div id="box" role="checkbox" aria-checked="false" aria-label="I'm not a robot"
      style="width:60px;height:60px;border:2px solid #444;box-sizing:border-box;display:inline-block"></div>
@@ -58,8 +61,15 @@ def send(info) -> Reply:
 
 
 @pytest.fixture
-def captcha_site():
-    site = Site({"GET /": CAPTCHA_FORM, "GET /anchor": ANCHOR, "POST /send": send})
+def elsewhere():
+    site = Site({"GET /": page("<h1>Another site</h1>")})
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def captcha_site(elsewhere):
+    site = Site({"GET /": CAPTCHA_FORM.replace("ELSEWHERE", elsewhere.url), "GET /anchor": ANCHOR, "POST /send": send})
     yield site
     site.close()
 
@@ -236,7 +246,7 @@ def test_it_closes_the_live_view_when_the_viewer_leaves(owner, profile, asgi_ser
 
 
 def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profile, asgi_server, huey_consumer,
-                                                        captcha_site):
+                                                        captcha_site, elsewhere):
     attempt = captcha_attempt(owner, profile, captcha_site)
     other = Client()
     other.force_login(teammate)
@@ -255,7 +265,12 @@ def test_another_user_cannot_open_or_drive_the_live_view(owner, teammate, profil
     assert other.post(base + "input/", click, content_type="application/json").status_code == 404
     assert other.get(base + "stream/").status_code == 404
     assert other.get(base).status_code == 404
+    # The owner follows a link to another site: the page stays on the dealer's.
+    owner_client.post(base + "input/", json.dumps({"type": "click", "x": LINK_AWAY_AT[0], "y": LINK_AWAY_AT[1]}),
+                      content_type="application/json")
     time.sleep(1.5)
+    assert elsewhere.hits == []
+    assert LiveView.objects.get(pk=live.pk).state == LiveState.LIVE
     assert captcha_site.received == [] and ContactAttempt.objects.get(pk=attempt.pk).status == "captcha"
     owner_client.post(base + "input/", json.dumps({"type": "close"}), content_type="application/json")
     live = wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.CLOSED).first(), timeout=30)

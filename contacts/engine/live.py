@@ -31,6 +31,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -332,8 +333,35 @@ def _form_submissions(watch, page, frame) -> list:
     return found
 
 
+def _site_of(url: str) -> str:
+    """The site an address belongs to, for keeping the person on the dealer's: its host and
+    port, with or without www."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+async def _keep_on_site(page) -> None:
+    """The person may follow the dealer's own links, never leave for another site: a
+    top-level GET to another site is refused. A form's POST may go wherever the form sends
+    it (forms post to CRMs), and redirects after it are the site's answer."""
+    site = _site_of(page.url)
+
+    async def guard(route) -> None:
+        request = route.request
+        try:
+            leaving = (request.is_navigation_request() and request.method == "GET"
+                       and request.frame == page.main_frame and _site_of(request.url) != site)
+            await (route.abort("blockedbyclient") if leaving else route.continue_())
+        except PlaywrightError:
+            pass  # the page closed meanwhile
+
+    await page.route("**/*", guard)
+
+
 async def _hand_over(attempt: Attempt, frame, form: dict, button: dict, link: LiveLink, limit_s: float) -> None:
     page = attempt.page
+    await _keep_on_site(page)
     # Whatever sends the form without passing through the two ways below (a script's
     # delayed send, a control that does not look like submit) is still seen, recorded and
     # verified: the form is never sent twice, and never sent unrecorded.
