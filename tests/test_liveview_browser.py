@@ -367,3 +367,29 @@ def test_the_person_sends_with_the_sites_own_button_and_the_engine_verifies_once
         wait_for(lambda: open_contexts() == 0, timeout=10)
     finally:
         site.close()
+
+
+def test_a_form_that_answers_in_a_new_tab_is_sent_once_and_verified_there(owner, profile, asgi_server,
+                                                                          huey_consumer, elsewhere):
+    form = CAPTCHA_FORM.replace('<form method="post" action="/send">', '<form method="post" action="/send" target="_blank">')
+    site = Site({"GET /": form.replace("ELSEWHERE", elsewhere.url), "GET /anchor": ANCHOR, "POST /send": send})
+    try:
+        attempt = captcha_attempt(owner, profile, site)
+        client = Client()
+        client.force_login(owner)
+        base = f"/attempts/{attempt.pk}/live/"
+        client.post(base + "open/")
+        live = LiveView.objects.get(attempt=attempt)
+        viewer = ViewerStream(asgi_server, owner, attempt)
+        wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.LIVE).exists(),
+                 why=lambda: LiveView.objects.get(pk=live.pk).closed_reason)
+        client.post(base + "input/", json.dumps({"type": "click", "x": CHECKBOX_AT[0], "y": CHECKBOX_AT[1]}),
+                    content_type="application/json")
+        live = wait_for(lambda: LiveView.objects.filter(pk=live.pk, state=LiveState.CLOSED).first())
+        viewer.close()
+        attempt.refresh_from_db()
+        assert attempt.status == "submitted", attempt.error
+        assert len(site.received) == 1 and site.received[0]["data"]["g-recaptcha-response"].startswith("trusted-")
+        wait_for(lambda: open_contexts() == 0, timeout=10)
+    finally:
+        site.close()

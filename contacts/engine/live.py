@@ -126,6 +126,9 @@ class LiveLink:
     frame: bytes = b""
     state: str = "opening"  # opening, live, sending, closed
     stop_reason: str = ""
+    # While a press of submit is on its way: a form that answers in a new tab
+    # (target="_blank") keeps it, for the verdict to read; other popups are closed.
+    submitting: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # the worker thread's side
@@ -228,8 +231,8 @@ async def dispatch(page, event: dict) -> None:
         await page.keyboard.type(event["text"])
 
 
-def _close_popup(page, kept) -> None:
-    if page is not kept:
+def _close_popup(page, kept, link: LiveLink) -> None:
+    if page is not kept and not link.submitting:
         asyncio.ensure_future(page.close())
 
 
@@ -260,7 +263,7 @@ async def live_contact(
             context = await session.pool.new_context(options)
             attempt.page = await context.new_page()
             # No new tabs or windows: whatever opens one (a link, window.open) is closed.
-            context.on("page", lambda opened: _close_popup(opened, attempt.page))
+            context.on("page", lambda opened: _close_popup(opened, attempt.page, link))
             cast = await Screencast.start(context, attempt.page, link)
             frame, form, button = await _open_and_fill(attempt, url)
             link.state = "live"
@@ -362,6 +365,13 @@ async def _keep_on_site(page) -> None:
 async def _hand_over(attempt: Attempt, frame, form: dict, button: dict, link: LiveLink, limit_s: float) -> None:
     page = attempt.page
     await _keep_on_site(page)
+    # Clicks made on the frames of a form still being filled were aimed at a page that
+    # has moved since: they are dropped, not replayed.
+    while not link.inputs.empty():
+        try:
+            link.inputs.get_nowait()
+        except queue.Empty:
+            break
     # Whatever sends the form without passing through the two ways below (a script's
     # delayed send, a control that does not look like submit) is still seen, recorded and
     # verified: the form is never sent twice, and never sent unrecorded.
@@ -443,6 +453,7 @@ async def _send(attempt: Attempt, frame, form: dict, button: dict, link: LiveLin
     watch = await start_watch(attempt.page, frame, form["dc"])
     await call_hook(attempt.hooks.on_submit_pressed)
     attempt.result.submit_pressed = True
+    link.submitting = True
     try:
         await press(frame, button)
         await _verdict(attempt, frame, form, watch)
@@ -457,12 +468,14 @@ async def _send_by_person(attempt: Attempt, frame, form: dict, event: dict, link
     page = attempt.page
     watch = await start_watch(page, frame, form["dc"])
     await call_hook(attempt.hooks.on_submit_pressed)
+    link.submitting = True
     try:
         await dispatch(page, event)
         started = time.monotonic()
         while not _form_submissions(watch, page, frame) and time.monotonic() - started < SUBMISSION_START_S:
             await asyncio.sleep(0.05)
         if not _form_submissions(watch, page, frame):
+            link.submitting = False
             return False
         link.state = "sending"
         attempt.result.submit_pressed = True
