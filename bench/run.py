@@ -9,7 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Each entry: the script and its arguments.
 BENCHMARKS = [["search_bench.py"], ["results_bench.py"], ["engine_bench.py"], ["engine_bench.py", "--heavy"],
-              ["engine_bench.py", "--pace"], ["live_bench.py"]]
+              ["engine_bench.py", "--pace"], ["live_bench.py"], ["liveview_bench.py"]]
 
 
 def main() -> int:

@@ -63,7 +63,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
         (None, {"fields": ("dealer", "dealer_website", "contact_page", "customer", "owner", "search", "status",
                            "phase")}),
         # What staff need to fill the dealer's form by hand.
-        ("Customer, to fill the form by hand", {"fields": ("customer_details", "message_to_copy")}),
+        ("Customer, to fill the form by hand", {"fields": ("customer_details", "message_to_copy", "live_view_link")}),
         ("Timing", {"fields": ("created", "started", "finished", "elapsed", "retries", "phase_timings_table")}),
         (
             "What happened",
@@ -75,7 +75,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     readonly_fields = (
         "dealer", "dealer_website", "contact_page", "customer_details", "message_to_copy", "customer", "owner", "search", "status", "phase",
         "created", "started", "finished", "elapsed", "retries", "phase_timings_table",
-        "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at",
+        "error", "final_url", "message", "filled_fields_table", "screenshots", "followed_up_at", "live_view_link",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -167,6 +167,14 @@ class ContactAttemptAdmin(admin.ModelAdmin):
             "<figcaption>{1}</figcaption></figure>",
             previews,
         )
+
+    @admin.display(description="Live view")
+    def live_view_link(self, attempt: ContactAttempt) -> str:
+        # Staff who may change attempts use the owner's live view (contacts.liveview.attempts_for).
+        if attempt.status != "captcha" and not attempt.live_views.exists():
+            return "—"
+        return format_html('<a href="{}">Open live view (solve the CAPTCHA yourself)</a>',
+                           reverse("live_view", args=[attempt.pk]))
 
     def save_model(self, request: HttpRequest, obj: ContactAttempt, form: Any, change: bool) -> None:
         if "followed_up" in form.changed_data:

@@ -488,6 +488,17 @@ class ContactAttempt(models.Model):
         self.submit_pressed_at = now
         return True
 
+    def mark_live_submit_pressed(self) -> bool:
+        """The live view's send (a person solved the CAPTCHA), recorded before it happens,
+        once: the attempt stopped at its CAPTCHA and nothing was sent from it yet."""
+        now = timezone.now()
+        if not ContactAttempt.objects.filter(
+            pk=self.pk, status=AttemptStatus.CAPTCHA, submit_pressed_at__isnull=True
+        ).update(submit_pressed_at=now):
+            return False
+        self.submit_pressed_at = now
+        return True
+
     def finish(
         self,
         status: str,
@@ -857,3 +868,7 @@ __all__ = [
 
     "SearchResult",
 ]
+
+
+# The live view's records (issue 13), kept in a module of their own.
+from contacts.live_models import LiveInput, LiveState, LiveView  # noqa: E402,F401

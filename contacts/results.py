@@ -536,6 +536,8 @@ class DealerRow:
             followed_up_at=attempt.followed_up_at,
             follow_up_notes=attempt.follow_up_notes,
             contact_page=contact_page_url(attempt, dealer),
+            # A CAPTCHA stopped it: the person may solve it in the live view (contacts.liveview).
+            live_view_url=pk_url("live_view", attempt.pk) if attempt.status == outcomes.CAPTCHA else "",
         )
         if attempt.status != AttemptStatus.CANCELLED:
             cells["contact_label"] = "Contact again"

@@ -89,3 +89,11 @@ def prune_rate_limits() -> None:
     from contacts.throttle import prune_buckets
 
     prune_buckets()
+
+
+@db_task(retries=0)
+def run_live_view_task(live_id: int) -> None:
+    # No retries: a live view that did not run is opened again by the person, never by the queue.
+    from contacts import liveview
+
+    liveview.run_live_view(live_id)

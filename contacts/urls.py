@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import accounts, attempts, dashboard, directory, live, ops, profiles, reviews, searches
+from contacts.views import accounts, attempts, dashboard, directory, live, liveview, ops, profiles, reviews, searches
 
 urlpatterns = [
     path("", searches.home, name="home"),
@@ -34,6 +34,11 @@ urlpatterns = [
     path("attempts/<int:pk>/review/edit/", reviews.attempt_review_send, {"edited": True}, name="attempt_review_edit"),
     path("attempts/<int:pk>/review/skip/", reviews.attempt_review_skip, name="attempt_review_skip"),
     path("attempts/<int:pk>/screenshots/<str:which>/", attempts.attempt_screenshot, name="attempt_screenshot"),
+    path("attempts/<int:pk>/live/", liveview.live_view_page, name="live_view"),
+    path("attempts/<int:pk>/live/open/", liveview.live_view_open, name="live_view_open"),
+    path("attempts/<int:pk>/solve-myself/", liveview.live_view_solve_myself, name="live_view_solve_myself"),
+    path("attempts/<int:pk>/live/input/", liveview.live_view_input, name="live_view_input"),
+    path("attempts/<int:pk>/live/stream/", liveview.live_view_stream, name="live_view_stream"),
     # Dashboard and operations
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("healthz", ops.healthz, name="healthz"),

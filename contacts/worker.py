@@ -268,10 +268,14 @@ def _record_result(
 
 
 def reap_stale_attempts() -> list[ContactAttempt]:
-    """One reaper pass: take back attempts whose worker died or went quiet, and hand the
-    queue again any queued attempt whose task went missing."""
+    """One reaper pass: take back attempts whose worker died or went quiet, end reviews
+    and live views left behind, and hand the queue again any queued attempt whose task
+    went missing."""
+    from contacts.liveview import reap_stale_live_views
+
     reaped = ContactAttempt.reap_stale(dead_workers=is_dead_worker)
     ContactAttempt.expire_reviews()  # reviews left waiting past REVIEW_EXPIRY_H
+    reap_stale_live_views()  # views whose worker died
     for attempt in reaped:
         attempt_log.attempt_finished(attempt, attempt.phase)
     requeue_lost_attempts()

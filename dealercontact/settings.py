@@ -268,6 +268,10 @@ QUEUE_REENQUEUE_AFTER_S = env_int("QUEUE_REENQUEUE_AFTER_S", 30, minimum=0, maxi
 LIVE_STREAMS_PER_USER = env_int("LIVE_STREAMS_PER_USER", 20, minimum=1, maximum=10000)
 # How often the web process's one poller reads new events for every live stream.
 LIVE_POLL_INTERVAL_MS = env_int("LIVE_POLL_INTERVAL_MS", 250, minimum=50, maximum=10000)
+# The live view (a person solving a CAPTCHA in the worker's page): how long one may stay
+# open, and how long without a sign from the viewer (their page open) before it closes.
+LIVE_VIEW_LIMIT_S = env_int("LIVE_VIEW_LIMIT_S", 300, minimum=10, maximum=3600)
+LIVE_VIEW_IDLE_S = env_int("LIVE_VIEW_IDLE_S", 20, minimum=5, maximum=600)
 
 # --- Operations (/healthz, /metrics) -------------------------------------------------
 
