@@ -27,3 +27,9 @@ def person_browser() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until no htmx request is in flight (a field validated as the user left it),
+    so its swap cannot move a button from under the next click."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=30_000)

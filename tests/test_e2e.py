@@ -12,7 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from contacts.models import ContactAttempt, CustomerProfile, Dealer, SandboxSubmission
-from tests.browsers import person_browser
+from tests.browsers import person_browser, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,8 @@ def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_c
         page.fill("#id_vehicle_year", "2024")
         page.fill("#id_vehicle_make", "Toyota")
         page.fill("#id_vehicle_model", "RAV4")
+        page.locator("#id_vehicle_model").blur()
+        wait_for_htmx(page)
         page.get_by_role("button", name="Save customer").click()
         page.wait_for_url(lambda u: "/profiles/new/" not in u)
 

@@ -316,7 +316,11 @@ def test_the_reaper_runs_beside_a_full_queue_from_consumer_start(owner, profile,
         assert HUEY.pending_count() >= 250  # the queue had not moved
         abandoned.refresh_from_db()
         assert abandoned.status == "queued" and abandoned.retries == 1
-        assert abandoned.pk in pending_attempt_ids()
+        # Its task is handed to the queue right after the row changes (the reaper's own
+        # thread, a moment later): wait for it there.
+        while abandoned.pk not in pending_attempt_ids():
+            assert time.monotonic() < deadline, "the re-queued attempt never reached the queue"
+            time.sleep(0.1)
     finally:
         release.set()
         consumer.stop(graceful=True)

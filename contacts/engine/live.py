@@ -299,7 +299,7 @@ async def _open_and_fill(attempt: Attempt, url: str):
         await open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
     except PageProblem as problem:
         raise Outcome(outcomes.FAILED, str(problem)) from None
-    await settle(page, load_ms=min(3000, clock.remaining_ms()))
+    await settle(page, min(3000, clock.remaining_ms()))
     await attempt.enter(outcomes.FINDING_FORM)
     try:
         found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
@@ -493,6 +493,6 @@ async def _verdict(attempt: Attempt, frame, form: dict, watch) -> None:
     await attempt.enter(outcomes.VERIFYING, may_stop=False)
     clock = Clock(VERIFY_BUDGET_S, lambda: False)
     status, error = await verify(attempt.page, frame, form["dc"], watch, clock)
-    await settle(attempt.page, load_ms=1500)
+    await settle(attempt.page, 1500)
     await attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
