@@ -10,7 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from contacts.models import ContactAttempt, Dealer
-from tests.browsers import person_browser, wait_for_htmx
+from tests.browsers import complete_and_save_profile, log_in, person_browser
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +41,7 @@ def test_it_runs_the_main_journey_with_no_policy_violations(asgi_server, huey_co
         assert "script-src 'self'" in policy and "style-src 'self'" in policy
         page.get_by_role("link", name="Forgot password?").click()
         page.wait_for_url(f"{url}/accounts/password_reset/")
-        page.goto(f"{url}/accounts/login/")
-        page.fill("#id_username", "dana")
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{url}/")
+        log_in(page, url, "dana", PASSWORD)
 
         # The profile form validates each field over htmx as the user leaves it.
         page.goto(f"{url}/profiles/new/")
@@ -54,17 +50,7 @@ def test_it_runs_the_main_journey_with_no_policy_violations(asgi_server, huey_co
         page.fill("#id_email", "not-an-email")
         page.locator("#id_phone").focus()
         expect(page.locator("#field-email")).to_contain_text("enter a valid address", timeout=20_000)
-        page.fill("#id_email", "dana.shopper@example.org")
-        page.fill("#id_phone", "310 555 0188")
-        page.fill("#id_zip_code", "90210")
-        page.check("input[name=preferred_contact][value=email]")
-        page.fill("#id_vehicle_year", "2024")
-        page.fill("#id_vehicle_make", "Toyota")
-        page.fill("#id_vehicle_model", "RAV4")
-        page.locator("#id_vehicle_model").blur()
-        wait_for_htmx(page)
-        page.get_by_role("button", name="Save customer").click()
-        page.wait_for_url(lambda u: "/profiles/new/" not in u)
+        complete_and_save_profile(page)
 
         page.goto(f"{url}/searches/new/")
         page.fill("#id_zip_code", "90210")

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from contacts.models import ContactAttempt, CustomerProfile, Dealer, SandboxSubmission
-from tests.browsers import person_browser, wait_for_htmx
+from tests.browsers import complete_and_save_profile, log_in, person_browser
 
 pytestmark = pytest.mark.browser
 
@@ -35,26 +35,12 @@ def test_it_contacts_sandbox_dealers_and_shows_outcomes_live(asgi_server, huey_c
         context = browser.new_context()
         page = context.new_page()
 
-        page.goto(f"{url}/accounts/login/")
-        page.fill("#id_username", "dana")
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{url}/")
+        log_in(page, url, "dana", PASSWORD)
 
         page.goto(f"{url}/profiles/new/")
         page.fill("#id_first_name", "Dana")
         page.fill("#id_last_name", "Shopper")
-        page.fill("#id_email", "dana.shopper@example.org")
-        page.fill("#id_phone", "310 555 0188")
-        page.fill("#id_zip_code", "90210")
-        page.check("input[name=preferred_contact][value=email]")
-        page.fill("#id_vehicle_year", "2024")
-        page.fill("#id_vehicle_make", "Toyota")
-        page.fill("#id_vehicle_model", "RAV4")
-        page.locator("#id_vehicle_model").blur()
-        wait_for_htmx(page)
-        page.get_by_role("button", name="Save customer").click()
-        page.wait_for_url(lambda u: "/profiles/new/" not in u)
+        complete_and_save_profile(page)
 
         page.goto(f"{url}/searches/new/")
         page.fill("#id_zip_code", "90210")
