@@ -20,10 +20,6 @@ def run_attempt(attempt_id: int) -> None:
     worker.execute_attempt(attempt_id)
 
 
-# The same work, for an attempt that waits for its dealer's slot (Huey's eta schedule).
-run_attempt_later = db_task(retries=0, name="run_attempt_later")(worker.execute_attempt)
-
-
 def enqueue_attempt(attempt_id: int, eta=None) -> bool:
     """Hand the attempt's task to the queue once the surrounding transaction commits (the
     task reads that row), at `eta` when it waits for its dealer's slot. False when the
@@ -40,7 +36,7 @@ def _enqueue_now(attempt_id: int, eta=None) -> bool:
         if eta is None:
             run_attempt(attempt_id)
         else:
-            run_attempt_later.schedule((attempt_id,), eta=eta)
+            run_attempt.schedule((attempt_id,), eta=eta)  # waits for its dealer's slot
     except Exception as exc:  # Redis down, the queue file unwritable, …: never lose the row
         log.warning("attempt %s: could not enqueue its task (%s: %s); the reaper will retry",
                     attempt_id, type(exc).__name__, exc)

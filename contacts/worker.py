@@ -308,7 +308,7 @@ def requeue_lost_attempts(limit: int = 2000) -> int:
     QUEUE_REENQUEUE_AFTER_S old. The claim is exactly-once, so a duplicate is harmless."""
     from huey.contrib.djhuey import HUEY
 
-    from contacts.tasks import enqueue_attempt, run_attempt, run_attempt_later
+    from contacts.tasks import enqueue_attempt, run_attempt
 
     lost = list(
         ContactAttempt.lost_from_queue(settings.QUEUE_REENQUEUE_AFTER_S).order_by("created", "pk")
@@ -317,9 +317,9 @@ def requeue_lost_attempts(limit: int = 2000) -> int:
     if not lost:
         return 0
     try:
-        names = {run_attempt.task_class.__name__, run_attempt_later.task_class.__name__}
+        name = run_attempt.task_class.__name__
         waiting = {
-            task.args[0] for task in [*HUEY.pending(), *HUEY.scheduled()] if task.name in names and task.args
+            task.args[0] for task in [*HUEY.pending(), *HUEY.scheduled()] if task.name == name and task.args
         }
     except Exception as exc:  # the queue is down: nothing can be enqueued either
         log.warning("reaper: cannot read the queue (%s); %d queued attempts wait for it", exc, len(lost))
