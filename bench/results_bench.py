@@ -23,17 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from scratch import ROOT, run_in_child
+
 PG_BENCH_DB = "bench_results"
 TARGET_MS = 150
 CENTRES = ["60601", "77002", "85004", "30303", "98101", "80202"]  # far apart: searches never overlap
@@ -56,49 +52,13 @@ def main() -> int:
     for vendor in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         print(f"{vendor}: loading {sum(sizes):,} dealers and timing…", file=sys.stderr, flush=True)
         try:
-            results.append(run_in_child(vendor, args))
+            results.append(run_in_child(__file__, vendor, PG_BENCH_DB, ["--sizes", args.sizes, "--runs", str(args.runs)]))
         except RuntimeError as exc:
             print(f"{vendor}: {exc}", file=sys.stderr)
             return 1
     print_table(results)
     missed = [r for r in results for size in r["sizes"] if size["page_ms"]["median"] >= TARGET_MS]
     return 1 if missed else 0
-
-
-def run_in_child(vendor: str, args: argparse.Namespace) -> dict:
-    with tempfile.TemporaryDirectory(prefix="dc-results-bench-") as var_dir:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "dealercontact.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-not-secret",
-            "ALLOWED_HOSTS": "testserver",
-            "VAR_DIR": var_dir,
-            "HUEY_IMMEDIATE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("DATABASE_URL", None)
-        env.pop("REDIS_URL", None)
-        if vendor == "postgres":
-            pg_admin(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}"')
-            pg_admin(f'CREATE DATABASE "{PG_BENCH_DB}"')
-            env["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
-        command = [sys.executable, __file__, "--child", vendor, "--sizes", args.sizes, "--runs", str(args.runs)]
-        try:
-            done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-        finally:
-            if vendor == "postgres":
-                pg_admin(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}"')
-        if done.returncode != 0:
-            raise RuntimeError("the benchmark run failed:\n" + done.stderr[-3000:])
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql)
 
 
 def print_table(results: list[dict]) -> None:

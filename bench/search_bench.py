@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from scratch import ROOT, run_in_child
+
 PG_BENCH_DB = "bench_dc"
 RADII = (10, 50, 200)
 STATES = frozenset(
@@ -61,61 +57,13 @@ def main() -> int:
     for vendor in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         print(f"{vendor}: loading {args.dealers:,} dealers and timing…", file=sys.stderr, flush=True)
         try:
-            results.append(run_in_child(vendor, args))
+            child_args = ["--dealers", str(args.dealers), "--queries", str(args.queries), "--seed", str(args.seed)]
+            results.append(run_in_child(__file__, vendor, PG_BENCH_DB, child_args))
         except RuntimeError as exc:
             print(f"{vendor}: {exc}", file=sys.stderr)
             return 1
     print_table(results, args)
     return 0
-
-
-def run_in_child(vendor: str, args: argparse.Namespace) -> dict:
-    with tempfile.TemporaryDirectory(prefix="dc-bench-") as var_dir:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "dealercontact.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-not-secret",
-            "ALLOWED_HOSTS": "testserver",
-            "VAR_DIR": var_dir,
-            "HUEY_IMMEDIATE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("DATABASE_URL", None)
-        env.pop("REDIS_URL", None)
-        if vendor == "postgres":
-            create_pg_database()
-            env["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
-        command = [sys.executable, __file__, "--child", vendor, "--dealers", str(args.dealers),
-                   "--queries", str(args.queries), "--seed", str(args.seed)]
-        try:
-            done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-        finally:
-            if vendor == "postgres":
-                drop_pg_database()
-        if done.returncode != 0:
-            raise RuntimeError("the benchmark run failed:\n" + done.stderr[-3000:])
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def pg_admin():
-    import psycopg
-
-    try:
-        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise RuntimeError(f"cannot reach PostgreSQL at 127.0.0.1:5432 ({str(exc).strip()})") from None
-
-
-def create_pg_database() -> None:
-    with pg_admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-
-
-def drop_pg_database() -> None:
-    with pg_admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
 
 
 def print_table(results: list[dict], args: argparse.Namespace) -> None:
