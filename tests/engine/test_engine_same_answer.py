@@ -5,11 +5,10 @@ The fixture set is run three times one site at a time and twice four at a time, 
 run is compared with the first: the outcome, the fields the engine says it filled (kind,
 label, value), and what each site actually received (field name -> value).
 
-Not the whole fixture set: five passes over all of it take minutes on the shared test
-machine, so this runs a representative subset, one site of each way a form is found,
-built or answered (plain, modal, iframe, shadow DOM, script-rendered late, SPA,
-multi-step, selects and radios, several forms, CAPTCHA, no form, server error, refused
-submission). tests/engine/test_sites.py runs every site once.
+Every fixture site, every run: the sites are where the engine's choices differ (how a
+form is found, built, opened, stepped through and answered), so a subset would leave
+most of those choices unchecked. The five passes take a few minutes of the suite.
+tests/engine/test_sites.py checks each site's outcome and submission in detail.
 """
 
 from __future__ import annotations
@@ -25,33 +24,30 @@ from tests.fixture_server import load_expectation, site_names
 
 pytestmark = pytest.mark.browser
 
-REPRESENTATIVE_SITES = [
-    "dealeron",              # modal behind a button, split phone
-    "dealer-com",            # platform markup
-    "iframe-lead-form",      # cross-origin iframe
-    "shadow-dom-widget",     # open shadow root
-    "slow-js-form",          # form drawn by script after a delay
-    "spa-react",             # single-page app
-    "multi-step",            # Next, then Submit
-    "selects-and-radios",    # choices
-    "many-forms",            # several forms on one page
-    "trade-and-sales",       # a trade form beside the contact form
-    "recaptcha-v2",          # captcha
-    "newsletter-only",       # no_form
-    "server-validation-error",  # failed with the site's message
-    "submit-http-500",       # failed with a status
-]
 ONE_AT_A_TIME_RUNS = 3
 FOUR_AT_ONCE_RUNS = 2
 
 
 def answer(result, received) -> dict:
     """What must be the same on every run, for one site."""
+    filled_values = {str(f.value) for f in result.fields}
     return {
         "status": result.status,
         "filled": [(f.kind, f.label, f.value) for f in result.fields],
-        "received": [sorted((name, repr(value)) for name, value in s.fields.items()) for s in received],
+        # Every field the site received, by name. A value the site's own page made up
+        # (a load timestamp for its time trap, a nonce) differs by nature from run to run,
+        # so a value the engine did not put there is compared by name only.
+        "received": [
+            sorted((name, repr(value) if _engine_put(value, filled_values) else "(the site's own)")
+                   for name, value in s.fields.items())
+            for s in received
+        ],
     }
+
+
+def _engine_put(value, filled_values: set[str]) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(str(v) in filled_values or any(str(v) and str(v) in f for f in filled_values) for v in values)
 
 
 def run_all(fixture_server, browser_session, sites: list[str], concurrency: int) -> dict[str, dict]:
@@ -72,15 +68,11 @@ def run_all(fixture_server, browser_session, sites: list[str], concurrency: int)
     return {site: answer(result, fixture_server.submissions(site)) for site, result in zip(sites, results)}
 
 
-def test_the_representative_sites_exist():
-    assert set(REPRESENTATIVE_SITES) <= set(site_names())
-
-
 def test_every_run_gives_the_same_outcomes_and_field_maps(fixture_server, browser_session):
     runs = [("one at a time", 1)] * ONE_AT_A_TIME_RUNS + [("four at once", 4)] * FOUR_AT_ONCE_RUNS
     first = None
     for number, (how, concurrency) in enumerate(runs, start=1):
-        answers = run_all(fixture_server, browser_session, REPRESENTATIVE_SITES, concurrency)
+        answers = run_all(fixture_server, browser_session, site_names(), concurrency)
         for site, got in answers.items():
             assert got["status"] == load_expectation(site)["status"], f"run {number} ({how}): {site} {got}"
         if first is None:
