@@ -238,21 +238,36 @@ class Variant:
         return f"{self.origin}/{site}/"
 
 
-def browser_with_host_rules(options, port: int, extra_args: str = "") -> str:
-    """A wrapper script that starts the engine's Chromium with --host-resolver-rules sending
-    the heavy pages' other hosts to the assets server (and any `extra_args`, to try a
-    Chromium flag): the bench's browser only."""
+def other_hosts_on_loopback(options, hosts: list[str], port: int, extra_args: str = ""):
+    """`options` for the heavy pages' other hosts: the engine's egress proxy (in this
+    process) finds each of those names on 127.0.0.1, as DNS would find a real vendor's
+    server, and may connect to them on the assets server's port; nothing else changes.
+    With `extra_args`, Chromium starts through a small wrapper adding them (to try a flag)."""
     import shlex
+    import socket
+    from dataclasses import replace
 
-    from contacts.engine.browser import find_browser_executable, playwright_bundled_executable
-    from page_weight import resolver_rules
+    names = {h.lower() for h in hosts}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.lower().rstrip(".") in names:
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+    options = replace(options, allowed_private_hosts=(*options.allowed_private_hosts,
+                                                      *(f"{h}:{port}" for h in sorted(names))))
+    if not extra_args:
+        return options
+    from contacts.engine.discovery import find_browser_executable, playwright_bundled_executable
 
     real = find_browser_executable(options.browser_executable, options.headless) or playwright_bundled_executable()
     wrapper = Path(tempfile.mkdtemp(prefix="engine-bench-browser-")) / "chromium"
     extra = " ".join(shlex.quote(arg) for arg in shlex.split(extra_args))
-    wrapper.write_text(f'#!/bin/sh\nexec "{real}" "--host-resolver-rules={resolver_rules(port)}" {extra} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec "{real}" {extra} "$@"\n')
     wrapper.chmod(0o755)
-    return str(wrapper)
+    return replace(options, browser_executable=str(wrapper))
 
 
 # --- the runs ----------------------------------------------------------------------------
@@ -344,8 +359,8 @@ def heavy_pages(args, options, sites, customer) -> int:
 
     sites = sites[:args.sites]
     with PageWeightProcess() as weight:
-        options = replace(options, browser_executable=browser_with_host_rules(
-            options, weight.origins["assets_port"], args.browser_args))
+        options = other_hosts_on_loopback(options, weight.origins["hosts"], weight.origins["assets_port"],
+                                          args.browser_args)
         if args.browser_args:
             print(f"Chromium started with {args.browser_args} besides the engine's own flags", flush=True)
         variants = {name: weight.variant(name) for name in ("light", "floor", "heavy")}
@@ -417,13 +432,13 @@ def human_pace(args, options, sites, customer) -> int:
         variants = {"off": server, f"{args.dwell:g} s": server}
         times, surprises = interleaved_times(variants, sites, customer,
                                              {"off": off, f"{args.dwell:g} s": on}, args.rounds)
-        rates: dict[tuple[str, int], tuple[float, float]] = {}
+        rates: dict[tuple[str, int], tuple[float, float, float]] = {}
         for level in args.levels:
             for name, opts in (("off", off), (f"{args.dwell:g} s", on)):
                 print(f"Batch of {args.batch}, wait {name}, concurrency {level} ...", flush=True)
                 with MemorySampler() as sampler:
-                    wall, _cpu, batch_surprises = batch_run(server, sites, customer, opts, args.batch, level)
-                rates[(name, level)] = (args.batch / wall * 60, sampler.peak_pss)
+                    wall, cpu, batch_surprises = batch_run(server, sites, customer, opts, args.batch, level)
+                rates[(name, level)] = (args.batch / wall * 60, sampler.peak_pss, cpu / args.batch)
                 surprises += [f"(batch {name}, c={level}) {s}" for s in batch_surprises]
     print()
     print(f"{'measure':52} {'wait off':>10} {f'wait {args.dwell:g} s':>10}")
@@ -434,6 +449,7 @@ def human_pace(args, options, sites, customer) -> int:
         print(f"{f'batch of {args.batch} at {level}: dealers/min':52} "
               + " ".join(f"{rates[(n, level)][0]:10.1f}" for n in names))
         print(f"{'  peak PSS (MB)':52} " + " ".join(f"{rates[(n, level)][1]:10.0f}" for n in names))
+        print(f"{'  CPU s per dealer, all processes':52} " + " ".join(f"{rates[(n, level)][2]:10.2f}" for n in names))
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
     report_surprises(surprises)
     return 0

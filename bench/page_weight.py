@@ -12,10 +12,12 @@
            downloading and an ad iframe (Google's ad frame host, as most dealer ads are)
 
 Run as a process of its own (bench/engine_bench.py starts it); it prints one JSON line:
-{"light": origin, "floor": origin, "heavy": origin, "assets_port": port}. The other hosts
-are real-looking names (www.googletagmanager.com, cdn.dealerplatform.example, ...) that
-the bench's Chromium maps to the assets port with --host-resolver-rules, so nothing leaves
-127.0.0.1 and the engine sees the names real pages use.
+{"light": origin, "floor": origin, "heavy": origin, "assets_port": port, "hosts": [...]}.
+The other hosts are real-looking names (www.googletagmanager.com,
+cdn.dealerplatform.example, ...) on the assets server's port: the pages name them with that
+port, and the bench makes the engine's egress proxy (which resolves every name the browser
+asks for) find them on 127.0.0.1 and allows them, so nothing leaves 127.0.0.1 and the
+engine sees the names real pages use, through the same proxy as in production.
 """
 
 from __future__ import annotations
@@ -68,11 +70,6 @@ PHOTO_BYTES = 60_000
 FONT_BYTES = 40_000
 
 
-def resolver_rules(port: int) -> str:
-    """Chromium's --host-resolver-rules sending every other host to the assets server."""
-    return ", ".join(f"MAP {host} 127.0.0.1:{port}" for host in HOST_NAMES)
-
-
 # --- the pages --------------------------------------------------------------------------
 
 _HEAD_OPEN = re.compile(r"<head[^>]*>", re.I)
@@ -121,14 +118,23 @@ HEAVY_BODY = "".join([
 ])
 
 
+# Set by main() once the assets server has its port: every other host's address names it.
+ASSETS_PORT = 80
+_OTHER_HOST = re.compile(r"http://(" + "|".join(re.escape(h) for h in HOST_NAMES) + r")/")
+
+
+def on_assets_port(html: str) -> str:
+    return _OTHER_HOST.sub(lambda m: f"http://{m.group(1)}:{ASSETS_PORT}/", html)
+
+
 def floor_page(html: str, _site: str) -> str:
-    return _after_head_opens(html, BLOCKING_HEAD)
+    return on_assets_port(_after_head_opens(html, BLOCKING_HEAD))
 
 
 def heavy_page(html: str, _site: str) -> str:
     html = _after_head_opens(html, BLOCKING_HEAD)
     html = _before(_HEAD_CLOSE, html, HEAVY_HEAD) if _HEAD_CLOSE.search(html) else _after_head_opens(html, HEAVY_HEAD)
-    return _before(_BODY_CLOSE, html, HEAVY_BODY)
+    return on_assets_port(_before(_BODY_CLOSE, html, HEAVY_BODY))
 
 
 # --- the other hosts ----------------------------------------------------------------------
@@ -174,7 +180,7 @@ class AssetsHandler(BaseHTTPRequestHandler):
                 self._stream_forever()
             elif url.startswith(AD_FRAME):
                 time.sleep(_delay_for(path))
-                self._send(200, _AD_HTML.encode(), "text/html")
+                self._send(200, on_assets_port(_AD_HTML).encode(), "text/html")
             elif path.endswith(".js"):
                 time.sleep(_delay_for(path))
                 name = re.sub(r"\W", "_", host.split(".")[-2] if "." in host else host)
@@ -223,9 +229,11 @@ class AssetsServer(ThreadingHTTPServer):
 
 
 def main() -> None:
+    global ASSETS_PORT
     from tests.fixture_server import FixtureServer
 
     assets = AssetsServer(("127.0.0.1", 0), AssetsHandler)
+    ASSETS_PORT = assets.server_address[1]
     threading.Thread(target=assets.serve_forever, daemon=True).start()
     servers = {
         "light": FixtureServer().start(),
@@ -233,7 +241,7 @@ def main() -> None:
         "heavy": FixtureServer(decorate_html=heavy_page).start(),
     }
     print(json.dumps({**{name: server.main_origin for name, server in servers.items()},
-                      "assets_port": assets.server_address[1]}), flush=True)
+                      "assets_port": ASSETS_PORT, "hosts": HOST_NAMES}), flush=True)
     try:
         while True:
             time.sleep(3600)
