@@ -19,6 +19,10 @@ CPU. Each attempt's context therefore:
 - answers web-font stylesheets (Google Fonts, Typekit) with an empty stylesheet: they
   only declare fonts, and a slow one in `<head>` would hold back every script after it.
 
+Images that were not downloaded are drawn transparent until they load (js/unloaded_images.js):
+a broken image is still painted, and 40 of them cost a renderer and the GPU process about 10
+MB a page in raster tiles, as much as the rest of a heavy page's extra weight.
+
 Never touched: documents (a form in an iframe is a document), scripts and stylesheets
 from any other host (form vendors, the dealer platform's own), XHR and fetch, and
 anything that is part of a CAPTCHA, whatever its type or host: the engine must still see
@@ -28,9 +32,12 @@ a CAPTCHA to report it, and its images are evidence.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
+
+UNLOADED_IMAGES_JS = (Path(__file__).parent / "js" / "unloaded_images.js").read_text()
 
 HEAVY_RESOURCE_TYPES = frozenset({"image", "media", "font"})
 
@@ -147,4 +154,5 @@ async def install_resource_blocking(context) -> None:
 
     Call it after the private-network guard is installed: Playwright runs the last route
     registered first, so a request this lets through still passes the guard."""
+    await context.add_init_script(script=UNLOADED_IMAGES_JS)
     await context.route(ROUTED, _answer)

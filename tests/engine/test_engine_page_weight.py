@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from contacts.engine import outcomes
-from contacts.engine.resources import ROUTED, decide
-from tests.engine.conftest import THANKS, Reply, page
+from contacts.engine.resources import ROUTED, decide, install_resource_blocking
+from tests.engine.conftest import OPTIONS, THANKS, Reply, page
 
 # --- which request gets what (pure) ------------------------------------------------------
 
@@ -152,3 +152,41 @@ def test_a_heavy_page_downloads_no_images_media_or_fonts_and_is_not_held_by_thir
     # What may matter to the page is still fetched: its stylesheet and its scripts.
     assert {"GET /site.css", "GET /vendor.js"} <= fetched
     assert result.screenshots["form"][:2] == b"\xff\xd8" and result.screenshots["result"][:2] == b"\xff\xd8"
+
+
+@pytest.mark.browser
+def test_an_image_it_did_not_download_is_not_drawn_but_keeps_its_place_and_its_clicks(make_site, browser_session):
+    site = make_site({
+        "/": page('<p><img id="photo" src="/inventory/photo-1.jpg" width="120" height="80" alt="2024 RAV4"></p>'
+                  '<p><img id="captcha" src="/captcha/image" width="120" height="40" alt="Type the letters"></p>'
+                  '<p><a id="chat" href="/contact-us"><img src="/icons/contact.svg" width="24" height="24" '
+                  'alt="Contact us"></a></p>'),
+        "/inventory/photo-1.jpg": Reply(TINY_PNG, content_type="image/jpeg"),
+        "/captcha/image": Reply(TINY_PNG, content_type="image/png"),
+        "/icons/contact.svg": Reply("<svg xmlns='http://www.w3.org/2000/svg'/>", content_type="image/svg+xml"),
+        "/contact-us": page("<h1>Contact us</h1>"),
+    })
+
+    async def look() -> dict:
+        context = await browser_session.pool.new_context(OPTIONS)
+        try:
+            await install_resource_blocking(context)
+            tab = await context.new_page()
+            await tab.goto(site.url)
+            await tab.wait_for_function("[...document.images].every((image) => image.complete)")
+            seen = await tab.evaluate("""() => Object.fromEntries([...document.images].map((image) => [
+                image.id || image.alt,
+                {opacity: getComputedStyle(image).opacity, width: image.getBoundingClientRect().width}]))""")
+            await tab.click("#chat", timeout=5000)  # the link's only content is an image not downloaded
+            await tab.wait_for_url("**/contact-us")
+            return seen
+        finally:
+            await context.close()
+
+    seen = browser_session.run(look(), timeout=30)
+
+    assert "GET /inventory/photo-1.jpg" not in site.hits and "GET /captcha/image" in site.hits
+    # Not drawn, but each keeps a box where it was (a broken image's box as Chromium sizes it).
+    assert seen["photo"]["opacity"] == "0" and seen["photo"]["width"] > 0
+    assert seen["Contact us"]["opacity"] == "0" and seen["Contact us"]["width"] > 0
+    assert seen["captcha"] == {"opacity": "1", "width": 120}  # a CAPTCHA's image is evidence: drawn
