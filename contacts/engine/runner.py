@@ -49,6 +49,31 @@ class Outcome(Exception):
         self.error = error
 
 
+class BusyPlace:
+    """An attempt's place among the attempts doing CPU work at once (BrowserPool.busy_gate).
+
+    Held while the attempt loads and searches the site and while it submits and verifies;
+    given back while it only waits on the form (typing at a person's pace, the dwell). So a
+    worker can keep many attempts open through their waits, for throughput, while their
+    busy moments queue rather than pile up: without this, attempts started together load
+    together, wait together and submit together, and the cores sit idle through the waits.
+    """
+
+    def __init__(self, gate: asyncio.Semaphore) -> None:
+        self._gate = gate
+        self.held = False
+
+    async def take(self) -> None:
+        if not self.held:
+            await self._gate.acquire()
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._gate.release()
+
+
 class Attempt:
     """The state of one attempt, so every exit path can report what it got to."""
 
@@ -62,6 +87,7 @@ class Attempt:
         self.phase = ""
         self._phase_started = 0.0
         self.page = None
+        self.busy: BusyPlace | None = None
 
     async def enter(self, phase: str, *, may_stop: bool = True) -> None:
         self._close_phase()
@@ -173,6 +199,8 @@ async def attempt_contact(
         async with asyncio.timeout(options.timeout_s):
             url = normalise_url(website_url)
             await _refuse_private_target(url, options)
+            attempt.busy = BusyPlace(session.pool.busy_gate(options))
+            await attempt.busy.take()
             context = await session.pool.new_context(options)
             await install_resource_blocking(context)
             attempt.page = await context.new_page()
@@ -193,6 +221,8 @@ async def attempt_contact(
     except Exception as exc:  # a bug or a browser crash must still produce a result
         _broke(attempt, exc)
     finally:
+        if attempt.busy is not None:
+            attempt.busy.give_back()
         result = attempt.finish()
         if not result.platform:
             result.platform = await site_platform(attempt.page)
@@ -280,6 +310,8 @@ async def _run(attempt: Attempt, url: str) -> None:
         raise Outcome(outcomes.CAPTCHA, f"The contact form is protected by a CAPTCHA ({guard}); nothing was sent.")
 
     await attempt.enter(outcomes.FILLING)
+    if options.min_dwell_s > 0:
+        attempt.busy.give_back()  # from here it mostly waits: typing at a person's pace, then the dwell
     await dismiss_overlays(page)
     try:
         form, button = await _fill_all_steps(attempt, frame, form)
@@ -305,6 +337,7 @@ async def _run(attempt: Attempt, url: str) -> None:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
     await dwell(frame, options.min_dwell_s, clock)
+    await attempt.busy.take()
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])

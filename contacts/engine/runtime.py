@@ -236,6 +236,14 @@ class BrowserPool:
         self.launch_plan: LaunchPlan | None = None  # the one that worked
         self.driver_pid: int | None = None
         self.egress: "EgressProxy | None" = None
+        self._busy: asyncio.Semaphore | None = None
+
+    def busy_gate(self, options) -> asyncio.Semaphore:
+        """The process's places for attempts doing CPU work (options.busy_attempts, fixed
+        at the first attempt as the allowlist is)."""
+        if self._busy is None:
+            self._busy = asyncio.Semaphore(max(1, options.busy_attempts))
+        return self._busy
 
     @property
     def browser_pid(self) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -115,6 +116,11 @@ async def call_hook(hook, *args):
     return answer
 
 
+def default_busy_attempts() -> int:
+    """Two per core: an attempt's CPU work interleaves with its waits on the network."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     timeout_s: float = 90.0  # overall limit for one dealer
@@ -131,6 +137,10 @@ class EngineOptions:
     # Human pace (pace.py): seconds on the form page before submitting, counted from when
     # it loaded, with text typed key by key over it; 0 turns both off.
     min_dwell_s: float = 5.0
+    # Attempts of one process that may load, search, submit and verify at once: the work
+    # that needs the CPU. An attempt gives its place back while it only waits (typing at
+    # a person's pace, the dwell), so many more attempts than this can be open (runner.py).
+    busy_attempts: int = field(default_factory=lambda: default_busy_attempts())
     browser_user: str = "nobody"  # who the browser runs as when the worker is root (sandbox.py)
 
     @property
