@@ -9,7 +9,7 @@ import re
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import classifying as k
-from contacts.engine.pace import TYPED_KEYS_PER_FIELD, key_delay_ms
+from contacts.engine.pace import key_delay_ms, keys_per_field
 from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
 from contacts.engine.review import approve, offered, review_type, value_key
 from contacts.engine.scanning import rescan_form
@@ -63,20 +63,20 @@ _READ_VALUES_JS = """(ids) => {
 KEY_TYPED = {"", "text", "email", "tel", "search", "url", "textarea"}
 
 
-async def _type(frame, action: Action, delay_ms: int = 0) -> None:
+async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
-    if not delay_ms or action.field.get("type", "") not in KEY_TYPED:
+    if not delay_ms or not keys_typed or action.field.get("type", "") not in KEY_TYPED:
         await _locator(frame, action).fill(action.value)
         return
-    # At human pace: key by key, so scripts watching key events see someone typing; past
-    # the first few dozen keys the rest goes in at once, as a paste would (each key costs
-    # CPU in every process, which a busy worker running many attempts does not have).
+    # At human pace: the first keys one by one, so scripts watching key events see someone
+    # typing; the rest at once, as autofill or a paste would (pace.py: each key costs CPU
+    # in every process, which a worker running many attempts does not have).
     box = _locator(frame, action)
     await box.fill("")
     text = action.value
     if action.field.get("tag") != "textarea":
         text = " ".join(text.splitlines())  # Enter in a one-line box would send the form
-    keys, rest = text[:TYPED_KEYS_PER_FIELD], text[TYPED_KEYS_PER_FIELD:]
+    keys, rest = text[:keys_typed], text[keys_typed:]
     try:
         await box.press_sequentially(keys, delay=delay_ms, timeout=10_000 + len(keys) * (delay_ms + 100))
         if rest:
@@ -151,10 +151,10 @@ async def _uncheck(frame, action: Action) -> None:
         )
 
 
-async def _act(frame, action: Action, delay_ms: int = 0) -> None:
+async def _act(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0) -> None:
     try:
         if action.how == "type":
-            await _type(frame, action, delay_ms)
+            await _type(frame, action, delay_ms, keys_typed)
         elif action.how == "select":
             await _select(frame, action)
         elif action.how == "uncheck":
@@ -314,12 +314,13 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
         if actions:
             # Type everything up to the first choice; after a choice the form is read again.
             first_choice = next((i for i, a in enumerate(actions) if a.how != "type"), len(actions))
-            delay = key_delay_ms(pace_s, sum(min(len(a.value), TYPED_KEYS_PER_FIELD) for a in actions
-                                             if a.how == "type" and a.field.get("type", "") in KEY_TYPED))
+            key_typed = [a for a in actions if a.how == "type" and a.field.get("type", "") in KEY_TYPED]
+            keys = keys_per_field(len(key_typed))
+            delay = key_delay_ms(pace_s, sum(min(len(a.value), keys) for a in key_typed))
             for action in actions[: first_choice + 1]:
                 await clock.check()
                 if action.how == "type":
-                    await _act(frame, action, delay)
+                    await _act(frame, action, delay, keys)
                     typed.append(action)
                 else:
                     await _choose(frame, form["dc"], action, clock)

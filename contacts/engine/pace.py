@@ -5,9 +5,17 @@ Formidable and Gravity Forms time traps, honeypot timers), often while still sho
 "thank you", so a too-quick engine loses leads it reports as sent. Every attempt
 therefore stays at least `min_dwell_s` on the form page, counted from when that page
 (the document holding the form: an iframe's own load for a form in a frame) was loaded,
-and types its text key by key spread over that time (the first TYPED_KEYS_PER_FIELD keys
-of each field; the rest of a long message goes in at once, as a paste), so scripts that
+and starts each text field by typing key by key, spread over that time, so scripts that
 watch key events see a person typing rather than values appearing at once.
+
+Only the start of each field is typed; the rest goes in at once, as autofill or a paste
+would. Every key is an event in the page, a repaint of the box and a frame composited,
+and typing every key of a form (200 or so) cost about half a CPU-second per attempt: as
+much as loading, searching and filling the site. That made a batch with the wait on
+slower than one without, however many attempts waited at once. The anti-spam scripts of
+form plugins ask whether keys were pressed and how long the page was open, not whether
+every character came from a key (people autofill), so a few keys per field keep what
+they look for at a fraction of the cost (KEYS_PER_ATTEMPT, shared among the fields).
 
 The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
 loses no throughput to it as long as enough attempts run at once.
@@ -22,8 +30,10 @@ from playwright.async_api import Error as PlaywrightError
 
 # Typing is spread over this share of the dwell; the rest is reading the form over.
 TYPING_SHARE = 0.6
-# Keys pressed one by one per field; a longer value's rest goes in at once, like a paste.
-TYPED_KEYS_PER_FIELD = 40
+# Keys pressed one by one in a whole form, shared among its text fields (at least
+# MIN_KEYS_PER_FIELD each); the rest of each value goes in at once.
+KEYS_PER_ATTEMPT = 24
+MIN_KEYS_PER_FIELD = 3
 MIN_KEY_DELAY_MS = 8
 MAX_KEY_DELAY_MS = 120
 _CHECK_EVERY_S = 0.5  # a cancel or the deadline is noticed this quickly during the wait
@@ -35,6 +45,13 @@ _SECONDS_ON_PAGE_JS = """() => {
   const loaded = nav && nav.domContentLoadedEventEnd > 0 ? nav.domContentLoadedEventEnd : 0;
   return (performance.now() - loaded) / 1000;
 }"""
+
+
+def keys_per_field(fields: int) -> int:
+    """How many keys to press one by one at the start of each of `fields` text fields. Pure."""
+    if fields <= 0:
+        return 0
+    return max(MIN_KEYS_PER_FIELD, -(-KEYS_PER_ATTEMPT // fields))
 
 
 def key_delay_ms(min_dwell_s: float, characters: int) -> int:

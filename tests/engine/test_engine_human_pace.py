@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from contacts.engine import contact_dealer, outcomes
-from contacts.engine.pace import MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, key_delay_ms
+from contacts.engine import BrowserSession, contact_dealer, outcomes
+from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, key_delay_ms, keys_per_field
 from contacts.engine.runner import attempt_contact
-from tests.engine.conftest import CUSTOMER, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
+from tests.engine.conftest import CUSTOMER, OPTIONS, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
 
 TRAP = "timed-lead-trap"  # tests/sites: drops leads < 3 s after the form was served, or untyped
 
@@ -23,6 +23,13 @@ def test_typing_is_spread_over_part_of_the_dwell_within_human_bounds():
     assert key_delay_ms(5, 200) == 15  # 200 keys in 3 of the 5 seconds
     assert key_delay_ms(5, 5) == MAX_KEY_DELAY_MS
     assert key_delay_ms(1, 5000) == MIN_KEY_DELAY_MS
+
+
+def test_a_few_keys_per_field_are_typed_shared_from_one_budget_per_form():
+    assert keys_per_field(0) == 0
+    assert keys_per_field(1) == KEYS_PER_ATTEMPT
+    assert keys_per_field(5) * 5 >= KEYS_PER_ATTEMPT > keys_per_field(5) * 4  # shared, rounded up
+    assert keys_per_field(40) == MIN_KEYS_PER_FIELD  # every field still starts with keys
 
 
 @pytest.mark.browser
@@ -83,8 +90,10 @@ def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line
     [sent] = [r["data"] for r in site.received]  # one submission: Enter never sent it early
     assert sent["comments"] == "Hello, I would like your best price on the 2024 RAV4 XLE. Thanks, Alice"
     assert (sent["first_name"], sent["email"]) == ("Alice", CUSTOMER.email)
-    # Every key of the short fields, and the first keys of the long one, were pressed.
-    assert int(sent["keys"]) >= len("Alice") + len("Buyer") + len(CUSTOMER.email) + 40
+    # The first keys of every field were pressed, the form's budget of them, not every
+    # character (the rest went in at once, as autofill would).
+    typed_characters = sum(len(v) for k, v in sent.items() if k != "keys")
+    assert KEYS_PER_ATTEMPT <= int(sent["keys"]) < typed_characters / 2
 
 
 @pytest.mark.browser
@@ -110,3 +119,32 @@ def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session)
     assert result.status == outcomes.CANCELLED and not result.submit_pressed
     assert fixture_server.submissions(TRAP) == []
     assert result.elapsed_s < 8  # it stopped waiting when asked
+
+
+def simple_form(action: str) -> str:
+    return page(f"""<form method="post" action="{action}">
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <button type="submit">Send</button></form>""")
+
+
+@pytest.mark.browser
+def test_an_attempt_waiting_on_its_form_lets_another_load_and_search_meanwhile(make_site):
+    # One busy place only: if an attempt kept it through its typing and dwell, the other
+    # could not even open its site before the first had sent. It gives it back instead.
+    site = make_site({"/a/": simple_form("/send-a"), "/b/": simple_form("/send-b"),
+                      "POST /send-a": THANKS, "POST /send-b": THANKS})
+    options = replace(OPTIONS, busy_attempts=1, min_dwell_s=2)
+
+    async def both(session):
+        return await asyncio.gather(*(attempt_contact(f"{site.url}{path}/", CUSTOMER, session=session, options=options)
+                                      for path in ("a", "b")))
+
+    with BrowserSession(options) as session:
+        results = session.run(both(session), timeout=60)
+
+    assert [r.status for r in results] == [outcomes.SUBMITTED, outcomes.SUBMITTED], [r.error for r in results]
+    order = [hit for hit in site.hits if hit in ("GET /a/", "GET /b/", "POST /send-a", "POST /send-b")]
+    assert sorted(order[:2]) == ["GET /a/", "GET /b/"], order  # both opened before either sent
+    assert sorted(order[2:]) == ["POST /send-a", "POST /send-b"], order
