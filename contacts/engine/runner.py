@@ -52,11 +52,13 @@ class Outcome(Exception):
 class BusyPlace:
     """An attempt's place among the attempts doing CPU work at once (BrowserPool.busy_gate).
 
-    Held while the attempt loads and searches the site and while it submits and verifies;
-    given back while it only waits on the form (typing at a person's pace, the dwell). So a
-    worker can keep many attempts open through their waits, for throughput, while their
-    busy moments queue rather than pile up: without this, attempts started together load
-    together, wait together and submit together, and the cores sit idle through the waits.
+    Held while the attempt loads the site and searches it for the form, the CPU-heavy part;
+    with the human-pace wait on, given back once the form is found: from there the attempt
+    mostly waits (typing at a person's pace, the dwell, the site's answer). So a worker can
+    keep many attempts open through their waits, for throughput, while their loads queue
+    rather than pile up: without this, attempts started together load together, wait
+    together and submit together, and the cores sit idle through the waits. Without the
+    wait it is held to the end, so extra worker threads cost no memory until a place frees.
     """
 
     def __init__(self, gate: asyncio.Semaphore) -> None:
@@ -337,7 +339,6 @@ async def _run(attempt: Attempt, url: str) -> None:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
     await dwell(frame, options.min_dwell_s, clock)
-    await attempt.busy.take()
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])
