@@ -407,20 +407,20 @@ async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None
 
 def descendant_pids(root: int | None = None, skip: set[int] = frozenset()) -> list[int]:
     """Every process below `root` (this process by default), leaving out the processes in
-    `skip` and everything below them."""
-    try:
-        todo = [psutil.Process(root or os.getpid())]
-    except psutil.NoSuchProcess:
-        return []
+    `skip` and everything below them. One pass over the process table (asking each process
+    for its children reads the whole table once per process)."""
+    root = root or os.getpid()
+    children: dict[int, list[int]] = {}
+    for process in psutil.process_iter(["ppid"]):
+        ppid = process.info["ppid"]
+        if ppid is not None:
+            children.setdefault(ppid, []).append(process.pid)
     found: list[int] = []
+    todo = [root]
     while todo:
-        try:
-            children = todo.pop().children()
-        except psutil.NoSuchProcess:
-            continue  # it ended while we looked
-        for child in children:
-            if child.pid not in skip:
-                found.append(child.pid)
+        for child in children.get(todo.pop(), ()):
+            if child not in skip:
+                found.append(child)
                 todo.append(child)
     return found
 
