@@ -312,8 +312,10 @@ CONTACT_MIN_DWELL_S = env_int("CONTACT_MIN_DWELL_S", 5, minimum=0, maximum=60)
 
 REDIS_URL = env_str("REDIS_URL")
 # Attempts overlap on one engine loop per process, so threads are cheap: four at once hold
-# about 600 MB with the browser (bench/README.md).
-HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1, maximum=64)
+# about 600 MB with the browser (bench/README.md). With the human-pace wait on, an attempt
+# spends most of its time waiting on the form, so a process holds three times as many to
+# keep its throughput; only 2 per core load and search at once (EngineOptions.busy_attempts).
+HUEY_WORKERS = env_int("HUEY_WORKERS", 12 if CONTACT_MIN_DWELL_S else 4, minimum=1, maximum=64)
 _huey_consumer = {
     "workers": HUEY_WORKERS,
     # Threads: a process's worker threads share its engine loop, driver and Chromium.
