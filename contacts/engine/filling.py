@@ -294,7 +294,7 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
     """Fill the form's shown fields (not those in `skip`), reading it again after every
     choice: a choice may load a dependent list's options (Year, then Make, then Model) or
     show fields the site's conditional logic asks for, which are filled in turn. With
-    `pace_s` (the human-pace dwell, pace.py), text is typed key by key over part of it.
+    `pace_s` (the human-pace dwell, pace.py), each text field starts with a few keys pressed one by one.
     `approved` (field key -> value, from a person's review) replaces the plan's values.
 
     Returns what was filled and the form as it now stands. Raises UnfillableField for a

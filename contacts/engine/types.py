@@ -135,7 +135,7 @@ class EngineOptions:
     browser_executable: str = ""
     recycle_after: int = 25  # attempts per browser before relaunching it
     # Human pace (pace.py): seconds on the form page before submitting, counted from when
-    # it loaded, with text typed key by key over it; 0 turns both off.
+    # it loaded, each text field started with a few key presses; 0 turns both off.
     min_dwell_s: float = 5.0
     # Attempts of one process that may load, search, submit and verify at once: the work
     # that needs the CPU. An attempt gives its place back while it only waits (typing at
