@@ -27,6 +27,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 SITES_DIR = Path(__file__).resolve().parent / "sites"
+# Google's reCAPTCHA loader and its anchor frame, as the local stand-in the app's sandbox
+# serves (contacts/sandbox/views.py): one copy for every site that embeds reCAPTCHA from
+# `recaptcha/api.js`, unless the site has a file of its own at that path.
+_SANDBOX_RECAPTCHA = Path(__file__).resolve().parent.parent / "templates" / "sandbox" / "recaptcha"
+STAND_INS = {
+    "recaptcha/api.js": _SANDBOX_RECAPTCHA / "api.js",
+    "recaptcha/api2/anchor.html": _SANDBOX_RECAPTCHA / "anchor.html",
+}
 TEXT_SUFFIXES = {".html", ".htm", ".js", ".css", ".json", ".txt", ".svg"}
 # Requests that change nothing and are not lead submissions unless a route says so.
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -380,6 +388,8 @@ class FixtureServer:
                 target = (site_dir / inner_path.lstrip("/")).resolve()
                 if target.is_dir():
                     target = target / "index.html"
+                if not target.is_file() and inner_path.lstrip("/") in STAND_INS:
+                    target, site_dir = STAND_INS[inner_path.lstrip("/")], _SANDBOX_RECAPTCHA
                 if site_dir not in target.parents or not target.is_file() or target.name in (
                         "site.json", "expect.json"):
                     self._send(404, b"not found", "text/plain")

@@ -1,8 +1,9 @@
 /* Stand-in for https://www.google.com/recaptcha/api.js: the sandbox is served to the
-   engine on a closed network (and tests never leave the machine), so the BMW site loads
-   this instead. It builds the same DOM Google's loader builds: the anchor iframe titled
-   "reCAPTCHA" inside a 304x78 box plus the g-recaptcha-response textarea, or the
-   .grecaptcha-badge for an invisible widget. */
+   engine on a closed network, so its BMW site loads this instead, and the fixture sites
+   that embed reCAPTCHA load it from tests/fixture_server.py (nothing leaves the machine).
+   It builds the same DOM Google's loader builds: the anchor iframe titled "reCAPTCHA"
+   inside a 304x78 box plus the g-recaptcha-response textarea, or the .grecaptcha-badge
+   for an invisible widget. */
 (function () {
   var base = document.currentScript.src.replace(/api\.js.*$/, '');
   function anchor(key, size) {
