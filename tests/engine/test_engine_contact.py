@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from contacts.engine import outcomes
 from tests.engine.conftest import CUSTOMER, THANKS, Reply, page
+from tests.fixture_server import STAND_INS
 
 pytestmark = pytest.mark.browser
 
@@ -265,7 +264,7 @@ def test_a_site_with_only_a_newsletter_has_no_form(make_site, contact):
 
 # Google's loader, as a local stand-in on another origin (tests/sites/README.md): the
 # markup and the script address are what real sites have; nothing leaves loopback.
-RECAPTCHA_LOADER = (Path(__file__).resolve().parent.parent / "sites" / "recaptcha-v2" / "recaptcha" / "api.js").read_text()
+RECAPTCHA_LOADER = STAND_INS["recaptcha/api.js"].read_text()
 RECAPTCHA_V2 = PLAIN_FORM.replace(
     '<button type="submit">',
     '<div class="g-recaptcha" data-sitekey="6LcX"></div><button type="submit">',
