@@ -140,7 +140,7 @@ class EngineOptions:
     # Attempts of one process that may load, search, submit and verify at once: the work
     # that needs the CPU. An attempt gives its place back while it only waits (typing at
     # a person's pace, the dwell), so many more attempts than this can be open (runner.py).
-    busy_attempts: int = field(default_factory=lambda: default_busy_attempts())
+    busy_attempts: int = field(default_factory=default_busy_attempts)
     browser_user: str = "nobody"  # who the browser runs as when the worker is root (sandbox.py)
 
     @property
