@@ -9,6 +9,7 @@ import re
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import classifying as k
+from contacts.engine.key_watch import KeyWatch
 from contacts.engine.pace import key_delay_ms, keys_per_field
 from contacts.engine.planning import PROFILE_QUESTIONS, Action, UnfillableField, field_name, plan
 from contacts.engine.review import approve, offered, review_type, value_key
@@ -63,15 +64,20 @@ _READ_VALUES_JS = """(ids) => {
 KEY_TYPED = {"", "text", "email", "tel", "search", "url", "textarea"}
 
 
-async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0) -> None:
+async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0, watch: KeyWatch | None = None) -> None:
     # fill() focuses the field itself, so an overlay covering it does not matter.
     if not delay_ms or not keys_typed or action.field.get("type", "") not in KEY_TYPED:
         await _locator(frame, action).fill(action.value)
         return
-    # At human pace: the first keys one by one, so scripts watching key events see someone
-    # typing; the rest at once, as autofill or a paste would (pace.py: each key costs CPU
-    # in every process, which a worker running many attempts does not have).
+    # At human pace, where a script listens for key events: the first keys one by one, so
+    # it sees someone typing; the rest at once, as autofill or a paste would (pace.py:
+    # each key costs CPU in every process, which a worker running many attempts does not
+    # have). Where nothing listens, the whole value goes in at once.
     box = _locator(frame, action)
+    await box.focus()
+    if watch is not None and not await watch.watched(frame, action.field["dc"]):
+        await box.fill(action.value)
+        return
     await box.fill("")
     text = action.value
     if action.field.get("tag") != "textarea":
@@ -151,10 +157,10 @@ async def _uncheck(frame, action: Action) -> None:
         )
 
 
-async def _act(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0) -> None:
+async def _act(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0, watch: KeyWatch | None = None) -> None:
     try:
         if action.how == "type":
-            await _type(frame, action, delay_ms, keys_typed)
+            await _type(frame, action, delay_ms, keys_typed, watch)
         elif action.how == "select":
             await _select(frame, action)
         elif action.how == "uncheck":
@@ -294,12 +300,23 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
     """Fill the form's shown fields (not those in `skip`), reading it again after every
     choice: a choice may load a dependent list's options (Year, then Make, then Model) or
     show fields the site's conditional logic asks for, which are filled in turn. With
-    `pace_s` (the human-pace dwell, pace.py), each text field starts with a few keys pressed one by one.
+    `pace_s` (the human-pace dwell, pace.py), each text field whose key events a script
+    listens for (key_watch.py) starts with a few keys pressed one by one.
     `approved` (field key -> value, from a person's review) replaces the plan's values.
 
     Returns what was filled and the form as it now stands. Raises UnfillableField for a
     required field nothing honest fits, FillProblem for a value that would not stay.
     """
+    watch = KeyWatch(frame.page) if pace_s > 0 else None
+    try:
+        return await _fill_rounds(frame, form, customer, clock, skip, pace_s, approved, watch)
+    finally:
+        if watch is not None:
+            await watch.close()
+
+
+async def _fill_rounds(frame, form: dict, customer: Customer, clock, skip: set[str], pace_s: float,
+                       approved: dict[str, str] | None, watch: KeyWatch | None) -> tuple[list[FilledField], dict]:
     filled: list[FilledField] = []
     typed: list[Action] = []
     chosen: list[Action] = []
@@ -320,7 +337,7 @@ async def fill_form(frame, form: dict, customer: Customer, clock, skip: set[str]
             for action in actions[: first_choice + 1]:
                 await clock.check()
                 if action.how == "type":
-                    await _act(frame, action, delay, keys)
+                    await _act(frame, action, delay, keys, watch)
                     typed.append(action)
                 else:
                     await _choose(frame, form["dc"], action, clock)

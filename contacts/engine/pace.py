@@ -5,17 +5,18 @@ Formidable and Gravity Forms time traps, honeypot timers), often while still sho
 "thank you", so a too-quick engine loses leads it reports as sent. Every attempt
 therefore stays at least `min_dwell_s` on the form page, counted from when that page
 (the document holding the form: an iframe's own load for a form in a frame) was loaded,
-and starts each text field by typing key by key, spread over that time, so scripts that
-watch key events see a person typing rather than values appearing at once.
+and, where the page's scripts listen for key events (key_watch.py), starts each text field
+by typing key by key, spread over that time, so they see a person typing rather than
+values appearing at once. Where nothing listens, values go in at once: no script can tell.
 
-Only the start of each field is typed; the rest goes in at once, as autofill or a paste
-would. Every key is an event in the page, a repaint of the box and a frame composited,
-and typing every key of a form (200 or so) cost about half a CPU-second per attempt: as
-much as loading, searching and filling the site. That made a batch with the wait on
-slower than one without, however many attempts waited at once. The anti-spam scripts of
-form plugins ask whether keys were pressed and how long the page was open, not whether
-every character came from a key (people autofill), so a few keys per field keep what
-they look for at a fraction of the cost (KEYS_PER_ATTEMPT, shared among the fields).
+Only the start of each watched field is typed; the rest goes in at once, as autofill or a
+paste would. Every key is an event in the page, a repaint of the box and a frame
+composited, and typing every key of a form (200 or so) cost about half a CPU-second per
+attempt: as much as loading, searching and filling the site. That made a batch with the
+wait on slower than one without, however many attempts waited at once. The anti-spam
+scripts of form plugins ask whether keys were pressed and how long the page was open, not
+whether every character came from a key (people autofill), so a few keys per field keep
+what they look for at a fraction of the cost (KEYS_PER_ATTEMPT, shared among the fields).
 
 The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
 loses no throughput to it as long as enough attempts run at once.

@@ -4,6 +4,7 @@ stays on the form page long enough and types; the wait leaves the engine loop fr
 from __future__ import annotations
 
 import asyncio
+import json
 import concurrent.futures
 from dataclasses import replace
 
@@ -148,3 +149,102 @@ def test_an_attempt_waiting_on_its_form_lets_another_load_and_search_meanwhile(m
     order = [hit for hit in site.hits if hit in ("GET /a/", "GET /b/", "POST /send-a", "POST /send-b")]
     assert sorted(order[:2]) == ["GET /a/", "GET /b/"], order  # both opened before either sent
     assert sorted(order[2:]) == ["POST /send-a", "POST /send-b"], order
+
+
+# A form that reports what its scripts saw: key presses (where `listen` puts a keydown
+# listener) and, for every field, how many `input` events changed it (one when the value
+# went in at once, one per key and one for the rest when typed).
+COUNTING_FIELDS = ("first_name", "last_name", "email", "comments")
+
+
+def counting_form(action: str) -> str:
+    return f"""<form method="post" action="{action}">
+  <label for="fn">First Name *</label><input id="fn" name="first_name" required>
+  <label for="ln">Last Name *</label><input id="ln" name="last_name" required>
+  <label for="em">Email *</label><input id="em" name="email" type="email" required>
+  <label for="msg">Comments</label><textarea id="msg" name="comments"></textarea>
+  <input type="hidden" name="keys" value="0"><input type="hidden" name="inputs" value="{{}}">
+  <button type="submit">Send Message</button>
+</form>"""
+
+
+def counting_script(root: str, listen: str | None) -> str:
+    """`root` evaluates to the document or shadow root holding the form; `listen` to what
+    gets the keydown listener (None: nothing listens for keys)."""
+    keys = f"""({listen}).addEventListener('keydown', () => {{
+    form.elements.keys.value = String(Number(form.elements.keys.value) + 1); }});""" if listen else ""
+    return f"""<script>(() => {{
+  const form = ({root}).querySelector('form');
+  form.addEventListener('input', (e) => {{
+    const seen = JSON.parse(form.elements.inputs.value); seen[e.target.name] = (seen[e.target.name] || 0) + 1;
+    form.elements.inputs.value = JSON.stringify(seen); }});
+  {keys}
+}})();</script>"""
+
+
+def shadow_page(action: str, listen: str) -> str:
+    return page(f"""<div id="host"></div><script>
+  document.getElementById('host').attachShadow({{mode: 'open'}}).innerHTML = {json.dumps(counting_form(action))};
+</script>{counting_script("document.getElementById('host').shadowRoot", listen)}""")
+
+
+def assert_typed_only(sent: dict, watched: set[str]) -> None:
+    inputs = json.loads(sent["inputs"])
+    for name in COUNTING_FIELDS:
+        if name in watched:
+            assert inputs[name] > MIN_KEYS_PER_FIELD, (name, inputs)  # key by key, then the rest
+        else:
+            assert inputs[name] == 1, (name, inputs)  # the whole value at once
+    assert (int(sent["keys"]) > 0) == bool(watched), sent["keys"]
+
+
+@pytest.mark.browser
+def test_keys_are_pressed_only_in_the_field_a_script_listens_to(make_site, contact):
+    body = counting_form("/send") + counting_script("document", "document.getElementById('fn')")
+    site = make_site({"/": page(body), "POST /send": THANKS})
+    result = contact(site.url, min_dwell_s=1)
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]
+    assert (sent["first_name"], sent["email"], sent["comments"]) == ("Alice", CUSTOMER.email, CUSTOMER.message)
+    assert_typed_only(sent, {"first_name"})
+
+
+@pytest.mark.browser
+def test_where_no_script_listens_for_keys_every_value_goes_in_at_once(make_site, contact):
+    site = make_site({"/": page(counting_form("/send") + counting_script("document", None)), "POST /send": THANKS})
+    result = contact(site.url, min_dwell_s=1)
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]
+    assert_typed_only(sent, set())
+    assert result.elapsed_s >= 1  # the wait itself still holds
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("where, listen, watched", [
+    # Every key press in a document reaches its window and the document itself.
+    ("frame", "window", True),
+    ("cross-site frame", "document", True),
+    # A key event inside a shadow root is passed on to its host.
+    ("shadow root", "document.getElementById('host')", True),
+    # Key events never leave their frame: the page around it cannot see them.
+    ("frame, page listening", None, False),
+])
+def test_keys_are_pressed_where_a_listener_sees_them_through_frames_and_shadow_roots(make_site, contact, where, listen, watched):
+    routes = {"POST /send": THANKS}
+    inner = make_site({"/form": page(counting_form("/send") + counting_script("document", listen)), "POST /send": THANKS})
+    if where == "shadow root":
+        routes["/"] = shadow_page("/send", listen)
+        site = make_site(routes)
+        received = site.received
+    else:
+        form_url = inner.url + "form"
+        if where == "cross-site frame":
+            form_url = form_url.replace("127.0.0.1", "localhost")  # another site: a process of its own
+        outer = "<script>document.addEventListener('keydown', () => {});</script>" if listen is None else ""
+        site = make_site({"/": page(f'<h1>Contact us</h1><iframe src="{form_url}" width="600" height="500"></iframe>{outer}')})
+        received = inner.received
+    result = contact(site.url, min_dwell_s=1)
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in received]
+    assert sent["first_name"] == "Alice"
+    assert_typed_only(sent, set(COUNTING_FIELDS) if watched else set())
