@@ -313,9 +313,10 @@ CONTACT_MIN_DWELL_S = env_int("CONTACT_MIN_DWELL_S", 5, minimum=0, maximum=60)
 REDIS_URL = env_str("REDIS_URL")
 # Attempts overlap on one engine loop per process, so threads are cheap: four at once hold
 # about 600 MB with the browser (bench/README.md). With the human-pace wait on, an attempt
-# spends most of its time waiting on the form, so a process holds three times as many to
-# keep its throughput; only 2 per core load and search at once (EngineOptions.busy_attempts).
-HUEY_WORKERS = env_int("HUEY_WORKERS", 12 if CONTACT_MIN_DWELL_S else 4, minimum=1, maximum=64)
+# spends most of its time idle on the form, so a process keeps about four more open per
+# second of the wait to hold the rate it has without it (24 for the default 5 s: about
+# 1.2 GB); only 2 per core load and search at once (EngineOptions.busy_attempts).
+HUEY_WORKERS = env_int("HUEY_WORKERS", min(64, 4 + 4 * CONTACT_MIN_DWELL_S), minimum=1, maximum=64)
 _huey_consumer = {
     "workers": HUEY_WORKERS,
     # Threads: a process's worker threads share its engine loop, driver and Chromium.
