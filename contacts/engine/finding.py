@@ -50,6 +50,13 @@ _SAYS_PLACE = re.compile(
     r"hours (&|and) directions|directions|visit us|find us|locations? (&|and) hours|\bhours\b|horario|ubicaci[oó]n|c[oó]mo llegar",
     re.I,
 )
+# A tab or button naming the sales department on its own ("Sales", "New & Used Sales",
+# "Ventas"): on a page of department tabs, the one holding the form for buying a car.
+_SAYS_SALES_DEPARTMENT = re.compile(
+    r"^\W*((new|used|pre-?owned|new (&|and) (used|pre-?owned)|vehicle|car) )?sales( (department|team|dept\.?))?\W*$"
+    r"|^\W*(departamento de )?ventas\W*$",
+    re.I,
+)
 _SAYS_ABOUT = re.compile(r"^\W*(about( us)?|about the dealership|dealership info|our dealership|sobre nosotros|qui[eé]nes somos)\W*$", re.I)
 # Links to forms that are not for reaching sales, and to pages with no form for it.
 _SAYS_ELSEWHERE = re.compile(
@@ -269,14 +276,22 @@ def rank_contact_links(links: list[dict], start_url: str) -> list[str]:
     return [href for _, href in rank_links(links, start_url)]
 
 
+def trigger_score(link: dict) -> int:
+    """How surely clicking one of page_links.js's in-place controls shows the sales contact
+    form (pure): its name's label_score, and 8 for a department tab for Sales not shown
+    yet, whose panel may be fetched only when it is clicked."""
+    if not (link["button"] and link["visible"]):
+        return 0
+    score = max(label_score(link["text"]), label_score(link["aria"]))
+    if link.get("tab") and any(_SAYS_SALES_DEPARTMENT.search(name) for name in (link["text"], link["aria"])):
+        score = max(score, 8)
+    return score
+
+
 async def modal_triggers(page) -> list[str]:
-    """data-dc ids of visible buttons that may open a contact form in place, best first."""
-    scored = []
-    for link in await _links(page):
-        if link["button"] and link["visible"]:
-            score = max(label_score(link["text"]), label_score(link["aria"]))
-            if score >= 8:
-                scored.append((score, link["dc"]))
+    """data-dc ids of visible buttons and tabs that may open a contact form in place, best first."""
+    scored = [(trigger_score(link), link["dc"]) for link in await _links(page)]
+    scored = [item for item in scored if item[0] >= 8]
     scored.sort(key=lambda item: -item[0])
     return [dc for _, dc in scored[:3]]
 

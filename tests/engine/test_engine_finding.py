@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.engine.finding import label_score, rank_contact_links, rank_links
+from contacts.engine.finding import label_score, rank_contact_links, rank_links, trigger_score
 
 START = "https://www.cascademazda.example/"
 
@@ -98,3 +98,25 @@ def test_other_sites_and_anchors_on_the_same_page():
 ])
 def test_label_scores(text, score):
     assert label_score(text) == score
+
+
+def control(text: str, tab: bool = False, visible: bool = True) -> dict:
+    return {"dc": "e2", "href": "", "text": text, "button": True, "tab": tab, "visible": visible, "title": "", "aria": ""}
+
+
+@pytest.mark.parametrize("text", ["Sales", "Sales Department", "New & Used Sales", "Pre-Owned Sales", "Ventas",
+                                  "Departamento de ventas", "Contact Us", "Request Info"])
+def test_a_tab_for_sales_not_shown_yet_is_clicked_for_its_form(text):
+    # Department tabs may fetch a panel's content only when it is clicked.
+    assert trigger_score(control(text, tab=True)) >= 8
+
+
+@pytest.mark.parametrize("text", ["Service", "Parts", "Sales Events", "Sales Tax Calculator", "Finance", "Hours"])
+def test_tabs_for_other_departments_and_pages_are_left_closed(text):
+    assert trigger_score(control(text, tab=True)) < 8
+
+
+def test_a_button_merely_saying_sales_is_no_tab_and_hidden_controls_are_never_clicked():
+    assert trigger_score(control("Sales")) < 8  # a menu toggle, say: it opens no form
+    assert trigger_score(control("Sales", tab=True, visible=False)) == 0
+    assert trigger_score(control("Contact Us")) == 10

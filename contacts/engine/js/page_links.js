@@ -1,4 +1,5 @@
-// Links and buttons on this page that may lead to a contact form: [{dc, href, text, button}].
+// Links, buttons and tabs on this page that may lead to a contact form:
+// [{dc, href, text, button, tab, visible, title, aria}].
 () => {
   const state = window.__dcState || (window.__dcState = { next: 1 });
   const tagOf = (el) => {
@@ -8,19 +9,27 @@
   };
   const out = [];
   const all = [];
-  const walk = (root) => { for (const el of root.querySelectorAll('a, button, [role=button], [data-toggle=modal], [data-bs-toggle=modal]')) all.push(el);
+  const walk = (root) => { for (const el of root.querySelectorAll('a, button, [role=button], [role=tab], [data-toggle=modal], [data-bs-toggle=modal]')) all.push(el);
     for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot); };
   walk(document);
   for (const el of all) {
+    if (el.getAttribute('role') === 'tab' && el.querySelector('a, button')) continue;  // its link or button stands for it
     const text = (el.innerText || el.textContent || el.getAttribute('aria-label') || el.title || '').replace(/\s+/g, ' ').trim().slice(0, 80);
     const href = el.tagName === 'A' ? (el.href || '') : '';
     const rawHref = el.getAttribute('href') || '';
-    const opensHere = !href || /^(#|javascript:)/i.test(rawHref) || el.hasAttribute('data-toggle') || el.hasAttribute('data-bs-toggle');
+    // A tab not shown (role=tab on the control or on the list item around its link, as
+    // jQuery UI marks them; Bootstrap's data-toggle=tab): clicked in place, even where its
+    // link names the page the panel's content is fetched from.
+    const tabEl = el.getAttribute('role') === 'tab' ? el
+      : (el.parentElement && el.parentElement.getAttribute('role') === 'tab') ? el.parentElement
+      : /^(tab|pill)$/i.test(el.getAttribute('data-toggle') || el.getAttribute('data-bs-toggle') || '') ? el : null;
+    const tab = !!tabEl && tabEl.getAttribute('aria-selected') !== 'true' && !/\b(active|selected)\b/.test(String(tabEl.className));
+    const opensHere = !href || tab || /^(#|javascript:)/i.test(rawHref) || el.hasAttribute('data-toggle') || el.hasAttribute('data-bs-toggle');
     // A button that would send a form is never pressed to "open" something.
     const sendsForm = (el.tagName === 'BUTTON' && el.type === 'submit' && !!el.form) || el.tagName === 'INPUT';
     const r = el.getBoundingClientRect();
     const shown = r.width > 1 && r.height > 1 && getComputedStyle(el).visibility !== 'hidden';
-    out.push({ dc: tagOf(el), href: opensHere ? '' : href, text, button: opensHere && !sendsForm, visible: shown,
+    out.push({ dc: tagOf(el), href: opensHere ? '' : href, text, button: opensHere && !sendsForm, tab, visible: shown,
       title: el.getAttribute('title') || '', aria: el.getAttribute('aria-label') || '' });
   }
   return out;
