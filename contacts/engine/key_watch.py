@@ -65,8 +65,8 @@ class KeyWatch:
                 return await self._listens_for_keys(session, field)
             finally:
                 await session.send("Runtime.releaseObjectGroup", {"objectGroup": _GROUP})
-        except PlaywrightError:
-            return True
+        except (PlaywrightError, KeyError, TypeError):
+            return True  # the protocol refused, or answered in a shape this does not know
 
     async def close(self) -> None:
         for session in self._sessions.values():
