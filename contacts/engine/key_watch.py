@@ -7,16 +7,20 @@ the value goes in at once, as autofill would: nothing in the page can tell the d
 and every key costs an event, a repaint and a composited frame in several processes, which
 a worker running many attempts at once pays for in throughput.
 
-The listeners are read over the DevTools protocol (`DOMDebugger.getEventListeners`), which
-page scripts cannot observe, starting from the focused element: focus is the one thing
-that leads through iframes (their documents are reached through the protocol, whatever
-their origin) and open shadow roots to the field. Whenever the answer is not certain (the
-walk ends somewhere else, the protocol refuses), the field counts as watched and is typed.
+The listeners are read through the DevTools protocol, which page scripts cannot observe,
+starting from the focused element: focus is the one thing that leads through iframes
+(their documents are reached through the protocol, whatever their origin) and shadow
+roots to the field. Usually one evaluation with the console's `getEventListeners()`
+answers; a field inside a frame of the same process or a closed shadow root takes a walk
+over protocol objects (`DOMDebugger.getEventListeners`), a dozen round trips more.
+Whenever the answer is not certain (the walk ends somewhere else, the protocol refuses),
+the field counts as watched and is typed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -31,6 +35,19 @@ _DEEPEST_FOCUS_JS = """function () {
   while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
   return el;
 }"""
+# The whole question in one evaluation, with the DevTools console's getEventListeners():
+# true or false, or null when the focus leads into a frame or a closed shadow root, which
+# only the protocol's own objects can enter (the slower walk below).
+_ONE_STEP_JS = """(() => {
+  const KEYS = ['keydown', 'keyup', 'keypress'];
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || !el.getAttribute || el.getAttribute('data-dc') !== DC) return null;
+  const listens = (target) => { const found = getEventListeners(target) || {};
+    return KEYS.some((type) => Array.isArray(found[type]) && found[type].length > 0); };
+  for (let node = el; node; node = node.parentNode || node.host || null) if (listens(node)) return true;
+  return listens(window);
+})()"""
 _ACTIVE_ELEMENT_JS = "function () { return this.activeElement; }"
 _IS_FIELD_JS = "function (dc) { return this.getAttribute && this.getAttribute('data-dc') === dc; }"
 # What a key event in `this` travels through: the field, its ancestors across shadow roots
@@ -58,6 +75,11 @@ class KeyWatch:
         which must hold the focus. True when it cannot be told."""
         try:
             session = await self._session_for(frame)
+            answer = await session.send("Runtime.evaluate", {
+                "expression": _ONE_STEP_JS.replace("DC", json.dumps(dc)), "includeCommandLineAPI": True,
+                "returnByValue": True, "silent": True})
+            if isinstance(answer.get("result", {}).get("value"), bool):
+                return answer["result"]["value"]
             try:
                 field = await self._focused_element(session)
                 if field is None or not await self._call(session, field, _IS_FIELD_JS, dc):
