@@ -37,19 +37,24 @@ _DEEPEST_FOCUS_JS = """function () {
 }"""
 # The whole question in one evaluation, with the DevTools console's getEventListeners():
 # true or false, or null when the focus leads into a frame or a closed shadow root, which
-# only the protocol's own objects can enter (the slower walk below).
+# only the protocol's own objects can enter (the slower walk below). Marks (data-dc) count
+# per document, so only a field's own mark is taken for the field's.
 _ONE_STEP_JS = """(() => {
   const KEYS = ['keydown', 'keyup', 'keypress'];
   let el = document.activeElement;
   while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-  if (!el || !el.getAttribute || el.getAttribute('data-dc') !== DC) return null;
+  if (!el || !/^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.isContentEditable) return null;  // a frame, say
+  if (el.getAttribute('data-dc') !== DC) return null;
   const listens = (target) => { const found = getEventListeners(target) || {};
     return KEYS.some((type) => Array.isArray(found[type]) && found[type].length > 0); };
   for (let node = el; node; node = node.parentNode || node.host || null) if (listens(node)) return true;
   return listens(window);
 })()"""
 _ACTIVE_ELEMENT_JS = "function () { return this.activeElement; }"
-_IS_FIELD_JS = "function (dc) { return this.getAttribute && this.getAttribute('data-dc') === dc; }"
+# Marks count per document, so a frame's own element may carry the same mark as the field.
+_IS_FIELD_JS = """function (dc) {
+  return (/^(INPUT|TEXTAREA)$/.test(this.tagName) || !!this.isContentEditable) && this.getAttribute('data-dc') === dc;
+}"""
 # What a key event in `this` travels through: the field, its ancestors across shadow roots
 # (an event from inside one is passed on to its host), the document, then the window.
 _EVENT_PATH_JS = """function () {
