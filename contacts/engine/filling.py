@@ -59,6 +59,9 @@ _READ_VALUES_JS = """(ids) => {
 }"""
 
 
+MASK_KEY_DELAY_MS = 15  # masks want a human pace for a few digits
+MAX_BACKSPACES = 64  # more than any masked value holds
+
 # Boxes a person types into key by key; date, time, number and the like take keys in
 # their own formats, so they are always filled at once.
 KEY_TYPED = {"", "text", "email", "tel", "search", "url", "textarea"}
@@ -79,6 +82,12 @@ async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0, w
         await box.fill(action.value)
         return
     await box.fill("")
+    if _digits_only(action):
+        # A number is short and typed whole, key by key: input masks build the value from
+        # the keys pressed and would keep a number's first digits twice otherwise.
+        delay = max(delay_ms, MASK_KEY_DELAY_MS)
+        await box.press_sequentially(action.value, delay=delay, timeout=10_000 + len(action.value) * (delay + 100))
+        return
     text = action.value
     if action.field.get("tag") != "textarea":
         text = " ".join(text.splitlines())  # Enter in a one-line box would send the form
@@ -94,15 +103,28 @@ async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0, w
         await box.fill(action.value)
 
 
+def _digits_only(action: Action) -> bool:
+    """Phone numbers and ZIP codes are typed as digits: masks add their own punctuation."""
+    return action.kind.startswith("phone") or action.kind == "zip"
+
+
+async def _clear_by_keys(box) -> None:
+    """Empty a field, by Backspace where setting it empty does not hold: a key-driven
+    mask keeps its own buffer of the keys pressed and writes it back over any value a
+    script sets, so only Backspace takes its digits away."""
+    await box.fill("")
+    await box.press("End")
+    for _ in range(min(len(await box.input_value()), MAX_BACKSPACES)):
+        await box.press("Backspace")
+
+
 async def _type_key_by_key(frame, action: Action) -> None:
     """Masked inputs reject values set at once: press each key, digits only for phones."""
     box = _locator(frame, action)
-    await box.fill("")
-    await box.press("End")
-    digits_only = action.kind.startswith("phone") or action.kind == "zip"
-    keys = _digits(action.value) if digits_only else action.value
+    await _clear_by_keys(box)
+    keys = _digits(action.value) if _digits_only(action) else action.value
     # Masks want a human pace for a few digits; a long message is typed without pauses.
-    delay = 15 if digits_only else 0
+    delay = MASK_KEY_DELAY_MS if _digits_only(action) else 0
     await box.press_sequentially(keys, delay=delay, timeout=5000 + len(keys) * (delay + 10))
     await box.blur()
     if not _stuck(action, await box.input_value()):

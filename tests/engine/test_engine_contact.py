@@ -105,13 +105,25 @@ cell.addEventListener('input', show);
 </script>""")
 
 
-def test_it_fills_split_and_masked_phones(make_site, contact):
+@pytest.mark.parametrize("min_dwell_s", [0, 1])  # at human pace, the mask's listener asks for keys
+def test_it_fills_split_and_masked_phones(make_site, contact, min_dwell_s):
     site = make_site({"/": SPLIT_AND_MASKED, "POST /send": THANKS})
-    result = contact(site.url)
+    result = contact(site.url, min_dwell_s=min_dwell_s)
     assert result.status == outcomes.SUBMITTED, result.error
     data = only_submission(site)
     assert (data["phone1"], data["phone2"], data["phone3"]) == ("310", "555", "0123")
     assert data["cell"] == "(310) 555-0123"
+
+
+def test_a_mask_the_site_started_with_its_own_area_code_is_emptied_by_backspace_first(make_site, contact):
+    # The mask believes only keys, and the site has put its own area code in its buffer:
+    # setting the field empty does not hold, so a person deletes it, key by key.
+    started = SPLIT_AND_MASKED.replace("let digits = '';", "let digits = '562';").replace(
+        "cell.addEventListener('input', show);", "cell.addEventListener('input', show); show();")
+    site = make_site({"/": started, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site)["cell"] == "(310) 555-0123"
 
 
 def test_it_finds_the_form_on_the_contact_page_the_nav_links_to(make_site, contact):
