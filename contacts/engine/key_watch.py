@@ -35,23 +35,9 @@ _DEEPEST_FOCUS_JS = """function () {
   while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
   return el;
 }"""
-# The whole question in one evaluation, with the DevTools console's getEventListeners():
-# true or false, or null when the focus leads into a frame or a closed shadow root, which
-# only the protocol's own objects can enter (the slower walk below). Marks (data-dc) count
-# per document, so only a field's own mark is taken for the field's.
-_ONE_STEP_JS = """(() => {
-  const KEYS = ['keydown', 'keyup', 'keypress'];
-  let el = document.activeElement;
-  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-  if (!el || !/^(INPUT|TEXTAREA)$/.test(el.tagName) && !el.isContentEditable) return null;  // a frame, say
-  if (el.getAttribute('data-dc') !== DC) return null;
-  const listens = (target) => { const found = getEventListeners(target) || {};
-    return KEYS.some((type) => Array.isArray(found[type]) && found[type].length > 0); };
-  for (let node = el; node; node = node.parentNode || node.host || null) if (listens(node)) return true;
-  return listens(window);
-})()"""
 _ACTIVE_ELEMENT_JS = "function () { return this.activeElement; }"
-# Marks count per document, so a frame's own element may carry the same mark as the field.
+# Whether `this` is the field marked `dc`. Marks count per document, so a frame element in
+# the page around a form may carry the same mark as a field inside the frame.
 _IS_FIELD_JS = """function (dc) {
   return (/^(INPUT|TEXTAREA)$/.test(this.tagName) || !!this.isContentEditable) && this.getAttribute('data-dc') === dc;
 }"""
@@ -63,6 +49,22 @@ _EVENT_PATH_JS = """function () {
   if (this.ownerDocument && this.ownerDocument.defaultView) path.push(this.ownerDocument.defaultView);
   return path;
 }"""
+
+
+def _one_step_js(dc: str) -> str:
+    """The whole question in one evaluation, from the same pieces the walk uses, with the
+    DevTools console's getEventListeners(): true or false, or null when the focus leads
+    into a frame or a closed shadow root, which only the protocol's own objects can enter."""
+    return f"""(() => {{
+  const active = document.activeElement;
+  const field = active && ({_DEEPEST_FOCUS_JS}).call(active);
+  if (!field || !({_IS_FIELD_JS}).call(field, {json.dumps(dc)})) return null;
+  const keys = {json.dumps(sorted(KEY_EVENTS))};
+  return ({_EVENT_PATH_JS}).call(field).some((target) => {{
+    const found = getEventListeners(target) || {{}};
+    return keys.some((type) => Array.isArray(found[type]) && found[type].length > 0);
+  }});
+}})()"""
 
 
 class KeyWatch:
@@ -81,7 +83,7 @@ class KeyWatch:
         try:
             session = await self._session_for(frame)
             answer = await session.send("Runtime.evaluate", {
-                "expression": _ONE_STEP_JS.replace("DC", json.dumps(dc)), "includeCommandLineAPI": True,
+                "expression": _one_step_js(dc), "includeCommandLineAPI": True,
                 "returnByValue": True, "silent": True})
             if isinstance(answer.get("result", {}).get("value"), bool):
                 return answer["result"]["value"]
