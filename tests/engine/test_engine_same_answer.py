@@ -38,7 +38,9 @@ def answer(result, received) -> dict:
     filled_values = {str(f.value) for f in result.fields}
     return {
         "status": result.status,
-        "filled": [(f.kind, f.label, f.value) for f in result.fields],
+        # The mapping, not the order it was made in: a Model list that loads slowly on a
+        # busy machine is filled after the fields below it instead of before them.
+        "filled": sorted((f.kind, f.label, f.value) for f in result.fields),
         # Every field the site received, by name. A value the site's own page made up
         # (a load timestamp for its time trap, a nonce) differs by nature from run to run,
         # so a value the engine did not put there is compared by name only.
