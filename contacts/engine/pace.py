@@ -19,13 +19,20 @@ whether every character came from a key (people autofill), so a few keys per fie
 what they look for at a fraction of the cost (KEYS_PER_ATTEMPT, shared among the fields).
 
 The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
-loses no throughput to it as long as enough attempts run at once.
+loses no throughput to it as long as enough attempts run at once, and as long as a waiting
+page costs nothing. A static page costs nothing, but real dealer pages animate (a hero
+slider, a pulsing chat button, a spinner), and headless Chromium draws every frame of it:
+24 such pages waiting at once kept both cores busy drawing frames no one sees. So while an
+attempt waits, its window is minimized (`drawing_paused`). In headless Chromium that stops
+the drawing and nothing else: the page stays visible and focused to its scripts, its timers
+and animation frames run as before (time traps see time pass), and no event fires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -38,6 +45,11 @@ MIN_KEYS_PER_FIELD = 3
 MIN_KEY_DELAY_MS = 8
 MAX_KEY_DELAY_MS = 120
 _CHECK_EVERY_S = 0.5  # a cancel or the deadline is noticed this quickly during the wait
+# A wait shorter than this is not worth minimizing the window for (two protocol calls).
+MIN_PAUSED_WAIT_S = 0.5
+# Two animation frames: the page has drawn itself again once shown.
+NEXT_FRAME_TIMEOUT_S = 2
+_NEXT_FRAME_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 # Seconds since the document's DOMContentLoaded (since its time origin when the
 # navigation timing is not there, as in an about:blank frame filled by script).
@@ -72,9 +84,11 @@ async def seconds_on_page(frame) -> float | None:
         return None
 
 
-async def dwell(frame, min_dwell_s: float, clock) -> float:
+async def dwell(frame, min_dwell_s: float, clock, pause_drawing: bool = True) -> float:
     """Wait until the form's document has been open `min_dwell_s`; return the seconds
-    waited. Idle time on the loop, checked for a cancel and the deadline as it passes."""
+    waited. Idle time on the loop, checked for a cancel and the deadline as it passes;
+    with `pause_drawing` (headless only: a window someone watches must not vanish), the
+    page draws nothing meanwhile."""
     if min_dwell_s <= 0:
         return 0.0
     spent = await seconds_on_page(frame)
@@ -83,7 +97,44 @@ async def dwell(frame, min_dwell_s: float, clock) -> float:
     if remaining <= 0:
         return 0.0
     until = time.monotonic() + remaining
-    while (left := until - time.monotonic()) > 0:
-        await clock.check()
-        await asyncio.sleep(min(_CHECK_EVERY_S, left))
+    async with drawing_paused(frame.page, pause_drawing and remaining >= MIN_PAUSED_WAIT_S):
+        while (left := until - time.monotonic()) > 0:
+            await clock.check()
+            await asyncio.sleep(min(_CHECK_EVERY_S, left))
+    if pause_drawing and remaining >= MIN_PAUSED_WAIT_S:
+        await next_frame(frame.page)
     return remaining
+
+
+@asynccontextmanager
+async def drawing_paused(page, pause: bool = True):
+    """Minimize the page's window for the duration (each attempt's page has a window of
+    its own), and restore it after, whatever happens inside. Where the protocol refuses,
+    the page simply goes on drawing."""
+    session = window = None
+    if pause:
+        try:
+            session = await page.context.new_cdp_session(page)
+            window = (await session.send("Browser.getWindowForTarget"))["windowId"]
+            await session.send("Browser.setWindowBounds", {"windowId": window, "bounds": {"windowState": "minimized"}})
+        except (PlaywrightError, KeyError, TypeError):
+            window = None
+    try:
+        yield
+    finally:
+        if session is not None:
+            try:
+                if window is not None:
+                    await session.send("Browser.setWindowBounds", {"windowId": window, "bounds": {"windowState": "normal"}})
+                await session.detach()
+            except PlaywrightError:
+                pass  # the page has gone, and its window with it
+
+
+async def next_frame(page) -> None:
+    """Wait until the page has drawn itself again, so the submit is clicked on a page that
+    is on the screen. The top document's frames: a frame inside may be throttled."""
+    try:
+        await asyncio.wait_for(page.main_frame.evaluate(_NEXT_FRAME_JS), NEXT_FRAME_TIMEOUT_S)
+    except (PlaywrightError, asyncio.TimeoutError):
+        pass  # the page is going away, or draws no frames: the submit finds out

@@ -4,15 +4,18 @@ stays on the form page long enough and types; the wait leaves the engine loop fr
 from __future__ import annotations
 
 import asyncio
-import json
 import concurrent.futures
+import io
+import json
 from dataclasses import replace
 
 import pytest
+from PIL import Image
 
 from contacts.engine import BrowserSession, contact_dealer, outcomes
-from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, key_delay_ms, keys_per_field
+from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, drawing_paused, key_delay_ms, keys_per_field
 from contacts.engine.runner import attempt_contact
+from contacts.engine.types import Hooks
 from tests.engine.conftest import CUSTOMER, OPTIONS, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
 
 TRAP = "timed-lead-trap"  # tests/sites: drops leads < 3 s after the form was served, or untyped
@@ -101,7 +104,6 @@ def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line
 def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session):
     import time
 
-    from contacts.engine.types import Hooks
 
     fixture_server.reset(TRAP)
     filling_since = []
@@ -248,3 +250,106 @@ def test_keys_are_pressed_where_a_listener_sees_them_through_frames_and_shadow_r
     [sent] = [r["data"] for r in received]
     assert sent["first_name"] == "Alice"
     assert_typed_only(sent, set(COUNTING_FIELDS) if watched else set())
+
+
+# A form page that reports, when sent, what its scripts saw of the page while the engine
+# was on it: the events a hidden, frozen or unfocused page gets, and how many timer ticks
+# and animation frames ran against how long the page was open. Its spinner animates for
+# the whole visit, as real dealer pages' sliders and chat buttons do.
+WATCHFUL_FORM = page("""
+<style>@keyframes turn { to { transform: rotate(360deg) } }
+.spinner { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear infinite }</style>
+<div class="spinner"></div>
+<form method="post" action="/send">
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <input type="hidden" name="seen"><input type="hidden" name="ticks"><input type="hidden" name="frames">
+  <input type="hidden" name="open_ms"><input type="hidden" name="state">
+  <button type="submit">Send</button>
+</form>
+<script>(() => {
+  const seen = [];
+  for (const type of ['visibilitychange', 'pagehide', 'freeze', 'resume']) document.addEventListener(type, () => seen.push(type));
+  for (const type of ['blur', 'focus']) window.addEventListener(type, () => seen.push('window ' + type));
+  let ticks = 0, frames = 0;
+  setInterval(() => { ticks += 1; }, 100);
+  (function frame() { frames += 1; requestAnimationFrame(frame); })();
+  const form = document.forms[0];
+  form.addEventListener('submit', () => {
+    form.elements.seen.value = seen.join(',');
+    form.elements.ticks.value = ticks; form.elements.frames.value = frames;
+    form.elements.open_ms.value = Math.round(performance.now());
+    form.elements.state.value = document.visibilityState + (document.hasFocus() ? ' focused' : '');
+  });
+})();</script>""")
+
+
+async def window_states(session: BrowserSession, origin: str) -> list[str]:
+    """The window state of every page open on `origin`, as Chromium's browser sees it."""
+    states = []
+    for context in session.pool.current.browser.contexts:
+        for open_page in context.pages:
+            if open_page.url.startswith(origin):
+                cdp = await context.new_cdp_session(open_page)
+                try:
+                    window = (await cdp.send("Browser.getWindowForTarget"))["windowId"]
+                    states.append((await cdp.send("Browser.getWindowBounds", {"windowId": window}))["bounds"]["windowState"])
+                finally:
+                    await cdp.detach()
+    return states
+
+
+@pytest.mark.browser
+def test_a_waiting_page_is_not_drawn_and_its_scripts_see_no_difference(make_site, browser_session):
+    site = make_site({"/": WATCHFUL_FORM, "POST /send": THANKS})
+    during_the_visit: list[str] = []
+    at_the_click: list[str] = []
+
+    async def should_stop():  # checked through the visit, and every half second of the wait
+        during_the_visit.extend(await window_states(browser_session, site.url))
+        return False
+
+    async def on_submit_pressed():
+        at_the_click.extend(await window_states(browser_session, site.url))
+
+    result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=2),
+                            hooks=Hooks(should_stop=should_stop, on_submit_pressed=on_submit_pressed))
+    assert result.status == outcomes.SUBMITTED, result.error
+    # The window was minimized while the attempt waited (a headless Chromium then draws
+    # nothing), and was back on the screen for the click and the evidence after it.
+    assert "minimized" in during_the_visit and "normal" in during_the_visit, during_the_visit
+    assert at_the_click == ["normal"]
+    assert Image.open(io.BytesIO(result.screenshots["result"])).size == (1366, 900)
+    # The page itself noticed nothing: visible and focused throughout, no event of a page
+    # hidden or frozen, its timers and animation frames running all the while.
+    [sent] = [r["data"] for r in site.received]
+    assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
+    assert sent["seen"] == "" and sent["state"] == "visible focused", sent
+    open_ms = int(sent["open_ms"])
+    assert open_ms >= 2000
+    assert int(sent["ticks"]) >= open_ms / 100 / 2, sent  # a tenth of a second each: at least half ran
+    assert int(sent["frames"]) >= open_ms / 100, sent  # a frame every tenth of a second at least (60 a second unhindered)
+
+
+@pytest.mark.browser
+def test_the_window_comes_back_whatever_ends_the_wait(make_site, browser_session):
+    site = make_site({"/": WATCHFUL_FORM})
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            open_page = await context.new_page()
+            await open_page.goto(site.url)
+            with pytest.raises(RuntimeError):
+                async with drawing_paused(open_page):
+                    inside = await window_states(browser_session, site.url)
+                    raise RuntimeError("cancelled")
+            after = await window_states(browser_session, site.url)
+            async with drawing_paused(open_page, pause=False):  # a window someone watches stays
+                unpaused = await window_states(browser_session, site.url)
+            return inside, after, unpaused
+        finally:
+            await context.close()
+
+    assert browser_session.run(visit(), timeout=30) == (["minimized"], ["normal"], ["normal"])
