@@ -21,11 +21,13 @@ what they look for at a fraction of the cost (KEYS_PER_ATTEMPT, shared among the
 The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so a batch
 loses no throughput to it as long as enough attempts run at once, and as long as a waiting
 page costs nothing. A static page costs nothing, but real dealer pages animate (a hero
-slider, a pulsing chat button, a spinner), and headless Chromium draws every frame of it:
-24 such pages waiting at once kept both cores busy drawing frames no one sees. So while an
-attempt waits, its window is minimized (`drawing_paused`). In headless Chromium that stops
-the drawing and nothing else: the page stays visible and focused to its scripts, its timers
-and animation frames run as before (time traps see time pass), and no event fires.
+slider, a pulsing chat button, a spinner), and headless Chromium works out every frame of
+it: 24 such pages waiting at once kept both cores busy (1.7 cores; 0.7 with this). So while
+an attempt waits, the page's CSS animations and transitions hold still
+(`animations_paused`: the document timeline's playback rate at 0, as DevTools' animations
+panel does) and run on once the wait is over. Only the animations' own clock stops (their
+`animationiteration` and `transitionend` events come later); the page's timers and
+animation frames run, it stays visible and focused, so time traps see the time pass.
 """
 
 from __future__ import annotations
@@ -45,11 +47,8 @@ MIN_KEYS_PER_FIELD = 3
 MIN_KEY_DELAY_MS = 8
 MAX_KEY_DELAY_MS = 120
 _CHECK_EVERY_S = 0.5  # a cancel or the deadline is noticed this quickly during the wait
-# A wait shorter than this is not worth minimizing the window for (two protocol calls).
+# A wait shorter than this is not worth holding the animations for (four protocol calls).
 MIN_PAUSED_WAIT_S = 0.5
-# Two animation frames: the page has drawn itself again once shown.
-NEXT_FRAME_TIMEOUT_S = 2
-_NEXT_FRAME_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 # Seconds since the document's DOMContentLoaded (since its time origin when the
 # navigation timing is not there, as in an about:blank frame filled by script).
@@ -84,11 +83,10 @@ async def seconds_on_page(frame) -> float | None:
         return None
 
 
-async def dwell(frame, min_dwell_s: float, clock, pause_drawing: bool = True) -> float:
+async def dwell(frame, min_dwell_s: float, clock) -> float:
     """Wait until the form's document has been open `min_dwell_s`; return the seconds
-    waited. Idle time on the loop, checked for a cancel and the deadline as it passes;
-    with `pause_drawing` (headless only: a window someone watches must not vanish), the
-    page draws nothing meanwhile."""
+    waited. Idle time on the loop, checked for a cancel and the deadline as it passes,
+    the page's animations held still meanwhile."""
     if min_dwell_s <= 0:
         return 0.0
     spent = await seconds_on_page(frame)
@@ -97,44 +95,32 @@ async def dwell(frame, min_dwell_s: float, clock, pause_drawing: bool = True) ->
     if remaining <= 0:
         return 0.0
     until = time.monotonic() + remaining
-    async with drawing_paused(frame.page, pause_drawing and remaining >= MIN_PAUSED_WAIT_S):
+    async with animations_paused(frame.page, remaining >= MIN_PAUSED_WAIT_S):
         while (left := until - time.monotonic()) > 0:
             await clock.check()
             await asyncio.sleep(min(_CHECK_EVERY_S, left))
-    if pause_drawing and remaining >= MIN_PAUSED_WAIT_S:
-        await next_frame(frame.page)
     return remaining
 
 
 @asynccontextmanager
-async def drawing_paused(page, pause: bool = True):
-    """Minimize the page's window for the duration (each attempt's page has a window of
-    its own), and restore it after, whatever happens inside. Where the protocol refuses,
-    the page simply goes on drawing."""
-    session = window = None
+async def animations_paused(page, pause: bool = True):
+    """Hold the page's CSS animations and transitions still for the duration, and let
+    them run on after, whatever happens inside. Where the protocol refuses, the page
+    simply goes on animating. (Minimizing the window would stop the drawing in Chromium's
+    new headless mode, but not in the headless shell the engine runs.)"""
+    session = None
     if pause:
         try:
             session = await page.context.new_cdp_session(page)
-            window = (await session.send("Browser.getWindowForTarget"))["windowId"]
-            await session.send("Browser.setWindowBounds", {"windowId": window, "bounds": {"windowState": "minimized"}})
-        except (PlaywrightError, KeyError, TypeError):
-            window = None
+            await session.send("Animation.setPlaybackRate", {"playbackRate": 0})
+        except PlaywrightError:
+            pass
     try:
         yield
     finally:
         if session is not None:
             try:
-                if window is not None:
-                    await session.send("Browser.setWindowBounds", {"windowId": window, "bounds": {"windowState": "normal"}})
+                await session.send("Animation.setPlaybackRate", {"playbackRate": 1})  # as detaching would
                 await session.detach()
             except PlaywrightError:
-                pass  # the page has gone, and its window with it
-
-
-async def next_frame(page) -> None:
-    """Wait until the page has drawn itself again, so the submit is clicked on a page that
-    is on the screen. The top document's frames: a frame inside may be throttled."""
-    try:
-        await asyncio.wait_for(page.main_frame.evaluate(_NEXT_FRAME_JS), NEXT_FRAME_TIMEOUT_S)
-    except (PlaywrightError, asyncio.TimeoutError):
-        pass  # the page is going away, or draws no frames: the submit finds out
+                pass  # the page has gone

@@ -338,7 +338,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
-    await dwell(frame, options.min_dwell_s, clock, pause_drawing=options.headless)
+    await dwell(frame, options.min_dwell_s, clock)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import io
 import json
 from dataclasses import replace
 
 import pytest
-from PIL import Image
 
 from contacts.engine import BrowserSession, contact_dealer, outcomes
-from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, drawing_paused, key_delay_ms, keys_per_field
+from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, animations_paused, key_delay_ms, keys_per_field
 from contacts.engine.runner import attempt_contact
 from contacts.engine.types import Hooks
 from tests.engine.conftest import CUSTOMER, OPTIONS, SITE_TEST_OPTIONS, STANDARD_CUSTOMER, THANKS, page
@@ -254,8 +252,8 @@ def test_keys_are_pressed_where_a_listener_sees_them_through_frames_and_shadow_r
 
 # A form page that reports, when sent, what its scripts saw of the page while the engine
 # was on it: the events a hidden, frozen or unfocused page gets, and how many timer ticks
-# and animation frames ran against how long the page was open. Its spinner animates for
-# the whole visit, as real dealer pages' sliders and chat buttons do.
+# and animation frames ran against how long the page was open. Its spinner turns for the
+# whole visit, as real dealer pages' sliders and chat buttons do.
 WATCHFUL_FORM = page("""
 <style>@keyframes turn { to { transform: rotate(360deg) } }
 .spinner { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear infinite }</style>
@@ -284,56 +282,54 @@ WATCHFUL_FORM = page("""
   });
 })();</script>""")
 
+# Whether the spinner's animation moves on over the next few animation frames.
+SPINNER_MOVES_JS = """() => new Promise((answer) => {
+  const spin = document.querySelector('.spinner').getAnimations()[0], before = spin.currentTime;
+  let frames = 0;
+  (function frame() { if (++frames > 5) answer(spin.currentTime > before); else requestAnimationFrame(frame); })();
+})"""
 
-async def window_states(session: BrowserSession, origin: str) -> list[str]:
-    """The window state of every page open on `origin`, as Chromium's browser sees it."""
-    states = []
-    for context in session.pool.current.browser.contexts:
-        for open_page in context.pages:
-            if open_page.url.startswith(origin):
-                cdp = await context.new_cdp_session(open_page)
-                try:
-                    window = (await cdp.send("Browser.getWindowForTarget"))["windowId"]
-                    states.append((await cdp.send("Browser.getWindowBounds", {"windowId": window}))["bounds"]["windowState"])
-                finally:
-                    await cdp.detach()
-    return states
+
+async def spinners_moving(session: BrowserSession, origin: str) -> list[bool]:
+    """For every page open on `origin`: does its spinner move on?"""
+    return [await open_page.evaluate(SPINNER_MOVES_JS)
+            for context in session.pool.current.browser.contexts
+            for open_page in context.pages if open_page.url.startswith(origin)]
 
 
 @pytest.mark.browser
-def test_a_waiting_page_is_not_drawn_and_its_scripts_see_no_difference(make_site, browser_session):
+def test_a_waiting_page_holds_its_animations_still_and_nothing_else(make_site, browser_session):
     site = make_site({"/": WATCHFUL_FORM, "POST /send": THANKS})
-    during_the_visit: list[str] = []
-    at_the_click: list[str] = []
+    through_the_visit: list[bool] = []
+    at_the_click: list[bool] = []
 
     async def should_stop():  # checked through the visit, and every half second of the wait
-        during_the_visit.extend(await window_states(browser_session, site.url))
+        through_the_visit.extend(await spinners_moving(browser_session, site.url))
         return False
 
     async def on_submit_pressed():
-        at_the_click.extend(await window_states(browser_session, site.url))
+        at_the_click.extend(await spinners_moving(browser_session, site.url))
 
-    result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=2),
+    result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=3),
                             hooks=Hooks(should_stop=should_stop, on_submit_pressed=on_submit_pressed))
     assert result.status == outcomes.SUBMITTED, result.error
-    # The window was minimized while the attempt waited (a headless Chromium then draws
-    # nothing), and was back on the screen for the click and the evidence after it.
-    assert "minimized" in during_the_visit and "normal" in during_the_visit, during_the_visit
-    assert at_the_click == ["normal"]
-    assert Image.open(io.BytesIO(result.screenshots["result"])).size == (1366, 900)
-    # The page itself noticed nothing: visible and focused throughout, no event of a page
+    # The spinner stood still while the attempt waited, turned while it searched and
+    # filled, and turns again for the click and the evidence after it.
+    assert False in through_the_visit and True in through_the_visit, through_the_visit
+    assert at_the_click == [True]
+    # The page noticed nothing else: visible and focused throughout, no event of a page
     # hidden or frozen, its timers and animation frames running all the while.
     [sent] = [r["data"] for r in site.received]
     assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
     assert sent["seen"] == "" and sent["state"] == "visible focused", sent
     open_ms = int(sent["open_ms"])
-    assert open_ms >= 2000
+    assert open_ms >= 3000
     assert int(sent["ticks"]) >= open_ms / 100 / 2, sent  # a tenth of a second each: at least half ran
     assert int(sent["frames"]) >= open_ms / 100, sent  # a frame every tenth of a second at least (60 a second unhindered)
 
 
 @pytest.mark.browser
-def test_the_window_comes_back_whatever_ends_the_wait(make_site, browser_session):
+def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session):
     site = make_site({"/": WATCHFUL_FORM})
 
     async def visit():
@@ -342,14 +338,14 @@ def test_the_window_comes_back_whatever_ends_the_wait(make_site, browser_session
             open_page = await context.new_page()
             await open_page.goto(site.url)
             with pytest.raises(RuntimeError):
-                async with drawing_paused(open_page):
-                    inside = await window_states(browser_session, site.url)
+                async with animations_paused(open_page):
+                    inside = await spinners_moving(browser_session, site.url)
                     raise RuntimeError("cancelled")
-            after = await window_states(browser_session, site.url)
-            async with drawing_paused(open_page, pause=False):  # a window someone watches stays
-                unpaused = await window_states(browser_session, site.url)
+            after = await spinners_moving(browser_session, site.url)
+            async with animations_paused(open_page, pause=False):  # a wait too short to bother
+                unpaused = await spinners_moving(browser_session, site.url)
             return inside, after, unpaused
         finally:
             await context.close()
 
-    assert browser_session.run(visit(), timeout=30) == (["minimized"], ["normal"], ["normal"])
+    assert browser_session.run(visit(), timeout=30) == ([False], [True], [True])
