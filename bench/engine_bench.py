@@ -448,9 +448,10 @@ def human_pace(args, options, sites, customer) -> int:
 
     sites = sites[:args.sites]
     off, on = replace(options, min_dwell_s=0), replace(options, min_dwell_s=args.dwell)
-    with FixtureSitesProcess(args.latency_ms) as server:
-        print(f"Per dealer: {len(sites)} submitting fixture sites, wait off / {args.dwell:g} s interleaved, "
-              f"one at a time", flush=True)
+    with (PageWeightProcess() if args.animated else FixtureSitesProcess(args.latency_ms)) as served:
+        server = served.variant("animated") if args.animated else served
+        print(f"Per dealer: {len(sites)} submitting fixture sites{' animated' if args.animated else ''}, "
+              f"wait off / {args.dwell:g} s interleaved, one at a time", flush=True)
         variants = {"off": server, f"{args.dwell:g} s": server}
         times, surprises = interleaved_times(variants, sites, customer,
                                              {"off": off, f"{args.dwell:g} s": on}, args.rounds)
@@ -500,6 +501,8 @@ def main() -> int:
     parser.add_argument("--pace", action="store_true",
                         help="the human-pace run instead: the same dealers with the wait off and at --dwell seconds")
     parser.add_argument("--dwell", type=float, default=5.0, help="--pace: the wait in seconds (default 5)")
+    parser.add_argument("--animated", action="store_true",
+                        help="--pace: the sites with a real home page's animations (slider, spinner, chat button)")
     parser.add_argument("--sites", type=int, default=12, help="--heavy/--pace: dealers per round (default 12)")
     parser.add_argument("--rounds", type=int, default=1, help="--heavy/--pace: rounds over them (default 1)")
     parser.add_argument("--browser-args", default="",
@@ -513,6 +516,8 @@ def main() -> int:
         parser.error(f"--concurrency must be whole numbers separated by commas, not {args.concurrency!r}")
     if args.batch < 1 or not levels or levels[0] < 1:
         parser.error("--batch and every --concurrency must be at least 1")
+    if args.animated and (not args.pace or args.latency_ms):
+        parser.error("--animated goes with --pace, and serves the pages without --latency-ms")
     if args.sites < 1 or args.rounds < 1 or args.dwell < 0:
         parser.error("--sites and --rounds must be at least 1, --dwell at least 0")
     args.levels = levels

@@ -1,4 +1,4 @@
-"""Real-page weight for the engine bench: the fixture dealer sites served three ways.
+"""Real-page weight for the engine bench: the fixture dealer sites served four ways.
 
     light  the fixture sites as they are
     floor  the same plus one blocking <script> in <head> from another host, answered
@@ -10,9 +10,13 @@
            finishes, digital retailing, reviews, accessibility, call tracking, trade-in),
            two web fonts, 40 inventory photos, an autoplaying video that never finishes
            downloading and an ad iframe (Google's ad frame host, as most dealer ads are)
+    animated  the fixture sites with what keeps a real dealer page moving while it sits
+           open: a hero slider, a pulsing chat button, a spinner and a promotions ticker,
+           none of them honouring prefers-reduced-motion (most do not); all inline
 
 Run as a process of its own (bench/engine_bench.py starts it); it prints one JSON line:
-{"light": origin, "floor": origin, "heavy": origin, "assets_port": port, "hosts": [...]}.
+{"light": origin, "floor": origin, "heavy": origin, "animated": origin, "assets_port": port,
+"hosts": [...]}.
 The other hosts are real-looking names (www.googletagmanager.com,
 cdn.dealerplatform.example, ...) on the assets server's port: the pages name them with that
 port, and the bench makes the engine's egress proxy (which resolves every name the browser
@@ -73,6 +77,7 @@ FONT_BYTES = 40_000
 # --- the pages --------------------------------------------------------------------------
 
 _HEAD_OPEN = re.compile(r"<head[^>]*>", re.I)
+_BODY_OPEN = re.compile(r"<body[^>]*>", re.I)
 _HEAD_CLOSE = re.compile(r"</head\s*>", re.I)
 _BODY_CLOSE = re.compile(r"</body\s*>", re.I)
 
@@ -135,6 +140,44 @@ def heavy_page(html: str, _site: str) -> str:
     html = _after_head_opens(html, BLOCKING_HEAD)
     html = _before(_HEAD_CLOSE, html, HEAVY_HEAD) if _HEAD_CLOSE.search(html) else _after_head_opens(html, HEAVY_HEAD)
     return on_assets_port(_before(_BODY_CLOSE, html, HEAVY_BODY))
+
+
+# A dealer home page's moving parts: the slider's slides change every 4 s with a sliding
+# transition, the chat button's glow pulses (box-shadow: drawn on the main thread, as most
+# such effects are), the spinner and the ticker turn and scroll for ever.
+ANIMATED_TOP = "".join([
+    "<style>",
+    ".dc-hero{position:relative;height:220px;overflow:hidden;background:#123}",
+    ".dc-slides{display:flex;width:300%;height:100%;transition:transform .8s ease-in-out}",
+    ".dc-slide{flex:1;color:#fff;font:700 32px/220px Arial,sans-serif;text-align:center}",
+    ".dc-ticker{overflow:hidden;white-space:nowrap;background:#fc0}",
+    ".dc-ticker span{display:inline-block;padding-left:100%;animation:dc-scroll 18s linear infinite}",
+    "@keyframes dc-scroll{to{transform:translateX(-100%)}}",
+    ".dc-spinner{width:28px;height:28px;border:4px solid #ddd;border-top-color:#c00;border-radius:50%;",
+    "animation:dc-turn .9s linear infinite}",
+    "@keyframes dc-turn{to{transform:rotate(360deg)}}",
+    ".dc-chat{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;background:#0a7;",
+    "animation:dc-glow 1.6s ease-in-out infinite;z-index:9999}",
+    "@keyframes dc-glow{50%{box-shadow:0 0 0 14px rgba(0,170,119,.35)}}",
+    "</style>",
+    '<div class="dc-hero" aria-label="Featured offers"><div class="dc-slides">',
+    '<div class="dc-slide" style="background:#234">Spring Sales Event</div>',
+    '<div class="dc-slide" style="background:#432">0% APR on select models</div>',
+    '<div class="dc-slide" style="background:#243">Certified Pre-Owned</div>',
+    "</div></div>",
+    '<div class="dc-ticker"><span>Today only: free oil change with every test drive. Trade-in bonus up to $2,000.</span></div>',
+    '<div class="dc-spinner" role="status" aria-label="Loading inventory"></div>',
+    '<div class="dc-chat" aria-label="Open chat"></div>',
+    "<script>(function(){var n=0;setInterval(function(){n=(n+1)%3;",
+    "var s=document.querySelector('.dc-slides');if(s)s.style.transform='translateX(-'+(n*100/3)+'%)'},4000)})();</script>",
+])
+
+
+def animated_page(html: str, _site: str) -> str:
+    opened = _BODY_OPEN.search(html)
+    if opened is None:
+        return _before(_BODY_CLOSE, html, ANIMATED_TOP)
+    return html[:opened.end()] + ANIMATED_TOP + html[opened.end():]
 
 
 # --- the other hosts ----------------------------------------------------------------------
@@ -239,6 +282,7 @@ def main() -> None:
         "light": FixtureServer().start(),
         "floor": FixtureServer(decorate_html=floor_page).start(),
         "heavy": FixtureServer(decorate_html=heavy_page).start(),
+        "animated": FixtureServer(decorate_html=animated_page).start(),
     }
     print(json.dumps({**{name: server.main_origin for name, server in servers.items()},
                       "assets_port": ASSETS_PORT, "hosts": HOST_NAMES}), flush=True)
