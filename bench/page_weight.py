@@ -82,8 +82,8 @@ _HEAD_CLOSE = re.compile(r"</head\s*>", re.I)
 _BODY_CLOSE = re.compile(r"</body\s*>", re.I)
 
 
-def _after_head_opens(html: str, markup: str) -> str:
-    opened = _HEAD_OPEN.search(html)
+def _after_opening(tag: re.Pattern, html: str, markup: str) -> str:
+    opened = tag.search(html)
     if opened:
         return html[:opened.end()] + markup + html[opened.end():]
     return markup + html
@@ -133,12 +133,12 @@ def on_assets_port(html: str) -> str:
 
 
 def floor_page(html: str, _site: str) -> str:
-    return on_assets_port(_after_head_opens(html, BLOCKING_HEAD))
+    return on_assets_port(_after_opening(_HEAD_OPEN, html, BLOCKING_HEAD))
 
 
 def heavy_page(html: str, _site: str) -> str:
-    html = _after_head_opens(html, BLOCKING_HEAD)
-    html = _before(_HEAD_CLOSE, html, HEAVY_HEAD) if _HEAD_CLOSE.search(html) else _after_head_opens(html, HEAVY_HEAD)
+    html = _after_opening(_HEAD_OPEN, html, BLOCKING_HEAD)
+    html = _before(_HEAD_CLOSE, html, HEAVY_HEAD) if _HEAD_CLOSE.search(html) else _after_opening(_HEAD_OPEN, html, HEAVY_HEAD)
     return on_assets_port(_before(_BODY_CLOSE, html, HEAVY_BODY))
 
 
@@ -174,10 +174,7 @@ ANIMATED_TOP = "".join([
 
 
 def animated_page(html: str, _site: str) -> str:
-    opened = _BODY_OPEN.search(html)
-    if opened is None:
-        return _before(_BODY_CLOSE, html, ANIMATED_TOP)
-    return html[:opened.end()] + ANIMATED_TOP + html[opened.end():]
+    return _after_opening(_BODY_OPEN, html, ANIMATED_TOP)
 
 
 # --- the other hosts ----------------------------------------------------------------------
