@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import time
 from dataclasses import replace
 
 import pytest
@@ -100,9 +101,6 @@ def test_typing_at_pace_sends_whole_values_and_never_presses_enter_in_a_one_line
 
 @pytest.mark.browser
 def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session):
-    import time
-
-
     fixture_server.reset(TRAP)
     filling_since = []
 
