@@ -170,3 +170,72 @@ def test_a_person_reviews_edits_and_sends_from_the_results_page(owner, search, a
     assert sent["department"] == "finance" and sent["comments"] == "Edited in review: does it come in blue?"
     assert sent["first_name"] == "Alicia"
     assert ContactAttempt.objects.get(dealer=dealer).status == "submitted"
+
+
+STREAMED_ROWS_JS = """(rowId) => {
+    // Every message the stream brings for this row, and whether the page swapped it in.
+    window.rowMessages = [];
+    document.addEventListener("htmx:sseBeforeMessage", (event) => {
+        if (event.target.id === rowId) window.rowMessages.push(event.defaultPrevented ? "kept" : "swapped");
+    });
+}"""
+
+
+def test_a_review_being_edited_stays_open_when_its_row_arrives_again_unchanged(owner, search, asgi_server):
+    """A person halfway through "Edit and send" loses nothing when the stream sends the same
+    row again (a second event about the dealer, a reconnect catching up); a row that did
+    change still replaces it."""
+    from playwright.sync_api import expect
+
+    from contacts.results import take_snapshot
+    from tests.browsers import person_browser
+    from tests.test_results_browser import off_loop
+    from tests.test_reviews import FIELDS
+
+    dealer = make_dealer("Valley Motors", 34.1, -118.4, "http://127.0.0.1:9/valley/")
+    take_snapshot(search)
+    attempt = ContactAttempt.objects.create(
+        owner=owner, customer=search.customer, dealer=dealer, search=search, status="awaiting_review",
+        review_first=True, review_fields=FIELDS, review_fingerprint="f" * 64, review_ready=timezone.now(),
+        started=timezone.now(),
+    )
+    url = asgi_server.url
+    row_id = f"dealer-{dealer.pk}"
+
+    def messages(page, count: int) -> list[str]:
+        page.wait_for_function("(n) => window.rowMessages.length >= n", arg=count)
+        return page.evaluate("window.rowMessages")
+
+    with person_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{url}/accounts/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{url}/")
+        page.goto(f"{url}/searches/{search.pk}/")
+        page.evaluate(STREAMED_ROWS_JS, row_id)
+        row = page.locator(f"#{row_id}")
+        expect(row).to_contain_text("Awaiting review")
+
+        off_loop(attempt.record_event, "finished")  # the row as it stands, sent live
+        assert messages(page, 1) == ["swapped"]
+        row.locator("summary", has_text="Edit and send").click()
+        row.locator("select").first.select_option("Finance")
+        row.get_by_label("First Name", exact=True).fill("Alicia")
+        page.evaluate("(id) => { document.getElementById(id).dataset.touched = 'yes'; }", row_id)
+
+        off_loop(attempt.record_event, "finished")  # the same row again
+        assert messages(page, 2) == ["swapped", "kept"]
+        expect(row).to_have_attribute("data-touched", "yes")  # the very element the person is in
+        expect(row.locator("details.review-edit")).to_have_attribute("open", "")
+        expect(row.get_by_label("First Name", exact=True)).to_have_value("Alicia")
+        expect(row.locator("select").first).to_have_value("Finance")
+
+        assert off_loop(review.skip, attempt)  # skipped from another tab: the row did change
+        assert messages(page, 3) == ["swapped", "kept", "swapped"]
+        expect(row).to_contain_text(review.SKIPPED)
+        expect(row).not_to_have_attribute("data-touched", "yes")
+
+        off_loop(attempt.record_event, "finished")  # and the skipped row, unchanged, is kept
+        assert messages(page, 4) == ["swapped", "kept", "swapped", "kept"]

@@ -1,7 +1,8 @@
 // The results page's behaviour beyond htmx (no inline scripts or handlers, for the CSP):
 // "select all", screen-reader announcements of row outcomes and of the batch's end, the
-// tab title, taking down stale banners, compact rows once finished, and an optional
-// browser notification when the batch ends while the tab is in the background.
+// tab title, taking down stale banners, compact rows once finished, leaving a live row
+// alone when it arrives unchanged, and an optional browser notification when the batch
+// ends while the tab is in the background.
 (function () {
   "use strict";
 
@@ -65,9 +66,39 @@
     if (previous !== undefined && previous !== state && row.dataset.announce) announce(row.dataset.announce);
   }
 
+  // A row the stream sends again unchanged is left as it is. Swapping in the same row
+  // would close an open "Edit and send" and throw away what the person typed there (or a
+  // box they ticked). The same row comes again when two events about one dealer are read
+  // in different polls after the row already stood at its new state, and when a
+  // reconnecting stream catches up. What the stream last swapped in is remembered per row
+  // element, so a row put in any other way (a post's answer, a new table) takes the next
+  // message whatever it is.
+  const streamed = new WeakMap();  // row element -> the message it was swapped in from
+  const arriving = new Map();  // row id -> the message being swapped in (until htmx:load)
+
+  function onStreamedRow(event) {
+    const row = event.target;
+    if (!row.classList || !row.classList.contains("dealer-row")) return;
+    const html = event.detail.data;
+    if (streamed.get(row) === html) {
+      event.preventDefault();
+      return;
+    }
+    arriving.set(row.id, html);
+  }
+
+  function onLoadedRow(row) {
+    if (!arriving.has(row.id)) return;
+    streamed.set(row, arriving.get(row.id));
+    arriving.delete(row.id);
+  }
+
   function scan(root) {
     if (root.id === "summary") onSummary(root);
-    if (root.classList && root.classList.contains("dealer-row")) onRow(root);
+    if (root.classList && root.classList.contains("dealer-row")) {
+      onLoadedRow(root);
+      onRow(root);
+    }
     if (root.querySelectorAll) {
       root.querySelectorAll(".dealer-row").forEach(onRow);
       const summary = root.querySelector("#summary");
@@ -84,6 +115,7 @@
     }
     // Every element htmx puts in the page (live rows, the summary, a swapped table).
     document.body.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
+    document.body.addEventListener("htmx:sseBeforeMessage", onStreamedRow);
   });
 
   document.addEventListener("change", function (event) {
