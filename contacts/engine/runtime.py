@@ -189,6 +189,13 @@ class EngineRuntime:
                 asyncio.run_coroutine_threadsafe(pool.close(), loop).result(timeout)
             except Exception:
                 pass  # a hung driver is killed with the process group below
+        if thread.is_alive():
+            # The threads asyncio.to_thread() used (reading the process table) end here,
+            # not some moment after: loop.close() only tells them to, without waiting.
+            try:
+                asyncio.run_coroutine_threadsafe(loop.shutdown_default_executor(), loop).result(timeout)
+            except Exception:
+                pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
         if not thread.is_alive():
