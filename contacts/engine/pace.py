@@ -38,6 +38,8 @@ from contextlib import asynccontextmanager
 
 from playwright.async_api import Error as PlaywrightError
 
+from contacts.engine.busy import BusyPlace
+
 # Typing is spread over this share of the dwell; the rest is reading the form over.
 TYPING_SHARE = 0.6
 # Keys pressed one by one in a whole form, shared among its text fields (at least
@@ -83,22 +85,27 @@ async def seconds_on_page(frame) -> float | None:
         return None
 
 
-async def dwell(frame, min_dwell_s: float, clock) -> float:
+async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None) -> float:
     """Wait until the form's document has been open `min_dwell_s`; return the seconds
     waited. Idle time on the loop, checked for a cancel and the deadline as it passes,
-    the page's animations held still meanwhile."""
+    the page's animations held still meanwhile. `place` (the attempt's place among the
+    busy attempts, busy.py) is given back for the wait and taken again after it, first in
+    line, before the animations run on: the submit and the verify need the CPU."""
     if min_dwell_s <= 0:
         return 0.0
     spent = await seconds_on_page(frame)
     # Unknown (the frame is going away): wait the whole dwell, never less.
-    remaining = min_dwell_s - spent if spent is not None else min_dwell_s
-    if remaining <= 0:
-        return 0.0
+    remaining = max(0.0, min_dwell_s - spent if spent is not None else min_dwell_s)
+    if place is not None:
+        place.give_back()
+    queued = place is not None and place.must_wait()
     until = time.monotonic() + remaining
-    async with animations_paused(frame.page, remaining >= MIN_PAUSED_WAIT_S):
+    async with animations_paused(frame.page, remaining >= MIN_PAUSED_WAIT_S or queued):
         while (left := until - time.monotonic()) > 0:
             await clock.check()
             await asyncio.sleep(min(_CHECK_EVERY_S, left))
+        if place is not None:
+            await place.take(finishing=True)
     return remaining
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
+from contacts.engine.busy import BusyPlace
 from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, fill_form
 from contacts.engine.finding import SiteChallenge, dismiss_overlays, find_contact_form
@@ -47,33 +48,6 @@ class Outcome(Exception):
         super().__init__(error)
         self.status = status
         self.error = error
-
-
-class BusyPlace:
-    """An attempt's place among the attempts doing CPU work at once (BrowserPool.busy_gate).
-
-    Held while the attempt loads the site and searches it for the form, the CPU-heavy part;
-    with the human-pace wait on, given back once the form is found: from there the attempt
-    mostly waits (typing at a person's pace, the dwell, the site's answer). So a worker can
-    keep many attempts open through their waits, for throughput, while their loads queue
-    rather than pile up: without this, attempts started together load together, wait
-    together and submit together, and the cores sit idle through the waits. Without the
-    wait it is held to the end, so extra worker threads cost no memory until a place frees.
-    """
-
-    def __init__(self, gate: asyncio.Semaphore) -> None:
-        self._gate = gate
-        self.held = False
-
-    async def take(self) -> None:
-        if not self.held:
-            await self._gate.acquire()
-            self.held = True
-
-    def give_back(self) -> None:
-        if self.held:
-            self.held = False
-            self._gate.release()
 
 
 class Attempt:
@@ -338,7 +312,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
-    await dwell(frame, options.min_dwell_s, clock)
+    await dwell(frame, options.min_dwell_s, clock, attempt.busy)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])

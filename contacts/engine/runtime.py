@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, TypeVar
 
 import psutil
 
+from contacts.engine.busy import BusyGate
 from contacts.engine.discovery import find_browser_executable
 from contacts.engine.network_guard import EgressPolicy, parse_allowlist
 from contacts.engine.sandbox import LaunchPlan, launch_plans, note_unsandboxed
@@ -243,13 +244,13 @@ class BrowserPool:
         self.launch_plan: LaunchPlan | None = None  # the one that worked
         self.driver_pid: int | None = None
         self.egress: "EgressProxy | None" = None
-        self._busy: asyncio.Semaphore | None = None
+        self._busy: BusyGate | None = None
 
-    def busy_gate(self, options) -> asyncio.Semaphore:
-        """The process's places for attempts doing CPU work (options.busy_attempts, fixed
-        at the first attempt as the allowlist is)."""
+    def busy_gate(self, options) -> BusyGate:
+        """The process's places for attempts doing CPU work (busy.py; options.busy_attempts,
+        fixed at the first attempt as the allowlist is)."""
         if self._busy is None:
-            self._busy = asyncio.Semaphore(max(1, options.busy_attempts))
+            self._busy = BusyGate(options.busy_attempts)
         return self._busy
 
     @property

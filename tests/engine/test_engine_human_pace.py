@@ -347,3 +347,63 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
             await context.close()
 
     assert browser_session.run(visit(), timeout=30) == ([False], [True], [True])
+
+
+@pytest.mark.browser
+def test_an_attempt_back_from_its_wait_submits_before_another_starts():
+    # A process of its own, so the engine's busy places are this test's one (they are
+    # fixed when the first attempt of a process starts). With one place: `a` gives it back
+    # to wait on its form; `c` takes it and is held loading; `d` queues to start; `a`
+    # comes back to submit after `d`, and still gets the place first, once `c` lets go.
+    from tests.engine.test_engine_browser import _run_child
+
+    child = _run_child("""
+        import asyncio, json, threading
+        from dataclasses import replace
+        from contacts.engine import BrowserSession, outcomes
+        from contacts.engine.runner import attempt_contact
+        from contacts.engine.types import Hooks
+        from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Reply, Site
+        from tests.engine.test_engine_human_pace import simple_form
+
+        release = threading.Event()
+
+        def held_back(_request):
+            release.wait(30)
+            return Reply(simple_form("/send-c"))
+
+        site = Site({"/a/": simple_form("/send-a"), "/c/": held_back, "/d/": simple_form("/send-d"),
+                     "POST /send-a": THANKS, "POST /send-c": THANKS, "POST /send-d": THANKS})
+        options = replace(OPTIONS, busy_attempts=1, min_dwell_s=1)
+
+        async def until(condition):
+            while not condition():
+                await asyncio.sleep(0.01)
+
+        async def scenario(session):
+            gate, phases = session.pool.busy_gate(options), []
+
+            def contact(name, hooks=Hooks()):
+                return asyncio.create_task(attempt_contact(f"{site.url}{name}/", CUSTOMER, session=session,
+                                                           options=options, hooks=hooks))
+
+            a = contact("a", Hooks(on_phase=phases.append))
+            await until(lambda: outcomes.FILLING in phases)
+            c = contact("c")
+            await until(lambda: "GET /c/" in site.hits)
+            d = contact("d")
+            await until(lambda: gate.waiting() == 2)  # d to start, then a to submit
+            release.set()
+            return await asyncio.gather(a, c, d)
+
+        with BrowserSession(options) as session:
+            results = session.run(scenario(session), timeout=90)
+        site.close()
+        print(json.dumps({"statuses": [r.status for r in results], "hits": site.hits}))
+    """)
+    out, _ = child.communicate(timeout=180)
+    assert child.returncode == 0
+    report = json.loads(out.splitlines()[-1])
+    assert report["statuses"] == [outcomes.SUBMITTED] * 3
+    hits = [hit for hit in report["hits"] if hit in ("GET /d/", "POST /send-a")]
+    assert hits == ["POST /send-a", "GET /d/"], report["hits"]
