@@ -128,23 +128,46 @@ def simple_form(action: str) -> str:
   <button type="submit">Send</button></form>""")
 
 
+def in_a_process_of_its_own(script: str) -> dict:
+    """Run `script` in a fresh Python and return the JSON it prints last. The engine's busy
+    places are fixed when a process's first attempt starts, so a test that needs a number
+    of its own cannot share the test session's engine."""
+    from tests.engine.test_engine_browser import _run_child
+
+    child = _run_child(script)
+    out, _ = child.communicate(timeout=180)
+    assert child.returncode == 0
+    return json.loads(out.splitlines()[-1])
+
+
 @pytest.mark.browser
-def test_an_attempt_waiting_on_its_form_lets_another_load_and_search_meanwhile(make_site):
+def test_an_attempt_waiting_on_its_form_lets_another_load_and_search_meanwhile():
     # One busy place only: if an attempt kept it through its typing and dwell, the other
     # could not even open its site before the first had sent. It gives it back instead.
-    site = make_site({"/a/": simple_form("/send-a"), "/b/": simple_form("/send-b"),
-                      "POST /send-a": THANKS, "POST /send-b": THANKS})
-    options = replace(OPTIONS, busy_attempts=1, min_dwell_s=2)
+    report = in_a_process_of_its_own("""
+        import asyncio, json
+        from dataclasses import replace
+        from contacts.engine import BrowserSession
+        from contacts.engine.runner import attempt_contact
+        from tests.engine.conftest import CUSTOMER, OPTIONS, THANKS, Site
+        from tests.engine.test_engine_human_pace import simple_form
 
-    async def both(session):
-        return await asyncio.gather(*(attempt_contact(f"{site.url}{path}/", CUSTOMER, session=session, options=options)
-                                      for path in ("a", "b")))
+        site = Site({"/a/": simple_form("/send-a"), "/b/": simple_form("/send-b"),
+                     "POST /send-a": THANKS, "POST /send-b": THANKS})
+        options = replace(OPTIONS, busy_attempts=1, min_dwell_s=2)
 
-    with BrowserSession(options) as session:
-        results = session.run(both(session), timeout=60)
+        async def both(session):
+            return await asyncio.gather(*(attempt_contact(f"{site.url}{path}/", CUSTOMER, session=session,
+                                                          options=options) for path in ("a", "b")))
 
-    assert [r.status for r in results] == [outcomes.SUBMITTED, outcomes.SUBMITTED], [r.error for r in results]
-    order = [hit for hit in site.hits if hit in ("GET /a/", "GET /b/", "POST /send-a", "POST /send-b")]
+        with BrowserSession(options) as session:
+            results = session.run(both(session), timeout=60)
+        site.close()
+        print(json.dumps({"statuses": [r.status for r in results], "errors": [r.error for r in results],
+                          "hits": site.hits}))
+    """)
+    assert report["statuses"] == [outcomes.SUBMITTED, outcomes.SUBMITTED], report["errors"]
+    order = [hit for hit in report["hits"] if hit in ("GET /a/", "GET /b/", "POST /send-a", "POST /send-b")]
     assert sorted(order[:2]) == ["GET /a/", "GET /b/"], order  # both opened before either sent
     assert sorted(order[2:]) == ["POST /send-a", "POST /send-b"], order
 
@@ -351,13 +374,10 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
 
 @pytest.mark.browser
 def test_an_attempt_back_from_its_wait_submits_before_another_starts():
-    # A process of its own, so the engine's busy places are this test's one (they are
-    # fixed when the first attempt of a process starts). With one place: `a` gives it back
-    # to wait on its form; `c` takes it and is held loading; `d` queues to start; `a`
-    # comes back to submit after `d`, and still gets the place first, once `c` lets go.
-    from tests.engine.test_engine_browser import _run_child
-
-    child = _run_child("""
+    # With one place: `a` gives it back to wait on its form; `c` takes it and is held
+    # loading; `d` queues to start; `a` comes back to submit after `d`, and still gets the
+    # place first, once `c` lets go.
+    report = in_a_process_of_its_own("""
         import asyncio, json, threading
         from dataclasses import replace
         from contacts.engine import BrowserSession, outcomes
@@ -401,9 +421,6 @@ def test_an_attempt_back_from_its_wait_submits_before_another_starts():
         site.close()
         print(json.dumps({"statuses": [r.status for r in results], "hits": site.hits}))
     """)
-    out, _ = child.communicate(timeout=180)
-    assert child.returncode == 0
-    report = json.loads(out.splitlines()[-1])
     assert report["statuses"] == [outcomes.SUBMITTED] * 3
     hits = [hit for hit in report["hits"] if hit in ("GET /d/", "POST /send-a")]
     assert hits == ["POST /send-a", "GET /d/"], report["hits"]
