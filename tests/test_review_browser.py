@@ -133,7 +133,7 @@ def test_a_person_reviews_edits_and_sends_from_the_results_page(owner, search, a
     from playwright.sync_api import expect
 
     from contacts.results import take_snapshot
-    from tests.browsers import person_browser
+    from tests.browsers import log_in, person_browser
 
     dealer = make_dealer("Valley Motors", 34.1, -118.4, dealer_site.url)
     take_snapshot(search)
@@ -141,11 +141,7 @@ def test_a_person_reviews_edits_and_sends_from_the_results_page(owner, search, a
 
     with person_browser() as browser:
         page = browser.new_page()
-        page.goto(f"{url}/accounts/login/")
-        page.fill("#id_username", "alice")
-        page.fill("#id_password", "password")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{url}/")
+        log_in(page, url, "alice", "password")
         page.goto(f"{url}/searches/{search.pk}/")
         page.check(f'input[name="dealer"][value="{dealer.pk}"]')
         page.get_by_label("Review each form first").check()
@@ -188,7 +184,7 @@ def test_a_review_being_edited_stays_open_when_its_row_arrives_again_unchanged(o
     from playwright.sync_api import expect
 
     from contacts.results import take_snapshot
-    from tests.browsers import person_browser
+    from tests.browsers import log_in, person_browser
     from tests.test_results_browser import off_loop
     from tests.test_reviews import FIELDS
 
@@ -208,11 +204,7 @@ def test_a_review_being_edited_stays_open_when_its_row_arrives_again_unchanged(o
 
     with person_browser() as browser:
         page = browser.new_page()
-        page.goto(f"{url}/accounts/login/")
-        page.fill("#id_username", "alice")
-        page.fill("#id_password", "password")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{url}/")
+        log_in(page, url, "alice", "password")
         page.goto(f"{url}/searches/{search.pk}/")
         page.evaluate(STREAMED_ROWS_JS, row_id)
         row = page.locator(f"#{row_id}")
