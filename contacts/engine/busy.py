@@ -34,7 +34,7 @@ class BusyGate:
         return sum(not waiter.done() for waiter in (*self._finishing, *self._starting))
 
     async def acquire(self, finishing: bool = False) -> None:
-        if self.free > 0 and not self.waiting():
+        if self.free > 0:  # never while someone waits: release() hands a place straight on
             self.free -= 1
             return
         queue = self._finishing if finishing else self._starting
@@ -74,7 +74,7 @@ class BusyPlace:
 
     def must_wait(self) -> bool:
         """Whether taking a place now would queue."""
-        return not self.held and (self._gate.free <= 0 or self._gate.waiting() > 0)
+        return not self.held and self._gate.free <= 0
 
     def give_back(self) -> None:
         if self.held:
