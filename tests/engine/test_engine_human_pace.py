@@ -303,12 +303,17 @@ WATCHFUL_FORM = page("""
   });
 })();</script>""")
 
-# Whether the spinner's animation moves on over the next few animation frames.
-SPINNER_MOVES_JS = """() => new Promise((answer) => {
-  const spin = document.querySelector('.spinner').getAnimations()[0], before = spin.currentTime;
+# Whether the spinner's animation moves on over the next few animation frames, once a
+# pause or play asked of it has taken effect (both wait for the next frame: `ready`).
+SPINNER_MOVES_JS = """async () => {
+  const spin = document.querySelector('.spinner').getAnimations()[0];
+  await spin.ready;
+  const before = spin.currentTime;
   let frames = 0;
-  (function frame() { if (++frames > 5) answer(spin.currentTime > before); else requestAnimationFrame(frame); })();
-})"""
+  return new Promise((answer) => {
+    (function frame() { if (++frames > 5) answer(spin.currentTime > before); else requestAnimationFrame(frame); })();
+  });
+}"""
 
 
 async def spinners_moving(session: BrowserSession, origin: str) -> list[bool]:
@@ -370,6 +375,80 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
             await context.close()
 
     assert browser_session.run(visit(), timeout=30) == ([False], [True], [True])
+
+
+# A dealer page's kinds of animation: one that runs for ever, one inside a web component's
+# shadow tree, one the page has paused itself, and a panel that slides open (a
+# transition) when a script says so.
+MOVING_PARTS = page("""
+<style>@keyframes turn { to { transform: rotate(360deg) } }
+.spinner, .stopped { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear infinite }
+.stopped { animation-play-state: paused }
+.panel { height: 10px; overflow: hidden; transition: height 1.5s linear } .panel.open { height: 200px }</style>
+<div class="spinner"></div><div class="stopped"></div><div class="panel">Sales</div><chat-button></chat-button>
+<script>
+customElements.define('chat-button', class extends HTMLElement {
+  connectedCallback() {
+    this.attachShadow({mode: 'open'}).innerHTML = '<style>@keyframes glow { 50% { opacity: .4 } }'
+      + ' b { display: block; width: 20px; height: 20px; animation: glow 1s infinite }</style><b></b>';
+  }
+});
+window.panelOpened = new Promise((done) => document.querySelector('.panel').addEventListener('transitionend', done));
+</script>""")
+
+# For each moving part: does it move on over the next few animation frames (once ready,
+# as above)?
+PARTS_MOVING_JS = """async () => {
+  const parts = {
+    spinner: document.querySelector('.spinner'), stopped: document.querySelector('.stopped'),
+    panel: document.querySelector('.panel'), shadow: document.querySelector('chat-button').shadowRoot.querySelector('b'),
+  };
+  await Promise.all(Object.values(parts).map((el) => el.getAnimations()[0]?.ready));
+  const before = Object.fromEntries(Object.entries(parts).map(([name, el]) => [name, el.getAnimations()[0]?.currentTime]));
+  let frames = 0;
+  return new Promise((answer) => {
+    (function frame() {
+      if (++frames <= 5) return requestAnimationFrame(frame);
+      answer(Object.fromEntries(Object.entries(parts).map(([name, el]) => {
+        const now = el.getAnimations()[0]?.currentTime;
+        return [name, now === undefined ? 'none' : now > before[name]];
+      })));
+    })();
+  });
+}"""
+
+
+@pytest.mark.browser
+def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(make_site, browser_session):
+    site = make_site({"/": MOVING_PARTS})
+
+    async def visit():
+        context = await browser_session.new_context()
+        try:
+            open_page = await context.new_page()
+            await open_page.goto(site.url)
+            async with animations_paused(open_page):
+                await open_page.evaluate("() => document.querySelector('.panel').classList.add('open')")
+                # Any other DevTools session on the page coming and going (as the key
+                # listener check's does) must not set the page going again.
+                other = await context.new_cdp_session(open_page)
+                await other.send("Runtime.evaluate", {"expression": "1"})
+                await other.detach()
+                # The panel's transition is held as soon as it starts (or the wait times out).
+                await open_page.wait_for_function(
+                    "() => document.querySelector('.panel').getAnimations()[0]?.playState === 'paused'", timeout=5000)
+                held = await open_page.evaluate(PARTS_MOVING_JS)
+            after = await open_page.evaluate(PARTS_MOVING_JS)
+            opened = await open_page.evaluate("() => window.panelOpened.then(() => 'opened')")
+            return held, after, opened
+        finally:
+            await context.close()
+
+    held, after, opened = browser_session.run(visit(), timeout=30)
+    assert held == {"spinner": False, "stopped": False, "panel": False, "shadow": False}
+    # Played on afterwards, all but what the page had paused itself; the panel opens.
+    assert after == {"spinner": True, "stopped": False, "panel": True, "shadow": True}
+    assert opened == "opened"
 
 
 @pytest.mark.browser
