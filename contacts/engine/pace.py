@@ -22,23 +22,21 @@ The wait is `asyncio.sleep` on the engine loop: other attempts run meanwhile, so
 loses no throughput to it as long as enough attempts run at once, and as long as a waiting
 page costs nothing. A static page costs nothing, but real dealer pages animate (a hero
 slider, a pulsing chat button, a spinner), and headless Chromium works out every frame of
-it: 24 such pages waiting at once kept both cores busy. So while an attempt waits, the
-page's CSS animations, transitions and script animations hold still (`animations_paused`,
-as the pause button of DevTools' animations panel does) and run on once the wait is over:
-a waiting page of the bench's animated sites costs about 0.007 of a core held, against
-0.115 animating (a static page: 0.002). Only the animations' own clock stops (their
-`animationiteration` and `transitionend` events come later); the page's timers and
-animation frames run, it stays visible and focused, so time traps see the time pass.
+it: 24 such pages waiting at once kept both cores busy. So while an attempt waits, all of
+the page's animations hold still (animations.py) and run on once the wait is over; a
+waiting page of the bench's animated sites costs about 0.007 of a core held, against 0.115
+animating (a static page: 0.002). The page's timers and animation frames run, it stays
+visible and focused, so time traps see the time pass.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import asynccontextmanager
 
 from playwright.async_api import Error as PlaywrightError
 
+from contacts.engine.animations import animations_paused
 from contacts.engine.busy import BusyPlace
 
 # Typing is spread over this share of the dwell; the rest is reading the form over.
@@ -108,91 +106,3 @@ async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None
         if place is not None:
             await place.take(finishing=True)
     return remaining
-
-
-@asynccontextmanager
-async def animations_paused(page, pause: bool = True):
-    """Hold the page's animations and transitions still for the duration, and let them
-    run on after, whatever happens inside. Where the protocol refuses, the page simply
-    goes on animating. (Minimizing the window would stop the drawing in Chromium's new
-    headless mode, but not in the headless shell the engine runs.)"""
-    hold = AnimationHold(page) if pause else None
-    if hold is not None:
-        await hold.start()
-    try:
-        yield
-    finally:
-        if hold is not None:
-            await hold.release()
-
-
-class AnimationHold:
-    """Pauses, one by one, every animation running in the page and every one that starts
-    while held (a slider's next slide, a pulse restarted by a script), as the pause button
-    of DevTools' animations panel does, through its Animation domain: it reports the
-    animations running when it is enabled and each one as it starts, shadow trees
-    included, and a paused animation asks for no more frames. Holding the whole
-    document's timeline instead (playback rate 0) left every animation running at
-    rate 0, each asking for a frame 60 times a second: a waiting page still cost about a
-    quarter of what an animating one does, and any other DevTools session leaving the page
-    set the rate back to 1. Animations the page itself had paused are left alone, and only
-    those held are played again."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.session = None
-        self.held: list[str] = []
-        self._pausing: set[asyncio.Task] = set()
-        self._releasing = False
-
-    async def start(self) -> None:
-        try:
-            self.session = await self.page.context.new_cdp_session(self.page)
-            self.session.on("Animation.animationStarted", self._started)
-            await self.session.send("Animation.enable")
-            # The animations already running are reported with the answer: held before
-            # the wait begins.
-            await self._paused_so_far()
-        except PlaywrightError:
-            pass  # the page has gone, or refuses: it animates on
-
-    async def _paused_so_far(self) -> None:
-        if self._pausing:
-            await asyncio.gather(*self._pausing, return_exceptions=True)
-
-    def _started(self, event: dict) -> None:
-        animation = event.get("animation") or {}
-        if self._releasing or animation.get("playState") != "running" or animation.get("pausedState"):
-            return
-        self.held.append(animation["id"])
-        task = asyncio.ensure_future(self._pause(animation["id"]))
-        self._pausing.add(task)
-        task.add_done_callback(self._pausing.discard)
-
-    async def _pause(self, animation_id: str) -> None:
-        try:
-            await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": True})
-        except PlaywrightError:
-            pass  # ended or removed meanwhile
-
-    async def release(self) -> None:
-        self._releasing = True
-        if self.session is None:
-            return
-        try:
-            self.session.remove_listener("Animation.animationStarted", self._started)
-            await self._paused_so_far()
-            try:
-                await self.session.send("Animation.setPaused", {"animations": self.held, "paused": False})
-            except PlaywrightError:
-                # One of them is gone (its element removed): the call stops at it, so
-                # play the rest one by one.
-                for animation_id in self.held:
-                    try:
-                        await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": False})
-                    except PlaywrightError:
-                        pass
-            await self.session.send("Animation.disable")
-            await self.session.detach()
-        except PlaywrightError:
-            pass  # the page has gone

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
+from contacts.engine.animations import hold_endless_animations
 from contacts.engine.busy import BusyPlace
 from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, fill_form
@@ -180,6 +181,7 @@ async def attempt_contact(
             context = await session.pool.new_context(options)
             await install_resource_blocking(context)
             attempt.page = await context.new_page()
+            await hold_endless_animations(attempt.page)  # decoration: frames nobody sees
             await _run(attempt, url)
     except Outcome as done:
         attempt.result.status, attempt.result.error = done.status, done.error

@@ -1,0 +1,137 @@
+"""Holding a page's animations still, where they cost CPU and tell the engine nothing.
+
+Real dealer pages animate for as long as they are open (a spinner, a promotions ticker, a
+pulsing chat button, a hero slider), and headless Chromium works out every frame of it:
+about a ninth of a core per page on the bench's animated sites, so a worker running many
+attempts spends its cores drawing frames nobody sees.
+
+Two holds, both through DevTools' Animation domain, which reports every animation of the
+page as it starts (those already running when it is enabled too, shadow trees included)
+and pauses one by id as the pause button of its animations panel does; a paused animation
+asks for no more frames:
+- `hold_endless_animations`, for an attempt's whole visit: animations that run longer
+  than any attempt (ENDLESS_S, or for ever) are the page's decoration, never a step of its
+  form, which opens or shows a field in a second or two. Everything shorter runs as usual.
+- `animations_paused`, for the human-pace wait (pace.py): everything, shorter ones
+  included, held while nothing on the page is being done, played on afterwards.
+Only the animations' own clock stops; the page's timers and animation frames run, it
+stays visible and focused. Holding the document's whole timeline instead (playback rate
+0) left every animation running at rate 0, each still asking for a frame 60 times a
+second: a waiting page cost about a quarter of an animating one, and any other DevTools
+session leaving the page set the rate back to 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from playwright.async_api import Error as PlaywrightError
+
+# An animation running longer than this (all its iterations and delays) is decoration:
+# longer than an attempt takes to fill its form, and than any opening of a panel or a step.
+ENDLESS_S = 10.0
+
+
+def runs_longer_than_an_attempt(animation: dict) -> bool:
+    """Whether an animation (the protocol's Animation object) runs for ever or longer than
+    ENDLESS_S in all. Pure."""
+    source = animation.get("source") or {}
+    iterations = source.get("iterations")  # null for infinite: JSON has no Infinity
+    if iterations is None:
+        return True
+    total_ms = (source.get("delay") or 0) + (source.get("duration") or 0) * iterations + (source.get("endDelay") or 0)
+    return total_ms > ENDLESS_S * 1000
+
+
+def every_animation(_animation: dict) -> bool:
+    return True
+
+
+class AnimationHold:
+    """Pauses, one by one, every running animation of the page that `which` picks, those
+    running at the start and each that starts while held. Animations the page itself has
+    paused are left alone, and only those held are played again on release."""
+
+    def __init__(self, page, which: Callable[[dict], bool] = every_animation) -> None:
+        self.page = page
+        self.which = which
+        self.session = None
+        self.held: list[str] = []
+        self._pausing: set[asyncio.Task] = set()
+        self._releasing = False
+
+    async def start(self) -> "AnimationHold":
+        try:
+            self.session = await self.page.context.new_cdp_session(self.page)
+            self.session.on("Animation.animationStarted", self._started)
+            await self.session.send("Animation.enable")
+            # The animations already running are reported with the answer: held before
+            # whatever comes next begins.
+            await self._paused_so_far()
+        except PlaywrightError:
+            pass  # the page has gone, or refuses: it animates on
+        return self
+
+    def _started(self, event: dict) -> None:
+        animation = event.get("animation") or {}
+        if (self._releasing or animation.get("playState") != "running" or animation.get("pausedState")
+                or not self.which(animation)):
+            return
+        self.held.append(animation["id"])
+        task = asyncio.ensure_future(self._pause(animation["id"]))
+        self._pausing.add(task)
+        task.add_done_callback(self._pausing.discard)
+
+    async def _pause(self, animation_id: str) -> None:
+        try:
+            await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": True})
+        except PlaywrightError:
+            pass  # ended or removed meanwhile
+
+    async def _paused_so_far(self) -> None:
+        if self._pausing:
+            await asyncio.gather(*self._pausing, return_exceptions=True)
+
+    async def release(self) -> None:
+        self._releasing = True
+        if self.session is None:
+            return
+        try:
+            self.session.remove_listener("Animation.animationStarted", self._started)
+            await self._paused_so_far()
+            try:
+                await self.session.send("Animation.setPaused", {"animations": self.held, "paused": False})
+            except PlaywrightError:
+                # One of them is gone (its element removed): the call stops at it, so
+                # play the rest one by one.
+                for animation_id in self.held:
+                    try:
+                        await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": False})
+                    except PlaywrightError:
+                        pass
+            await self.session.send("Animation.disable")
+            await self.session.detach()
+        except PlaywrightError:
+            pass  # the page has gone
+
+
+async def hold_endless_animations(page) -> AnimationHold:
+    """From now until the page closes, hold every animation that runs longer than an
+    attempt, in every document the page shows (the hold follows its navigations)."""
+    return await AnimationHold(page, runs_longer_than_an_attempt).start()
+
+
+@asynccontextmanager
+async def animations_paused(page, pause: bool = True):
+    """Hold all of the page's animations still for the duration, and let them run on
+    after, whatever happens inside. Where the protocol refuses, the page simply goes on
+    animating. (Minimizing the window would stop the drawing in Chromium's new headless
+    mode, but not in the headless shell the engine runs.)"""
+    hold = await AnimationHold(page).start() if pause else None
+    try:
+        yield
+    finally:
+        if hold is not None:
+            await hold.release()
