@@ -41,8 +41,11 @@ def runs_longer_than_an_attempt(animation: dict) -> bool:
     iterations = source.get("iterations")  # null for infinite: JSON has no Infinity
     if iterations is None:
         return True
-    total_ms = (source.get("delay") or 0) + (source.get("duration") or 0) * iterations + (source.get("endDelay") or 0)
-    return total_ms > ENDLESS_S * 1000
+    try:
+        total_ms = (source.get("delay") or 0) + (source.get("duration") or 0) * iterations + (source.get("endDelay") or 0)
+        return float(total_ms) > ENDLESS_S * 1000
+    except (TypeError, ValueError):
+        return False  # timing this protocol version describes otherwise: let it run
 
 
 def every_animation(_animation: dict) -> bool:
@@ -76,8 +79,8 @@ class AnimationHold:
 
     def _started(self, event: dict) -> None:
         animation = event.get("animation") or {}
-        if (self._releasing or animation.get("playState") != "running" or animation.get("pausedState")
-                or not self.which(animation)):
+        if (self._releasing or "id" not in animation or animation.get("playState") != "running"
+                or animation.get("pausedState") or not self.which(animation)):
             return
         self.held.append(animation["id"])
         task = asyncio.ensure_future(self._pause(animation["id"]))

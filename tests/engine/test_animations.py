@@ -22,6 +22,7 @@ def animation(iterations, duration_ms, delay_ms=0, end_delay_ms=0) -> dict:
     ("a step of a form fading in after a delay", animation(1, 400, delay_ms=200), False),
     ("a flourish repeated nine times over a second", animation(9, 1_000), False),
     ("a long wait before a short flourish", animation(1, 500, delay_ms=ENDLESS_S * 1000), True),
+    ("timing described in a way not known here", animation(1, "auto"), False),
 ])
 def test_only_what_runs_longer_than_an_attempt_is_held_for_the_visit(described, shown, endless):
     assert runs_longer_than_an_attempt(shown) is endless, described
