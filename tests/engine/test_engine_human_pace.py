@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import json
 import time
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
@@ -319,6 +320,18 @@ MOVES_ON_JS = """async (selector) => {
 }"""
 
 
+@asynccontextmanager
+async def page_open_on(session: BrowserSession, url: str):
+    """A page of its own in a fresh context, at `url`; the context closed after."""
+    context = await session.new_context()
+    try:
+        open_page = await context.new_page()
+        await open_page.goto(url)
+        yield open_page
+    finally:
+        await context.close()
+
+
 async def spinners_moving(session: BrowserSession, origin: str, selector: str = ".spinner") -> list[bool]:
     """For every page open on `origin`: does its spinner (or `selector`) move on?"""
     return [await open_page.evaluate(MOVES_ON_JS, selector)
@@ -367,10 +380,7 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
     site = make_site({"/": WATCHFUL_FORM})
 
     async def visit():
-        context = await browser_session.new_context()
-        try:
-            open_page = await context.new_page()
-            await open_page.goto(site.url)
+        async with page_open_on(browser_session, site.url) as open_page:
             with pytest.raises(RuntimeError):
                 async with animations_paused(open_page):
                     inside = await spinners_moving(browser_session, site.url)
@@ -379,8 +389,6 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
             async with animations_paused(open_page, pause=False):  # a wait too short to bother
                 unpaused = await spinners_moving(browser_session, site.url)
             return inside, after, unpaused
-        finally:
-            await context.close()
 
     assert browser_session.run(visit(), timeout=30) == ([False], [True], [True])
 
@@ -431,15 +439,12 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
     site = make_site({"/": MOVING_PARTS})
 
     async def visit():
-        context = await browser_session.new_context()
-        try:
-            open_page = await context.new_page()
-            await open_page.goto(site.url)
+        async with page_open_on(browser_session, site.url) as open_page:
             async with animations_paused(open_page):
                 await open_page.evaluate("() => document.querySelector('.panel').classList.add('open')")
                 # Any other DevTools session on the page coming and going (as the key
                 # listener check's does) must not set the page going again.
-                other = await context.new_cdp_session(open_page)
+                other = await open_page.context.new_cdp_session(open_page)
                 await other.send("Runtime.evaluate", {"expression": "1"})
                 await other.detach()
                 # The panel's transition is held as soon as it starts (or the wait times out).
@@ -449,8 +454,6 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
             after = await open_page.evaluate(PARTS_MOVING_JS)
             opened = await open_page.evaluate("() => window.panelOpened.then(() => 'opened')")
             return held, after, opened
-        finally:
-            await context.close()
 
     held, after, opened = browser_session.run(visit(), timeout=30)
     assert held == {"spinner": False, "stopped": False, "panel": False, "shadow": False}
