@@ -83,13 +83,15 @@ class AnimationHold:
                 or animation.get("pausedState") or not self.which(animation)):
             return
         self.held.append(animation["id"])
-        task = asyncio.ensure_future(self._pause(animation["id"]))
+        task = asyncio.ensure_future(self._set_paused(animation["id"], True))
         self._pausing.add(task)
         task.add_done_callback(self._pausing.discard)
 
-    async def _pause(self, animation_id: str) -> None:
+    async def _set_paused(self, animation_id: str, paused: bool) -> None:
+        # One id a call: a call naming an animation that has gone (its element removed)
+        # stops at it.
         try:
-            await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": True})
+            await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": paused})
         except PlaywrightError:
             pass  # ended or removed meanwhile
 
@@ -104,16 +106,7 @@ class AnimationHold:
         try:
             self.session.remove_listener("Animation.animationStarted", self._started)
             await self._paused_so_far()
-            try:
-                await self.session.send("Animation.setPaused", {"animations": self.held, "paused": False})
-            except PlaywrightError:
-                # One of them is gone (its element removed): the call stops at it, so
-                # play the rest one by one.
-                for animation_id in self.held:
-                    try:
-                        await self.session.send("Animation.setPaused", {"animations": [animation_id], "paused": False})
-                    except PlaywrightError:
-                        pass
+            await asyncio.gather(*(self._set_paused(animation_id, False) for animation_id in self.held))
             await self.session.send("Animation.disable")
             await self.session.detach()
         except PlaywrightError:
