@@ -276,8 +276,8 @@ def test_keys_are_pressed_where_a_listener_sees_them_through_frames_and_shadow_r
 # A form page that reports, when sent, what its scripts saw of the page while the engine
 # was on it: the events a hidden, frozen or unfocused page gets, and how many timer ticks
 # and animation frames ran against how long the page was open. Its spinner turns for nine
-# seconds, longer than the visit but shorter than ENDLESS_S; its ticker turns for ever, as real dealer pages'
-# promotions and chat buttons do.
+# seconds, longer than the visit but shorter than ENDLESS_S; its ticker turns for ever, as
+# real dealer pages' promotions and chat buttons do.
 WATCHFUL_FORM = page("""
 <style>@keyframes turn { to { transform: rotate(360deg) } }
 .spinner { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear 9 }
