@@ -62,6 +62,10 @@ class AnimationHold:
         self.which = which
         self.session = None
         self.held: list[str] = []
+        # Whether an animation this hold lets run has started on the page (True where the
+        # protocol refused: nobody can tell). Where none has, the wait's hold would find
+        # nothing to hold.
+        self.lets_some_run = True
         self._pausing: set[asyncio.Task] = set()
         self._releasing = False
 
@@ -69,16 +73,19 @@ class AnimationHold:
         try:
             self.session = await self.page.context.new_cdp_session(self.page)
             self.session.on("Animation.animationStarted", self._started)
+            self.lets_some_run = False
             await self.session.send("Animation.enable")
             # The animations already running are reported with the answer: held before
             # whatever comes next begins.
             await self._paused_so_far()
         except PlaywrightError:
-            pass  # the page has gone, or refuses: it animates on
+            self.lets_some_run = True  # the page has gone, or refuses: it animates on
         return self
 
     def _started(self, event: dict) -> None:
         animation = event.get("animation") or {}
+        if "id" in animation and not self.which(animation):
+            self.lets_some_run = True
         if (self._releasing or "id" not in animation or animation.get("playState") != "running"
                 or animation.get("pausedState") or not self.which(animation)):
             return

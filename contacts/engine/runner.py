@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 
 from contacts.engine import captcha, outcomes
-from contacts.engine.animations import hold_endless_animations
+from contacts.engine.animations import AnimationHold, hold_endless_animations
 from contacts.engine.busy import BusyPlace
 from contacts.engine.clock import Cancelled, Clock, TimedOut
 from contacts.engine.filling import FillProblem, fill_form
@@ -65,6 +65,7 @@ class Attempt:
         self._phase_started = 0.0
         self.page = None
         self.busy: BusyPlace | None = None
+        self.decoration: AnimationHold | None = None  # the visit's hold on endless animations
 
     async def enter(self, phase: str, *, may_stop: bool = True) -> None:
         self._close_phase()
@@ -181,7 +182,7 @@ async def attempt_contact(
             context = await session.pool.new_context(options)
             await install_resource_blocking(context)
             attempt.page = await context.new_page()
-            await hold_endless_animations(attempt.page)  # decoration: frames nobody sees
+            attempt.decoration = await hold_endless_animations(attempt.page)  # frames nobody sees
             await _run(attempt, url)
     except Outcome as done:
         attempt.result.status, attempt.result.error = done.status, done.error
@@ -314,7 +315,8 @@ async def _run(attempt: Attempt, url: str) -> None:
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
-    await dwell(frame, options.min_dwell_s, clock, attempt.busy)
+    animating = attempt.decoration is None or attempt.decoration.lets_some_run
+    await dwell(frame, options.min_dwell_s, clock, attempt.busy, animating)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])

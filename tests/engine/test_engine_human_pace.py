@@ -462,6 +462,42 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
     assert opened == "opened"
 
 
+# The same form on a page where nothing moves, where only an endless ticker does (held for
+# the whole visit already), and where a short animation runs as the form is filled.
+STILL_FORM = simple_form("/send")
+TICKER_ONLY_FORM = page("""<style>@keyframes turn { to { transform: rotate(360deg) } }
+.ticker { animation: turn 20s linear infinite }</style><div class="ticker">Today only</div>""") + STILL_FORM
+SHORT_SPIN_FORM = page("""<style>@keyframes turn { to { transform: rotate(360deg) } }
+.spinner { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear 9 }</style>
+<div class="spinner"></div>""") + STILL_FORM
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("form, wait_holds", [(STILL_FORM, False), (TICKER_ONLY_FORM, False), (SHORT_SPIN_FORM, True)],
+                         ids=["nothing moves", "only an endless ticker", "a short spinner"])
+def test_the_wait_asks_for_a_hold_only_where_something_unheld_has_moved(make_site, browser_session, monkeypatch,
+                                                                         form, wait_holds):
+    # A hold is a DevTools session of its own, opened and closed (about 3 ms of CPU): work
+    # for nothing on a page with nothing to hold.
+    from contacts.engine.animations import AnimationHold
+
+    holds: list[str] = []
+    real_start = AnimationHold.start
+
+    async def start(hold):
+        holds.append(hold.which.__name__)
+        return await real_start(hold)
+
+    monkeypatch.setattr(AnimationHold, "start", start)
+    site = make_site({"/": form, "POST /send": THANKS})
+    result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=2))
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]
+    assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
+    assert result.elapsed_s >= 2  # the wait itself is kept either way
+    assert holds == ["runs_longer_than_an_attempt"] + (["every_animation"] if wait_holds else [])
+
+
 @pytest.mark.browser
 def test_an_attempt_back_from_its_wait_submits_before_another_starts():
     # With one place: `a` gives it back to wait on its form; `c` takes it and is held
