@@ -84,10 +84,12 @@ class AnimationHold:
 
     def _started(self, event: dict) -> None:
         animation = event.get("animation") or {}
-        if "id" in animation and not self.which(animation):
+        if "id" not in animation:
+            return
+        if not self.which(animation):
             self.lets_some_run = True
-        if (self._releasing or "id" not in animation or animation.get("playState") != "running"
-                or animation.get("pausedState") or not self.which(animation)):
+            return
+        if self._releasing or animation.get("playState") != "running" or animation.get("pausedState"):
             return
         self.held.append(animation["id"])
         task = asyncio.ensure_future(self._set_paused(animation["id"], True))

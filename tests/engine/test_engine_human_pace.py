@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from contacts.engine import BrowserSession, contact_dealer, outcomes
-from contacts.engine.animations import animations_paused
+from contacts.engine.animations import AnimationHold, animations_paused
 from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, key_delay_ms, keys_per_field
 from contacts.engine.runner import attempt_contact
 from contacts.engine.types import Hooks
@@ -479,8 +479,6 @@ def test_the_wait_asks_for_a_hold_only_where_something_unheld_has_moved(make_sit
                                                                          form, wait_holds):
     # A hold is a DevTools session of its own, opened and closed (about 3 ms of CPU): work
     # for nothing on a page with nothing to hold.
-    from contacts.engine.animations import AnimationHold
-
     holds: list[str] = []
     real_start = AnimationHold.start
 
