@@ -122,8 +122,9 @@ def test_a_cancel_during_the_wait_sends_nothing(fixture_server, browser_session)
     assert result.elapsed_s < 8  # it stopped waiting when asked
 
 
-def simple_form(action: str) -> str:
-    return page(f"""<form method="post" action="{action}">
+def simple_form(action: str, above: str = "") -> str:
+    """A page with a name, email and message form posting to `action`, below `above`."""
+    return page(above + f"""<form method="post" action="{action}">
   <label for="n">Name *</label><input id="n" name="name" required>
   <label for="e">Email *</label><input id="e" name="email" type="email" required>
   <label for="m">Message</label><textarea id="m" name="message"></textarea>
@@ -465,11 +466,11 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
 # The same form on a page where nothing moves, where only an endless ticker does (held for
 # the whole visit already), and where a short animation runs as the form is filled.
 STILL_FORM = simple_form("/send")
-TICKER_ONLY_FORM = page("""<style>@keyframes turn { to { transform: rotate(360deg) } }
-.ticker { animation: turn 20s linear infinite }</style><div class="ticker">Today only</div>""") + STILL_FORM
-SHORT_SPIN_FORM = page("""<style>@keyframes turn { to { transform: rotate(360deg) } }
+TICKER_ONLY_FORM = simple_form("/send", """<style>@keyframes turn { to { transform: rotate(360deg) } }
+.ticker { animation: turn 20s linear infinite }</style><div class="ticker">Today only</div>""")
+SHORT_SPIN_FORM = simple_form("/send", """<style>@keyframes turn { to { transform: rotate(360deg) } }
 .spinner { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear 9 }</style>
-<div class="spinner"></div>""") + STILL_FORM
+<div class="spinner"></div>""")
 
 
 @pytest.mark.browser
