@@ -5,15 +5,19 @@ pulsing chat button, a hero slider), and headless Chromium works out every frame
 about a ninth of a core per page on the bench's animated sites, so a worker running many
 attempts spends its cores drawing frames nobody sees.
 
-Two holds, both through DevTools' Animation domain, which reports every animation of the
-page as it starts (those already running when it is enabled too, shadow trees included)
-and pauses one by id as the pause button of its animations panel does; a paused animation
-asks for no more frames:
-- `hold_endless_animations`, for an attempt's whole visit: animations that run longer
-  than any attempt (ENDLESS_S, or for ever) are the page's decoration, never a step of its
-  form, which opens or shows a field in a second or two. Everything shorter runs as usual.
-- `animations_paused`, for the human-pace wait (pace.py): everything, shorter ones
-  included, held while nothing on the page is being done, played on afterwards.
+One hold for the attempt's whole visit (`hold_endless_animations`), through DevTools'
+Animation domain, which reports every animation of the page as it starts (those already
+running when it is enabled too, shadow trees included) and pauses one by id as the pause
+button of its animations panel does; a paused animation asks for no more frames:
+- for the whole visit, animations that run longer than any attempt (ENDLESS_S, or for
+  ever) are the page's decoration, never a step of its form, which opens or shows a field
+  in a second or two. Everything shorter runs as usual.
+- for the human-pace wait (pace.py, `everything_held`), everything, shorter ones included,
+  those running as the wait begins and those that start during it (a slider's next slide,
+  due every few seconds), held while nothing on the page is being done, played on after.
+  The same session does it: a second one for the wait cost a session opened and closed per
+  attempt, and, asked for only where something had moved before the wait, missed what
+  started during it.
 Only the animations' own clock stops; the page's timers and animation frames run, it
 stays visible and focused. Holding the document's whole timeline instead (playback rate
 0) left every animation running at rate 0, each still asking for a frame 60 times a
@@ -24,6 +28,7 @@ session leaving the page set the rate back to 1.
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 from typing import Callable
 
@@ -48,6 +53,22 @@ def runs_longer_than_an_attempt(animation: dict) -> bool:
         return False  # timing this protocol version describes otherwise: let it run
 
 
+def seconds_left(animation: dict) -> float:
+    """How long a running animation (the protocol's Animation object) has left, all its
+    iterations and delays, from the moment it is reported; ENDLESS_S where its timing says
+    for ever or is not told plainly. Pure."""
+    source = animation.get("source") or {}
+    iterations = source.get("iterations")
+    try:
+        if iterations is None:
+            return ENDLESS_S
+        total_ms = (source.get("delay") or 0) + (source.get("duration") or 0) * iterations + (source.get("endDelay") or 0)
+        rate = float(animation.get("playbackRate") or 1) or 1
+        return max(0.0, (float(total_ms) - float(animation.get("currentTime") or 0)) / abs(rate) / 1000)
+    except (TypeError, ValueError):
+        return ENDLESS_S
+
+
 def every_animation(_animation: dict) -> bool:
     return True
 
@@ -55,17 +76,18 @@ def every_animation(_animation: dict) -> bool:
 class AnimationHold:
     """Pauses, one by one, every running animation of the page that `which` picks, those
     running at the start and each that starts while held. Animations the page itself has
-    paused are left alone, and only those held are played again on release."""
+    paused are left alone, and only those held are played again on release. For a while
+    (`everything_held`), it holds every animation, those it lets run included."""
 
     def __init__(self, page, which: Callable[[dict], bool] = every_animation) -> None:
         self.page = page
         self.which = which
         self.session = None
         self.held: list[str] = []
-        # Whether an animation this hold lets run has started on the page (True where the
-        # protocol refused: nobody can tell). Where none has, the wait's hold would find
-        # nothing to hold.
-        self.lets_some_run = True
+        # The animations let run, by id, with when each should end (time.monotonic()): those
+        # still running are held with everything else for a while.
+        self._let_run: dict[str, float] = {}
+        self._held_for_now: list[str] | None = None  # inside everything_held()
         self._pausing: set[asyncio.Task] = set()
         self._releasing = False
 
@@ -73,26 +95,32 @@ class AnimationHold:
         try:
             self.session = await self.page.context.new_cdp_session(self.page)
             self.session.on("Animation.animationStarted", self._started)
-            self.lets_some_run = False
             await self.session.send("Animation.enable")
             # The animations already running are reported with the answer: held before
             # whatever comes next begins.
             await self._paused_so_far()
         except PlaywrightError:
-            self.lets_some_run = True  # the page has gone, or refuses: it animates on
+            pass  # the page has gone, or refuses: it animates on
         return self
 
     def _started(self, event: dict) -> None:
         animation = event.get("animation") or {}
-        if "id" not in animation:
+        if "id" not in animation or self._releasing:
             return
-        if not self.which(animation):
-            self.lets_some_run = True
-            return
-        if self._releasing or animation.get("playState") != "running" or animation.get("pausedState"):
-            return
-        self.held.append(animation["id"])
-        task = asyncio.ensure_future(self._set_paused(animation["id"], True))
+        if animation.get("playState") != "running" or animation.get("pausedState"):
+            return  # the page's own pause stays the page's
+        if self.which(animation):
+            self._pause(animation["id"], self.held)
+        elif self._held_for_now is not None:
+            self._pause(animation["id"], self._held_for_now)
+        else:
+            now = time.monotonic()
+            self._let_run = {key: end for key, end in self._let_run.items() if end > now}
+            self._let_run[animation["id"]] = now + seconds_left(animation)
+
+    def _pause(self, animation_id: str, held: list[str]) -> None:
+        held.append(animation_id)
+        task = asyncio.ensure_future(self._set_paused(animation_id, True))
         self._pausing.add(task)
         task.add_done_callback(self._pausing.discard)
 
@@ -107,6 +135,29 @@ class AnimationHold:
     async def _paused_so_far(self) -> None:
         if self._pausing:
             await asyncio.gather(*self._pausing, return_exceptions=True)
+
+    @asynccontextmanager
+    async def everything_held(self):
+        """Hold every animation of the page for the duration, those this hold lets run and
+        still running as well as each that starts meanwhile (a slider's next slide, due
+        every few seconds), and play them on after, whatever happens inside. On a page where
+        nothing is moving, that is no protocol call at all."""
+        if self.session is None or self._releasing or self._held_for_now is not None:
+            yield
+            return
+        held: list[str] = []
+        self._held_for_now = held
+        now = time.monotonic()
+        for animation_id in [key for key, end in self._let_run.items() if end > now]:
+            self._pause(animation_id, held)
+        self._let_run.clear()
+        try:
+            await self._paused_so_far()  # held before the wait's first moment
+            yield
+        finally:
+            self._held_for_now = None
+            await self._paused_so_far()
+            await asyncio.gather(*(self._set_paused(animation_id, False) for animation_id in held))
 
     async def release(self) -> None:
         self._releasing = True
@@ -126,17 +177,3 @@ async def hold_endless_animations(page) -> AnimationHold:
     """From now until the page closes, hold every animation that runs longer than an
     attempt, in every document the page shows (the hold follows its navigations)."""
     return await AnimationHold(page, runs_longer_than_an_attempt).start()
-
-
-@asynccontextmanager
-async def animations_paused(page, pause: bool = True):
-    """Hold all of the page's animations still for the duration, and let them run on
-    after, whatever happens inside. Where the protocol refuses, the page simply goes on
-    animating. (Minimizing the window would stop the drawing in Chromium's new headless
-    mode, but not in the headless shell the engine runs.)"""
-    hold = await AnimationHold(page).start() if pause else None
-    try:
-        yield
-    finally:
-        if hold is not None:
-            await hold.release()

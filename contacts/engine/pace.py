@@ -32,11 +32,12 @@ visible and focused, so time traps see the time pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from playwright.async_api import Error as PlaywrightError
 
-from contacts.engine.animations import animations_paused
+from contacts.engine.animations import AnimationHold
 from contacts.engine.busy import BusyPlace
 
 # Typing is spread over this share of the dwell; the rest is reading the form over.
@@ -84,14 +85,14 @@ async def seconds_on_page(frame) -> float | None:
         return None
 
 
-async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None, animating: bool = True) -> float:
+async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None,
+                hold: AnimationHold | None = None) -> float:
     """Wait until the form's document has been open `min_dwell_s`; return the seconds
     waited. Idle time on the loop, checked for a cancel and the deadline as it passes,
-    the page's animations held still meanwhile, unless it is not `animating` (nothing has
-    moved on it that is not held already: a hold would find nothing to hold). `place`
-    (the attempt's place among the busy attempts, busy.py) is given back for the wait and
-    taken again after it, first in line, before the animations run on: the submit and the
-    verify need the CPU."""
+    every animation of the page held still meanwhile by the visit's `hold` (animations.py).
+    `place` (the attempt's place among the busy attempts, busy.py) is given back for the
+    wait and taken again after it, first in line, before the animations run on: the
+    submit and the verify need the CPU."""
     if min_dwell_s <= 0:
         return 0.0
     spent = await seconds_on_page(frame)
@@ -101,7 +102,8 @@ async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None
         place.give_back()
     queued = place is not None and place.must_wait()
     until = time.monotonic() + remaining
-    async with animations_paused(frame.page, animating and (remaining >= MIN_PAUSED_WAIT_S or queued)):
+    hold_still = hold is not None and (remaining >= MIN_PAUSED_WAIT_S or queued)
+    async with hold.everything_held() if hold_still else contextlib.nullcontext():
         while (left := until - time.monotonic()) > 0:
             await clock.check()
             await asyncio.sleep(min(_CHECK_EVERY_S, left))

@@ -315,7 +315,7 @@ async def _run(attempt: Attempt, url: str) -> None:
     if options.dry_run:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
-    await dwell(frame, options.min_dwell_s, clock, attempt.busy, animating=attempt.decoration.lets_some_run)
+    await dwell(frame, options.min_dwell_s, clock, attempt.busy, attempt.decoration)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])

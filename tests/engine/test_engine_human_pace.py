@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from contacts.engine import BrowserSession, contact_dealer, outcomes
-from contacts.engine.animations import AnimationHold, animations_paused
+from contacts.engine.animations import AnimationHold, hold_endless_animations
 from contacts.engine.pace import KEYS_PER_ATTEMPT, MAX_KEY_DELAY_MS, MIN_KEY_DELAY_MS, MIN_KEYS_PER_FIELD, key_delay_ms, keys_per_field
 from contacts.engine.runner import attempt_contact
 from contacts.engine.types import Hooks
@@ -382,24 +382,26 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
 
     async def visit():
         async with page_open_on(browser_session, site.url) as open_page:
+            hold = await hold_endless_animations(open_page)
+            before = await spinners_moving(browser_session, site.url)
             with pytest.raises(RuntimeError):
-                async with animations_paused(open_page):
+                async with hold.everything_held():
                     inside = await spinners_moving(browser_session, site.url)
                     raise RuntimeError("cancelled")
             after = await spinners_moving(browser_session, site.url)
-            async with animations_paused(open_page, pause=False):  # a wait too short to bother
-                unpaused = await spinners_moving(browser_session, site.url)
-            return inside, after, unpaused
+            await hold.release()
+            return before, inside, after
 
-    assert browser_session.run(visit(), timeout=30) == ([False], [True], [True])
+    # The spinner (nine turns) runs through the visit, holds still for the wait only.
+    assert browser_session.run(visit(), timeout=30) == ([True], [False], [True])
 
 
-# A dealer page's kinds of animation: one that runs for ever, one inside a web component's
-# shadow tree, one the page has paused itself, and a panel that slides open (a
-# transition) when a script says so.
+# A dealer page's kinds of animation: ones that run long but end (eight turns), one of
+# them inside a web component's shadow tree, one the page has paused itself, and a panel
+# that slides open (a transition) when a script says so.
 MOVING_PARTS = page("""
 <style>@keyframes turn { to { transform: rotate(360deg) } }
-.spinner, .stopped { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear infinite }
+.spinner, .stopped { width: 24px; height: 24px; border: 3px solid #08f; animation: turn 1s linear 8 }
 .stopped { animation-play-state: paused }
 .panel { height: 10px; overflow: hidden; transition: height 1.5s linear } .panel.open { height: 200px }</style>
 <div class="spinner"></div><div class="stopped"></div><div class="panel">Sales</div><chat-button></chat-button>
@@ -407,7 +409,7 @@ MOVING_PARTS = page("""
 customElements.define('chat-button', class extends HTMLElement {
   connectedCallback() {
     this.attachShadow({mode: 'open'}).innerHTML = '<style>@keyframes glow { 50% { opacity: .4 } }'
-      + ' b { display: block; width: 20px; height: 20px; animation: glow 1s infinite }</style><b></b>';
+      + ' b { display: block; width: 20px; height: 20px; animation: glow 1s 8 }</style><b></b>';
   }
 });
 window.panelOpened = new Promise((done) => document.querySelector('.panel').addEventListener('transitionend', done));
@@ -441,7 +443,9 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
 
     async def visit():
         async with page_open_on(browser_session, site.url) as open_page:
-            async with animations_paused(open_page):
+            hold = await hold_endless_animations(open_page)
+            before = await open_page.evaluate(PARTS_MOVING_JS)
+            async with hold.everything_held():
                 await open_page.evaluate("() => document.querySelector('.panel').classList.add('open')")
                 # Any other DevTools session on the page coming and going (as the key
                 # listener check's does) must not set the page going again.
@@ -454,9 +458,12 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
                 held = await open_page.evaluate(PARTS_MOVING_JS)
             after = await open_page.evaluate(PARTS_MOVING_JS)
             opened = await open_page.evaluate("() => window.panelOpened.then(() => 'opened')")
-            return held, after, opened
+            await hold.release()
+            return before, held, after, opened
 
-    held, after, opened = browser_session.run(visit(), timeout=30)
+    before, held, after, opened = browser_session.run(visit(), timeout=30)
+    # None of them runs long enough to be held for the whole visit: they move until the wait.
+    assert before == {"spinner": True, "stopped": False, "panel": "none", "shadow": True}
     assert held == {"spinner": False, "stopped": False, "panel": False, "shadow": False}
     # Played on afterwards, all but what the page had paused itself; the panel opens.
     assert after == {"spinner": True, "stopped": False, "panel": True, "shadow": True}
@@ -464,7 +471,7 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
 
 
 # The same form on a page where nothing moves, where only an endless ticker does (held for
-# the whole visit already), and where a short animation runs as the form is filled.
+# the whole visit already), and where a spinner of nine turns runs as the form is filled.
 STILL_FORM = simple_form("/send")
 TICKER_ONLY_FORM = simple_form("/send", """<style>@keyframes turn { to { transform: rotate(360deg) } }
 .ticker { animation: turn 20s linear infinite }</style><div class="ticker">Today only</div>""")
@@ -474,27 +481,79 @@ SHORT_SPIN_FORM = simple_form("/send", """<style>@keyframes turn { to { transfor
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("form, wait_holds", [(STILL_FORM, False), (TICKER_ONLY_FORM, False), (SHORT_SPIN_FORM, True)],
+@pytest.mark.parametrize("form, pauses", [(STILL_FORM, []), (TICKER_ONLY_FORM, [True]),
+                                          (SHORT_SPIN_FORM, [True, False])],
                          ids=["nothing moves", "only an endless ticker", "a short spinner"])
-def test_the_wait_asks_for_a_hold_only_where_something_unheld_has_moved(make_site, browser_session, monkeypatch,
-                                                                         form, wait_holds):
-    # A hold is a DevTools session of its own, opened and closed (about 3 ms of CPU): work
-    # for nothing on a page with nothing to hold.
-    holds: list[str] = []
-    real_start = AnimationHold.start
+def test_the_wait_pauses_only_what_moves(make_site, browser_session, monkeypatch, form, pauses):
+    # Every pause and play is a protocol call: on a page where nothing moves the wait makes
+    # none; the ticker is held once for the whole visit; the spinner for the wait only.
+    calls: list[bool] = []
+    real_set_paused = AnimationHold._set_paused
 
-    async def start(hold):
-        holds.append(hold.which.__name__)
-        return await real_start(hold)
+    async def set_paused(hold, animation_id, paused):
+        calls.append(paused)
+        return await real_set_paused(hold, animation_id, paused)
 
-    monkeypatch.setattr(AnimationHold, "start", start)
+    monkeypatch.setattr(AnimationHold, "_set_paused", set_paused)
     site = make_site({"/": form, "POST /send": THANKS})
     result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=2))
     assert result.status == outcomes.SUBMITTED, result.error
     [sent] = [r["data"] for r in site.received]
     assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
     assert result.elapsed_s >= 2  # the wait itself is kept either way
-    assert holds == ["runs_longer_than_an_attempt"] + (["every_animation"] if wait_holds else [])
+    assert calls == pauses
+
+
+# A hero slider whose next slide is due while the attempt waits on the form: the page keeps
+# note of its slide's state every 50 ms and at the submit, and sends the notes with the form.
+LATE_SLIDE_FORM = simple_form("/send", """<style>.slides { transition: transform 1.5s linear }
+.slides.next { transform: translateX(-50%) }</style><div class="slides">Spring Sales Event</div>
+<script>(() => {
+  const states = [];
+  window.nextSlide = () => document.querySelector('.slides').classList.add('next');
+  const note = () => {
+    const slide = document.querySelector('.slides').getAnimations()[0];
+    if (slide && states[states.length - 1] !== slide.playState) states.push(slide.playState);
+  };
+  setInterval(note, 50);
+  document.addEventListener('submit', (event) => {
+    note();
+    const notes = document.createElement('input');
+    notes.type = 'hidden'; notes.name = 'slide'; notes.value = states.join(',');
+    event.target.appendChild(notes);
+  });
+})();</script>""")
+
+
+@pytest.mark.browser
+def test_the_wait_holds_what_starts_during_it(make_site, browser_session, monkeypatch):
+    # Nothing moved before the wait, so nothing was running to hold when it began.
+    from contacts.engine import runner
+
+    real_dwell = runner.dwell
+
+    async def dwell_with_a_slide_due(frame, *args, **kwargs):
+        async def slide_soon():
+            await asyncio.sleep(0.3)
+            await frame.evaluate("() => window.nextSlide()")
+
+        slide = asyncio.ensure_future(slide_soon())
+        try:
+            return await real_dwell(frame, *args, **kwargs)
+        finally:
+            await slide
+
+    monkeypatch.setattr(runner, "dwell", dwell_with_a_slide_due)
+    site = make_site({"/": LATE_SLIDE_FORM, "POST /send": THANKS})
+    result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=4))
+    assert result.status == outcomes.SUBMITTED, result.error
+    [sent] = [r["data"] for r in site.received]
+    assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
+    # The slide held still from the moment it started until the wait was over, and then
+    # ran on (it ends 1.5 s later, after the submit has been sent).
+    states = sent["slide"].split(",")
+    assert states[:1] == ["paused"] or states[:2] == ["running", "paused"], states
+    assert states[-1] == "running", states
 
 
 @pytest.mark.browser
