@@ -103,7 +103,7 @@ class SiteChallenge(Exception):
 
 def registrable(host: str) -> str:
     parts = _extract(host)
-    return parts.registered_domain or host
+    return parts.top_domain_under_public_suffix or host
 
 
 def same_site(url: str, start: str) -> bool:
