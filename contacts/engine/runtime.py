@@ -83,6 +83,8 @@ LAUNCH_TIMEOUT_S = 30
 CLOSE_TIMEOUT_S = 10
 # A context that hangs while closing must not keep a retired Chromium alive for ever.
 RETIRED_BROWSER_GRACE_S = 1
+# After its close, a Chromium has this long to exit before it is killed.
+EXIT_GRACE_S = 3
 
 # A current desktop Chrome on Windows: what most visitors to a dealer site look like.
 USER_AGENT = (
@@ -209,6 +211,9 @@ class Generation:
     def __init__(self, browser: Any, pid: int | None) -> None:
         self.browser = browser
         self.pid = pid
+        # Held from the launch, so that ending it later can never hit a process that
+        # took the number over after it (psutil checks the start time).
+        self.process = _process(pid)
         self.attempts = 0  # contexts opened on it
         self.open_contexts = 0
         self.retired = False  # no new contexts; closed when its last context closes
@@ -374,6 +379,9 @@ class BrowserPool:
             await asyncio.wait_for(generation.browser.close(), CLOSE_TIMEOUT_S)
         except Exception:
             pass  # a crashed browser is already gone; stopping the driver ends the rest
+        # A close that hung, or a Chromium slow to exit, must not leave a browser with no
+        # contexts holding its memory for the rest of the worker's life.
+        await _ended(generation.process, EXIT_GRACE_S)
 
     def kill(self) -> None:
         """End the driver and every Chromium with signals, from any thread (abandon())."""
@@ -400,6 +408,28 @@ class BrowserPool:
                 pass
         if self.egress is not None:
             self.egress.stop()
+
+
+def _process(pid: int | None) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid) if pid else None
+    except psutil.Error:
+        return None
+
+
+async def _ended(process: psutil.Process | None, grace_s: float) -> None:
+    """Give `process` `grace_s` to exit, then kill it."""
+    if process is None:
+        return
+    deadline = time.monotonic() + grace_s
+    try:
+        while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() >= deadline:
+                process.kill()
+                return
+            await asyncio.sleep(0.05)
+    except psutil.Error:
+        pass  # gone meanwhile, or not ours to end
 
 
 async def _new_process(find, known: set[int], wait_s: float = 2.0) -> int | None:

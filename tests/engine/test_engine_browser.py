@@ -132,6 +132,31 @@ def test_recycling_starts_a_new_chromium_and_ends_the_old_one_after_its_last_con
     assert wait_until_gone(old_pid)
 
 
+def test_a_retired_chromium_whose_close_hangs_is_ended_anyway(browser_session, monkeypatch):
+    from contacts.engine import runtime
+
+    monkeypatch.setattr(runtime, "CLOSE_TIMEOUT_S", 0.5)
+
+    async def close_that_hangs(*_args, **_kwargs):
+        await asyncio.Event().wait()
+
+    async def scenario():
+        first = await browser_session.new_context(replace(OPTIONS, recycle_after=1))
+        old = browser_session.pool.current
+        every_two = replace(OPTIONS, recycle_after=2)
+        running = await browser_session.new_context(every_two)
+        await first.close()
+        fresh = await browser_session.new_context(every_two)
+        assert browser_session.pool.current is not old
+        old.browser.close = close_that_hangs  # the old browser never answers its close
+        await running.close()  # its last context: the old browser is closed a moment later
+        await fresh.close()
+        return old.pid
+
+    old_pid = browser_session.run(scenario())
+    assert old_pid and wait_until_gone(old_pid)
+
+
 def test_chromium_goes_through_the_egress_proxy(canary, browser_session):
     async def visit():
         context = await browser_session.new_context()
