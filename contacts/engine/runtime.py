@@ -210,7 +210,6 @@ class Generation:
 
     def __init__(self, browser: Any, pid: int | None) -> None:
         self.browser = browser
-        self.pid = pid
         # Held from the launch, so that ending it later can never hit a process that
         # took the number over after it (psutil checks the start time).
         self.process = _process(pid)
@@ -222,6 +221,10 @@ class Generation:
 
     def _gone(self) -> None:
         self.crashed = True
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     @property
     def usable(self) -> bool:
