@@ -77,10 +77,14 @@ async def _type(frame, action: Action, delay_ms: int = 0, keys_typed: int = 0, w
     # each key costs CPU in every process, which a worker running many attempts does not
     # have). Where nothing listens, the whole value goes in at once.
     box = _locator(frame, action)
-    await box.focus()
-    if watch is not None and not await watch.watched(frame, action.field["dc"]):
-        await box.fill(action.value)
-        return
+    if watch is not None:
+        seen = watch.known(frame, action.field["dc"])  # asked for the whole form at once
+        if seen is None:
+            await box.focus()  # asked alone, starting from the focus (key_watch.py)
+            seen = await watch.watched(frame, action.field["dc"])
+        if not seen:
+            await box.fill(action.value)
+            return
     await box.fill("")
     if _digits_only(action):
         # A number is short and typed whole, key by key: input masks build the value from
@@ -356,6 +360,8 @@ async def _fill_rounds(frame, form: dict, customer: Customer, clock, skip: set[s
             key_typed = [a for a in actions if a.how == "type" and a.field.get("type", "") in KEY_TYPED]
             keys = keys_per_field(len(key_typed))
             delay = key_delay_ms(pace_s, sum(min(len(a.value), keys) for a in key_typed))
+            if watch is not None and delay:
+                await watch.look_at(frame, [a.field["dc"] for a in key_typed])
             for action in actions[: first_choice + 1]:
                 await clock.check()
                 if action.how == "type":
