@@ -23,7 +23,8 @@ loses no throughput to it as long as enough attempts run at once, and as long as
 page costs nothing. A static page costs nothing, but real dealer pages animate (a hero
 slider, a pulsing chat button, a spinner), and headless Chromium works out every frame of
 it: 24 such pages waiting at once kept both cores busy. So while an attempt waits, all of
-the page's animations hold still (animations.py) and run on once the wait is over; a
+the page's animations hold still (animations.py) and, once the wait is over, move on to
+where they would have ended by then; a
 waiting page of the bench's animated sites costs about 0.007 of a core held, against 0.115
 animating (a static page: 0.002). The page's timers and animation frames run, it stays
 visible and focused, so time traps see the time pass.
@@ -91,7 +92,7 @@ async def dwell(frame, min_dwell_s: float, clock, place: BusyPlace | None = None
     waited. Idle time on the loop, checked for a cancel and the deadline as it passes,
     every animation of the page held still meanwhile by the visit's `hold` (animations.py).
     `place` (the attempt's place among the busy attempts, busy.py) is given back for the
-    wait and taken again after it, first in line, before the animations run on: the
+    wait and taken again after it, first in line, before the animations move on: the
     submit and the verify need the CPU."""
     if min_dwell_s <= 0:
         return 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.engine.animations import ENDLESS_S, runs_longer_than_an_attempt, seconds_left
+from contacts.engine.animations import ENDLESS_S, end_ms, runs_longer_than_an_attempt, seconds_left
 
 
 def animation(iterations, duration_ms, delay_ms=0, end_delay_ms=0, current_ms=0, rate=1) -> dict:
@@ -40,3 +40,15 @@ def test_only_what_runs_longer_than_an_attempt_is_held_for_the_visit(described, 
 def test_how_long_an_animation_let_run_has_left(described, shown, left):
     # Those still running when the wait begins are held with everything else.
     assert seconds_left(shown) == pytest.approx(left), described
+
+
+@pytest.mark.parametrize("described, shown, end", [
+    ("a slide's transition", animation(1, 800), 800),
+    ("a fade after its delay, with a pause after", animation(1, 400, delay_ms=200, end_delay_ms=100), 700),
+    ("a spinner of nine turns, wherever it is now", animation(9, 1_000, current_ms=3_000), 9_000),
+    ("for ever: no end to move it to", animation(None, 900), None),
+    ("timing described in a way not known here", animation(1, "auto"), None),
+])
+def test_where_an_animation_held_for_the_wait_is_moved_on_to(described, shown, end):
+    # After the wait each is moved on to its end, as if it had run through the wait.
+    assert end_ms(shown) == end, described

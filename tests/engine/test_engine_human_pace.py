@@ -358,6 +358,7 @@ WATCHFUL_FORM = page("""
 # pause or play asked of it has taken effect (both wait for the next frame: `ready`).
 MOVES_ON_JS = """async (selector) => {
   const spin = document.querySelector(selector).getAnimations()[0];
+  if (!spin) return null;  // finished
   await spin.ready;
   const before = spin.currentTime;
   let frames = 0;
@@ -405,10 +406,11 @@ def test_a_waiting_page_holds_its_animations_still_and_nothing_else(make_site, b
     result = contact_dealer(site.url, CUSTOMER, session=browser_session, options=replace(OPTIONS, min_dwell_s=3),
                             hooks=Hooks(should_stop=should_stop, on_submit_pressed=on_submit_pressed))
     assert result.status == outcomes.SUBMITTED, result.error
-    # The spinner stood still while the attempt waited, turned while it searched and
-    # filled, and turns again for the click and the evidence after it.
+    # The spinner turned while the attempt searched and filled and stood still while it
+    # waited; then it was moved on to its end, where it would have been had it turned on
+    # through the wait, so nothing of it is left to draw through the click and after.
     assert False in through_the_visit and True in through_the_visit, through_the_visit
-    assert at_the_click == [True]
+    assert at_the_click == [None]
     # The endless ticker held still from the first look to the click (animations.py).
     assert ticker and not any(ticker), ticker
     # The page noticed nothing else: visible and focused throughout, no event of a page
@@ -423,7 +425,7 @@ def test_a_waiting_page_holds_its_animations_still_and_nothing_else(make_site, b
 
 
 @pytest.mark.browser
-def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session):
+def test_the_animations_move_on_to_their_end_whatever_ends_the_wait(make_site, browser_session):
     site = make_site({"/": WATCHFUL_FORM})
 
     async def visit():
@@ -438,8 +440,9 @@ def test_the_animations_run_on_whatever_ends_the_wait(make_site, browser_session
             await hold.release()
             return before, inside, after
 
-    # The spinner (nine turns) runs through the visit, holds still for the wait only.
-    assert browser_session.run(visit(), timeout=30) == ([True], [False], [True])
+    # The spinner (nine turns) runs through the visit and holds still for the wait; then it
+    # is moved on to its end (nothing left of it), as after a wait that ran out.
+    assert browser_session.run(visit(), timeout=30) == ([True], [False], [None])
 
 
 # A dealer page's kinds of animation: ones that run long but end (eight turns), one of
@@ -503,7 +506,8 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
                     "() => document.querySelector('.panel').getAnimations()[0]?.playState === 'paused'", timeout=5000)
                 held = await open_page.evaluate(PARTS_MOVING_JS)
             after = await open_page.evaluate(PARTS_MOVING_JS)
-            opened = await open_page.evaluate("() => window.panelOpened.then(() => 'opened')")
+            opened = await open_page.evaluate(
+                "() => window.panelOpened.then(() => document.querySelector('.panel').offsetHeight)")
             await hold.release()
             return before, held, after, opened
 
@@ -511,9 +515,10 @@ def test_a_held_page_holds_what_starts_meanwhile_and_what_other_sessions_leave(m
     # None of them runs long enough to be held for the whole visit: they move until the wait.
     assert before == {"spinner": True, "stopped": False, "panel": "none", "shadow": True}
     assert held == {"spinner": False, "stopped": False, "panel": False, "shadow": False}
-    # Played on afterwards, all but what the page had paused itself; the panel opens.
-    assert after == {"spinner": True, "stopped": False, "panel": True, "shadow": True}
-    assert opened == "opened"
+    # Afterwards each is moved on to its end, all but what the page had paused itself: the
+    # panel is open, and the page was told so (its transitionend).
+    assert after == {"spinner": "none", "stopped": False, "panel": "none", "shadow": "none"}
+    assert opened == 200
 
 
 # The same form on a page where nothing moves, where only an endless ticker does (held for
@@ -558,15 +563,21 @@ LATE_SLIDE_FORM = simple_form("/send", """<style>.slides { transition: transform
   const states = [];
   window.nextSlide = () => document.querySelector('.slides').classList.add('next');
   const note = () => {
-    const slide = document.querySelector('.slides').getAnimations()[0];
-    if (slide && states[states.length - 1] !== slide.playState) states.push(slide.playState);
+    const slides = document.querySelector('.slides');
+    const slide = slides.getAnimations()[0];
+    const state = slide ? slide.playState : (slides.classList.contains('next') ? 'over' : '');
+    if (state && states[states.length - 1] !== state) states.push(state);
   };
   setInterval(note, 50);
   document.addEventListener('submit', (event) => {
     note();
-    const notes = document.createElement('input');
-    notes.type = 'hidden'; notes.name = 'slide'; notes.value = states.join(',');
-    event.target.appendChild(notes);
+    const slides = document.querySelector('.slides');
+    const offset = new DOMMatrix(getComputedStyle(slides).transform).m41;
+    for (const [name, value] of [['slide', states.join(',')], ['slid', String(Math.abs(offset + slides.offsetWidth / 2) < 1)]]) {
+      const notes = document.createElement('input');
+      notes.type = 'hidden'; notes.name = name; notes.value = value;
+      event.target.appendChild(notes);
+    }
   });
 })();</script>""")
 
@@ -595,11 +606,12 @@ def test_the_wait_holds_what_starts_during_it(make_site, browser_session, monkey
     assert result.status == outcomes.SUBMITTED, result.error
     [sent] = [r["data"] for r in site.received]
     assert (sent["name"], sent["email"]) == ("Alice Buyer", CUSTOMER.email)
-    # The slide held still from the moment it started until the wait was over, and then
-    # ran on (it ends 1.5 s later, after the submit has been sent).
+    # The slide held still from the moment it started until the wait was over, and was
+    # then moved on to its end: at the submit it is over, where it would have been by then
+    # had it run (its 1.5 s ran out during the wait), not still sliding.
     states = sent["slide"].split(",")
-    assert states[:1] == ["paused"] or states[:2] == ["running", "paused"], states
-    assert states[-1] == "running", states
+    assert states[:2] == ["paused", "over"] or states[:3] == ["running", "paused", "over"], states
+    assert states[-1] == "over" and sent["slid"] == "true", sent
 
 
 @pytest.mark.browser
