@@ -13,7 +13,8 @@ before any of them is focused (`look_at`): one evaluation per round of filling, 
 focusing each field and asking for it alone cost a batch about 0.05 CPU-seconds per
 dealer. A field whose path has a focus listener is left out of that answer: a script may
 start listening for keys once a field is focused, so that field is asked about the old
-way, once focused. Every other field is asked about alone (`watched`), starting from the
+way, once focused. (One that starts listening only after a first value goes in is not
+seen: asked field by field, the later fields would have seen it.) Every other field is asked about alone (`watched`), starting from the
 focused element: focus is the one thing that leads through iframes
 (their documents are reached through the protocol, whatever their origin) and shadow
 roots to the field. Usually one evaluation with the console's `getEventListeners()`
@@ -59,6 +60,14 @@ _EVENT_PATH_JS = """function () {
 }"""
 
 
+# Whether `this` has a listener for any of the event types given (the console's
+# getEventListeners(), so only in an evaluation that includes the command line API).
+_LISTENS_JS = """function (types) {
+  const found = getEventListeners(this) || {};
+  return types.some((type) => Array.isArray(found[type]) && found[type].length > 0);
+}"""
+
+
 def _one_step_js(dc: str) -> str:
     """The whole question in one evaluation, from the same pieces the walk uses, with the
     DevTools console's getEventListeners(): true or false, or null when the focus leads
@@ -68,10 +77,7 @@ def _one_step_js(dc: str) -> str:
   const field = active && ({_DEEPEST_FOCUS_JS}).call(active);
   if (!field || !({_IS_FIELD_JS}).call(field, {json.dumps(dc)})) return null;
   const keys = {json.dumps(sorted(KEY_EVENTS))};
-  return ({_EVENT_PATH_JS}).call(field).some((target) => {{
-    const found = getEventListeners(target) || {{}};
-    return keys.some((type) => Array.isArray(found[type]) && found[type].length > 0);
-  }});
+  return ({_EVENT_PATH_JS}).call(field).some((target) => ({_LISTENS_JS}).call(target, keys));
 }})()"""
 
 
@@ -84,10 +90,7 @@ def _whole_form_js(dcs: list[str]) -> str:
   for (let i = 0; i < roots.length; i++) {{
     for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
   }}
-  const listens = (target, types) => {{
-    const found = getEventListeners(target) || {{}};
-    return types.some((type) => Array.isArray(found[type]) && found[type].length > 0);
-  }};
+  const listens = (target, types) => ({_LISTENS_JS}).call(target, types);
   const answers = {{}};
   for (const dc of {json.dumps(dcs)}) {{
     const fields = roots.flatMap((root) => [...root.querySelectorAll('[data-dc="' + CSS.escape(dc) + '"]')])
