@@ -389,13 +389,19 @@ class BrowserPool:
     def kill(self) -> None:
         """End the driver and every Chromium with signals, from any thread (abandon())."""
         # Browsers first: the driver would close them, but it does not answer SIGTERM
-        # promptly, and a polite close needs the blocked loop.
-        for pid in [generation.pid for generation in self.generations] + [self.driver_pid]:
-            if pid:
+        # promptly, and a polite close needs the blocked loop. Each through the handle held
+        # since its launch, which never signals a process that took its number over.
+        for generation in self.generations:
+            if generation.process is not None:
                 try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                    generation.process.kill()
+                except psutil.Error:
+                    pass  # gone already, or not ours
+        if self.driver_pid:
+            try:
+                os.kill(self.driver_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if self.egress is not None:
             self.egress.stop()
 
