@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/engine_bench.py [--batch 20] [--concurrency 1,2,4]
     .venv/bin/python bench/engine_bench.py --heavy [--sites 12] [--rounds 1] [--batch 12]
-    .venv/bin/python bench/engine_bench.py --pace [--dwell 5] [--sites 12] [--batch 12] [--concurrency 4]
+    .venv/bin/python bench/engine_bench.py --pace [--dwell 5] [--animated] [--sites 12] [--batch 12] [--concurrency 4] [--batch-rounds 1]
 
 The fixture sites (tests/fixture_server.py) run in a process of their own, as a dealer's
 server would: neither their CPU nor their memory counts as the engine's.
@@ -35,7 +35,10 @@ within 10% of light.
 
 --pace, human pace: the same dealers with the human-pace wait off and at --dwell seconds,
 interleaved one at a time (seconds per dealer both ways), then a batch each way at each
---concurrency (dealers per minute both ways, peak PSS).
+--concurrency (--batch-rounds times in turn): dealers per minute over the whole batch and
+at full stream (steady_rate: without the first and last waves, the time for the first
+dealer to come through, which the wait lengthens by its own length), peak PSS, CPU per
+dealer.
 """
 
 from __future__ import annotations
@@ -332,24 +335,44 @@ def per_dealer_times(server, sites, customer, options) -> tuple[list[float], lis
     return times, surprises
 
 
-def batch_run(server, sites, customer, options, size: int, concurrency: int) -> tuple[float, float, list[str]]:
-    """(wall seconds, CPU seconds of every process involved, runs that did not submit)."""
+def batch_run(server, sites, customer, options, size: int, concurrency: int,
+              results_at: list[float] | None = None) -> tuple[float, float, list[str]]:
+    """(wall seconds, CPU seconds of every process involved, runs that did not submit);
+    `results_at`, if given, gets the seconds from the start at which each result came in."""
     from contacts.cli import Dealer, run_batch
+    from contacts.engine import outcomes
 
     jobs = [(Dealer(name=sites[i % len(sites)], website=server.url(sites[i % len(sites)]), line=i + 2), customer)
             for i in range(size)]
     from contacts.engine import BrowserSession
+
+    def note_result(_position, _dealer, phase: str) -> None:
+        if results_at is not None and phase.split(":", 1)[0] in outcomes.OUTCOMES:
+            results_at.append(time.perf_counter() - started)
 
     # Held open so the browser outlives run_batch until its CPU time is read: Chromium's
     # renderers are not our descendants' to reap once it has gone, and their time with them.
     with BrowserSession(options):
         cpu_before = cpu_seconds(os.getpid())
         started = time.perf_counter()
-        results = run_batch(jobs, options, concurrency)
+        results = run_batch(jobs, options, concurrency, on_progress=note_result)
         wall = time.perf_counter() - started
         cpu = cpu_seconds(os.getpid()) - cpu_before
     surprises = [f"{d.name}: {r.status} {r.error}" for d, r in results if r.status != "submitted"]
     return wall, cpu, surprises
+
+
+def steady_rate(results_at: list[float], concurrency: int) -> float | None:
+    """Dealers per minute once the batch runs at full stream: from the result that ends
+    the first wave (`concurrency` attempts start together, and the human-pace wait makes
+    the first of them come through its own length later) to the one where the last wave
+    begins to drain, as a worker runs on a stream of dealers. None for a batch too small
+    to have such a stretch (at least two attempts beyond two waves)."""
+    ordered = sorted(results_at)
+    first, last = concurrency - 1, len(ordered) - concurrency - 1
+    if last - first < 2:
+        return None
+    return (last - first) / (ordered[last] - ordered[first]) * 60
 
 
 def interleaved_times(variants: dict, sites, customer, options_for: dict, rounds: int,
@@ -466,29 +489,44 @@ def human_pace(args, options, sites, customer) -> int:
         variants = {"off": server, f"{args.dwell:g} s": server}
         times, surprises = interleaved_times(variants, sites, customer,
                                              {"off": off, f"{args.dwell:g} s": on}, args.rounds)
-        rates: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+        rates: dict[tuple[str, int], list[tuple[float, float, float, float, float, float]]] = {}
         for level in args.levels:
-            for name, opts in (("off", off), (f"{args.dwell:g} s", on)):
+            for name, opts in (("off", off), (f"{args.dwell:g} s", on)) * args.batch_rounds:
                 print(f"Batch of {args.batch}, wait {name}, concurrency {level} ...", flush=True)
                 machine_before = machine_busy_seconds()
+                results_at: list[float] = []
                 with MemorySampler() as sampler:
-                    wall, cpu, batch_surprises = batch_run(server, sites, customer, opts, args.batch, level)
+                    wall, cpu, batch_surprises = batch_run(server, sites, customer, opts, args.batch, level, results_at)
                 machine = machine_busy_seconds() - machine_before - sampler.cpu_s
-                rates[(name, level)] = (args.batch / wall * 60, sampler.peak_pss, (cpu - sampler.cpu_s) / args.batch,
-                                        machine / args.batch)
+                rates.setdefault((name, level), []).append((
+                    args.batch / wall * 60, steady_rate(results_at, level), min(results_at, default=wall),
+                    sampler.peak_pss, (cpu - sampler.cpu_s) / args.batch, machine / args.batch))
                 surprises += [f"(batch {name}, c={level}) {s}" for s in batch_surprises]
     print()
     print(f"{'measure':52} {'wait off':>10} {f'wait {args.dwell:g} s':>10}")
     names = list(times)
     print(f"{'median s per dealer':52} " + " ".join(f"{statistics.median(times[n]):10.2f}" for n in names))
     print(f"{'p95 s per dealer':52} " + " ".join(f"{percentile(times[n], 0.95):10.2f}" for n in names))
+    rows = (("dealers/min, whole batch", 0, "{:10.1f}"), ("  dealers/min at full stream (steady)", 1, "{:10.1f}"),
+            ("  first result after (s)", 2, "{:10.1f}"), ("  peak PSS (MB)", 3, "{:10.0f}"),
+            ("  CPU s per dealer, all processes", 4, "{:10.2f}"),
+            ("  CPU s per dealer, whole machine (/proc/stat)", 5, "{:10.2f}"))
     for level in args.levels:
-        print(f"{f'batch of {args.batch} at {level}: dealers/min':52} "
-              + " ".join(f"{rates[(n, level)][0]:10.1f}" for n in names))
-        print(f"{'  peak PSS (MB)':52} " + " ".join(f"{rates[(n, level)][1]:10.0f}" for n in names))
-        print(f"{'  CPU s per dealer, all processes':52} " + " ".join(f"{rates[(n, level)][2]:10.2f}" for n in names))
-        print(f"{'  CPU s per dealer, whole machine (/proc/stat)':52} "
-              + " ".join(f"{rates[(n, level)][3]:10.2f}" for n in names))
+        for label, column, cell in rows:
+            label = f"batch of {args.batch} at {level}: {label}" if column == 0 else label
+            print(f"{label:52} " + " ".join("/".join(
+                "-" if run[column] is None else cell.format(run[column]).strip() for run in rates[(n, level)]
+            ).rjust(10) for n in names))
+    # Each way at the concurrency that suits it best (its memory allowing): the wait needs
+    # many attempts at once to overlap, without it more than a few only compete for the cores.
+    steady = {n: [statistics.median(r) for level in args.levels
+                  if None not in (r := [run[1] for run in rates[(n, level)]])] for n in names}
+    if all(steady.values()):
+        best = {n: max(steady[n]) for n in names}
+        print(f"{'steady dealers/min, each at its best concurrency':52} "
+              + " ".join(f"{best[n]:10.1f}" for n in names) + f"   wait/off {best[names[1]] / best[names[0]]:.2f}x")
+    else:
+        print(f"(no steady rate: a batch needs more than twice its concurrency plus two dealers, --batch {args.batch})")
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
     report_surprises(surprises)
     return 0
@@ -523,8 +561,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="--heavy/--pace: rounds over them (default 1)")
     parser.add_argument("--browser-args", default="",
                         help="--heavy: extra Chromium flags to try, e.g. --blink-settings=imagesEnabled=false")
-    parser.add_argument("--batch-rounds", type=int, default=1, choices=(1, 2),
-                        help="--heavy: light, floor and heavy batches once each, or twice in turn (default 1)")
+    parser.add_argument("--batch-rounds", type=int, default=1, choices=(1, 2, 3),
+                        help="--heavy/--pace: each batch once, or two or three times in turn (default 1)")
     args = parser.parse_args()
     try:
         levels = sorted({int(n) for n in args.concurrency.split(",")})
