@@ -370,7 +370,7 @@ def steady_rate(results_at: list[float], concurrency: int) -> float | None:
     to have such a stretch (at least two attempts beyond two waves)."""
     ordered = sorted(results_at)
     first, last = concurrency - 1, len(ordered) - concurrency - 1
-    if last - first < 2:
+    if last - first < 2 or ordered[last] <= ordered[first]:
         return None
     return (last - first) / (ordered[last] - ordered[first]) * 60
 
@@ -489,7 +489,7 @@ def human_pace(args, options, sites, customer) -> int:
         variants = {"off": server, f"{args.dwell:g} s": server}
         times, surprises = interleaved_times(variants, sites, customer,
                                              {"off": off, f"{args.dwell:g} s": on}, args.rounds)
-        rates: dict[tuple[str, int], list[tuple[float, float, float, float, float, float]]] = {}
+        rates: dict[tuple[str, int], list[tuple[float, float | None, float, float, float, float]]] = {}
         for level in args.levels:
             for name, opts in (("off", off), (f"{args.dwell:g} s", on)) * args.batch_rounds:
                 print(f"Batch of {args.batch}, wait {name}, concurrency {level} ...", flush=True)
@@ -526,7 +526,7 @@ def human_pace(args, options, sites, customer) -> int:
         print(f"{'steady dealers/min, each at its best concurrency':52} "
               + " ".join(f"{best[n]:10.1f}" for n in names) + f"   wait/off {best[names[1]] / best[names[0]]:.2f}x")
     else:
-        print(f"(no steady rate: a batch needs more than twice its concurrency plus two dealers, --batch {args.batch})")
+        print(f"(no full-stream rate: --batch {args.batch} is too small; it takes twice the concurrency plus two)")
     print(f"CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the end")
     report_surprises(surprises)
     return 0
