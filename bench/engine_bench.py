@@ -340,11 +340,10 @@ def batch_run(server, sites, customer, options, size: int, concurrency: int,
     """(wall seconds, CPU seconds of every process involved, runs that did not submit);
     `results_at`, if given, gets the seconds from the start at which each result came in."""
     from contacts.cli import Dealer, run_batch
-    from contacts.engine import outcomes
+    from contacts.engine import BrowserSession, outcomes
 
     jobs = [(Dealer(name=sites[i % len(sites)], website=server.url(sites[i % len(sites)]), line=i + 2), customer)
             for i in range(size)]
-    from contacts.engine import BrowserSession
 
     def note_result(_position, _dealer, phase: str) -> None:
         if results_at is not None and phase.split(":", 1)[0] in outcomes.OUTCOMES:
