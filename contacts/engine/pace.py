@@ -24,9 +24,8 @@ page costs nothing. A static page costs nothing, but real dealer pages animate (
 slider, a pulsing chat button, a spinner), and headless Chromium works out every frame of
 it: 24 such pages waiting at once kept both cores busy. So while an attempt waits, all of
 the page's animations hold still (animations.py) and, once the wait is over, move on to
-where they would have ended by then; a
-waiting page of the bench's animated sites costs about 0.007 of a core held, against 0.115
-animating (a static page: 0.002). The page's timers and animation frames run, it stays
+where they would have ended by then; a waiting page of the bench's animated sites costs
+about 0.007 of a core held, against 0.115 animating (a static page: 0.002). The page's timers and animation frames run, it stays
 visible and focused, so time traps see the time pass.
 """
 
