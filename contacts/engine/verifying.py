@@ -190,6 +190,8 @@ async def rejection_in(response) -> str:
         return ""
     if not isinstance(data, dict):
         return ""
+    # .NET and Java back ends answer in PascalCase ("Success": false, "Message": ...).
+    data = {str(key).lower(): value for key, value in data.items()}
     status = str(data.get("status", ""))
     refused = data.get("success") is False or data.get("ok") is False or _JSON_FAILURE_STATUS.match(status)
     if not refused:

@@ -376,9 +376,13 @@ def test_it_shapes_the_phone_to_the_pattern_ticks_required_agreements_and_reads_
     assert data["tcpa"] == "on"
 
 
-def test_a_json_refusal_fails_with_its_message(make_site, contact):
+@pytest.mark.parametrize("answer", [
+    '{"success": false, "message": "Lead rejected: duplicate"}',
+    '{"Success": false, "Message": "Lead rejected: duplicate"}',  # a .NET back end's casing
+])
+def test_a_json_refusal_fails_with_its_message(make_site, contact, answer):
     fetching = PATTERNED.replace(".then(() => alert('Thank you! Your message has been sent.'))", "")
-    refusal = Reply('{"success": false, "message": "Lead rejected: duplicate"}', content_type="application/json")
+    refusal = Reply(answer, content_type="application/json")
     site = make_site({"/": fetching, "POST /send": refusal})
     result = contact(site.url)
     assert result.status == outcomes.FAILED
