@@ -114,16 +114,35 @@ def _pick(options: list[dict], patterns: list[re.Pattern]) -> dict | None:
 
 
 def _pick_equal(options: list[dict], wanted: str) -> dict | None:
-    if not wanted:
-        return None
+    """The option that is `wanted`, or else the one that starts with it and adds the
+    fewest words of its own before any aside: inventory lists add a stock number or a
+    price ("2024 Toyota RAV4 XLE (Stock #T1187)"), and a longer trim listed first
+    ("... XLE Premium") is another car."""
     target = _norm(wanted)
+    if not target:
+        return None
     for o in options:
         if _norm(o["text"]) == target or _norm(o["value"]) == target:
             return o
-    for o in options:
-        if target and (_norm(o["text"]).startswith(target) or target in _norm(o["text"]).split()):
-            return o
-    return None
+    starting = [o for o in options if _norm(o["text"]).startswith(target)]
+    return min(starting, key=lambda o: _words_added(o["text"], target), default=None)
+
+
+# Where what an option adds to a name stops being more of the name: "(", "-", "|", "$", "#"...
+_ASIDE = re.compile(r"[(\[{|,:;$#/\u2013\u2014]|\s-\s")
+
+
+def _words_added(text: str, start: str) -> int:
+    """How many words `text` adds after its letters and digits spell `start` (as _norm
+    squashes them), up to the first aside. A word `start` ends inside counts as added."""
+    matched, lowered = 0, text.lower()
+    for position, char in enumerate(lowered):
+        if matched == len(start):
+            rest = lowered[position:]
+            return len(re.findall(r"[^\W_]+", _ASIDE.split(rest, maxsplit=1)[0]))
+        if re.match(r"[a-z0-9]", char):
+            matched += 1
+    return 0
 
 
 def _condition_wanted(customer: Customer) -> str:

@@ -309,6 +309,14 @@ def test_plan_makes_up_no_call_time_and_no_named_lead_source():
     assert [a.shown for a in plan(source, CUSTOMER)] == ["Other"]
 
 
+def test_plan_picks_the_listed_car_over_a_longer_trim_listed_before_it():
+    fields = [field("Vehicle of interest", "select", required=True, options=options(
+        "-- Select a vehicle --", "2024 Toyota RAV4 XLE Premium (Stock #T2201)", "2024 Toyota RAV4 XLEX",
+        "2024 Toyota RAV4 XLE - $31,990 (Stock #T1187)", "2024 Toyota RAV4 XLE (Stock #T1190)"))]
+    k.classify_fields(fields)
+    assert [a.shown for a in plan(fields, CUSTOMER)] == ["2024 Toyota RAV4 XLE - $31,990 (Stock #T1187)"]
+
+
 def test_plan_leaves_optional_vehicle_selects_alone_when_nothing_matches():
     fields = [field("Model", "select", options=options("-- Model --", "Civic", "Accord"))]
     k.classify_fields(fields)
