@@ -103,11 +103,14 @@
     }
     // The smallest ancestor holding the whole group: its text outside the option labels.
     const name = el.name;
+    const members = name ? (el.form || el.getRootNode()).querySelectorAll(`input[name="${CSS.escape(name)}"]`).length : 1;
     let box = parentOf(el);
     for (let i = 0; box && i < 5; i++, box = parentOf(box)) {
       const same = name ? box.querySelectorAll(`input[name="${CSS.escape(name)}"]`).length : 1;
       const others = box.querySelectorAll('input,select,textarea').length;
       if (others > same) break;
+      // <label><input type=radio> Call me</label> names one option, not the group's question.
+      if (box.tagName === 'LABEL' && same < members) continue;
       // A label-like element that is not one of the group's own option labels.
       const optionLabel = (n) => !!n.querySelector('input,select,textarea') || (n.htmlFor && (byId(n, n.htmlFor) || {}).name === name);
       const labelish = [...box.querySelectorAll('.gfield_label, legend, .label, .form-label, label:not([for])')]
@@ -116,6 +119,14 @@
       // Bare text beside the options: <p>Do you have a trade-in?<br><span>…buttons…</span></p>.
       const loose = squash([...box.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(' '));
       if (loose) return loose.slice(0, 120);
+      // A plain element heading the options inside the box:
+      // <div><span>How should we reach you? *</span><label><input type=radio> Call</label>…</div>.
+      for (const child of box.children) {
+        if (child.matches('input,select,textarea') || child.querySelector('input,select,textarea')) break;
+        if (optionLabel(child) || /^(SCRIPT|STYLE|TEMPLATE)$/.test(child.tagName)) continue;
+        const heading = ownText(child);
+        if (heading) return heading.slice(0, 120);
+      }
       const prev = box.previousElementSibling;
       if (prev && !prev.querySelector('input,select,textarea')) { const pt = ownText(prev); if (pt) return pt.slice(0, 120); }
     }
