@@ -376,6 +376,27 @@ def test_it_shapes_the_phone_to_the_pattern_ticks_required_agreements_and_reads_
     assert data["tcpa"] == "on"
 
 
+SPAN_QUESTION = page("""
+<form method="post" action="/send">
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="p">Phone *</label><input id="p" name="phone" type="tel" required>
+  <div class="row"><span class="q">How should we reach you? *</span>
+    <label><input type="radio" name="reach" value="call" required> Call me</label>
+    <label><input type="radio" name="reach" value="whatsapp"> WhatsApp</label>
+    <label><input type="radio" name="reach" value="mail"> Email</label></div>
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <button>Send</button>
+</form>""")
+
+
+def test_a_choice_asked_by_a_plain_heading_above_its_options_is_answered(make_site, contact):
+    site = make_site({"/": SPAN_QUESTION, "POST /send": THANKS})
+    result = contact(site.url)
+    assert result.status == outcomes.SUBMITTED, result.error
+    assert only_submission(site)["reach"] == "call"  # the customer prefers a phone call
+
+
 @pytest.mark.parametrize("answer", [
     '{"success": false, "message": "Lead rejected: duplicate"}',
     '{"Success": false, "Message": "Lead rejected: duplicate"}',  # a .NET back end's casing
@@ -388,6 +409,36 @@ def test_a_json_refusal_fails_with_its_message(make_site, contact, answer):
     assert result.status == outcomes.FAILED
     assert "Lead rejected: duplicate" in result.error
     assert len(site.received) == 1
+
+
+PLAIN_BOX_ANSWER = page("""
+<form id="f">
+  <p class="hint">Please enter a phone number we can call you on.</p>
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="p">Phone *</label><input id="p" name="phone" type="tel" required>
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <div class="form-msg" id="msg"></div>
+  <button>Send</button>
+</form>
+<div id="thanks" hidden><strong>Got it.</strong> A member of our team will call you.</div>
+<script>document.getElementById('f').onsubmit = (e) => { e.preventDefault();
+  fetch('/send', {method: 'POST', body: new URLSearchParams(new FormData(e.target))}).then((r) => r.text()).then((t) => {
+    if (t.startsWith('OK')) { e.target.hidden = true; document.getElementById('thanks').hidden = false; }
+    else document.getElementById('msg').innerHTML = t; }); };</script>""")
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("Please enter a valid phone number.", outcomes.FAILED),
+    ("OK", outcomes.SUBMITTED),  # the standing hint above the form is no refusal
+])
+def test_a_refusal_written_into_a_plain_box_fails(make_site, contact, answer, status):
+    site = make_site({"/": PLAIN_BOX_ANSWER, "POST /send": Reply(answer, content_type="text/plain")})
+    result = contact(site.url)
+    assert result.status == status, result.error
+    assert len(site.received) == 1
+    if status == outcomes.FAILED:
+        assert "Please enter a valid phone number" in result.error
 
 
 def test_a_multi_line_message_is_accepted_as_typed(make_site, contact):

@@ -19,7 +19,8 @@
   const scope = form && form.isConnected ? (form.closest('.gform_wrapper, .wpcf7, .hbspt-form, [class*=form-wrap]') || form.parentElement || form) : document;
   const errors = [];
   for (const el of (scope.querySelectorAll ? scope.querySelectorAll(ERROR_SEL) : [])) {
-    if (!visible(el)) continue;
+    // CF7 marks the whole form "invalid": its status is read below, not all its text.
+    if (!visible(el) || (form && el.contains(form))) continue;
     const t = squash(el.innerText || el.textContent, 200);
     if (t && !errors.includes(t)) errors.push(t);
   }
@@ -36,6 +37,19 @@
       if (!visible(box)) continue;
       const t = squash(box.innerText || box.textContent, 200);
       if (t && !errors.includes(t)) errors.push(t);
+    }
+  }
+  // A refusal written into a plain box in or beside the form, with no error class:
+  // <div class="form-msg">Please enter a valid phone number.</div>. Only text that was not
+  // there before the click counts (verifying.py compares), so standing hints do not.
+  const FIELD_ERROR = /please (enter|provide|fill|complete|select|correct|check|use)\b|\b(is|are) (required|invalid|not valid|incorrect)\b|\bnot a valid\b|\binvalid\b|\bmust (be|contain|include|match)\b|(ingrese|introduzca|escriba) un|es (obligatorio|requerido)|no es v[aá]lid[oa]/i;
+  if (form && form.isConnected && scope.querySelectorAll) {
+    for (const el of scope.querySelectorAll('div, p, span, li, small, em, strong, b, font')) {
+      if (el.closest('label, button, option, select, textarea') || el.querySelector('input, select, textarea, button, label')) continue;
+      const t = squash(el.innerText || el.textContent, 200);
+      if (t.length < 8 || t.length >= 200 || !FIELD_ERROR.test(t) || errors.includes(t) || !visible(el)) continue;
+      if ([...el.children].some((child) => squash(child.innerText || child.textContent, 200) === t)) continue;  // the inner one counts
+      errors.push(t);
     }
   }
   const invalid = [];
