@@ -30,7 +30,8 @@ _extract = tldextract.TLDExtract(suffix_list_urls=())
 # finance or service link leads to a form for something else.
 _SAYS_CONTACT = re.compile(
     r"\bcontacts?\b|get in touch|send (us )?a message|message us|email us|reach us|write to us"
-    r"|cont[aá]ct(enos|anos|o|e)\b|escr[ií]b(enos|anos)|env[ií]enos un mensaje",
+    r"|talk to us|let'?s talk|connect with us|reach out|send us an? (e-?mail|note|message)|drop us a line"
+    r"|cont[aá]ct(enos|anos|o|e)\b|escr[ií]b(enos|anos)|env[ií]enos un mensaje|hablemos|h[aá]blenos",
     re.I,
 )
 _SAYS_INQUIRY = re.compile(

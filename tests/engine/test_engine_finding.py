@@ -95,6 +95,8 @@ def test_other_sites_and_anchors_on_the_same_page():
     ("Directions", 5), ("More Info", 0), ("Más información", 0), ("Please contact us", 10),
     ("Contact Our Departments", 10), ("Contact Customer Service", 10),
     ("About Us", 2), ("", 0), ("Menu", 0),
+    ("Talk to Us", 10), ("Let's Talk", 10), ("Connect With Us", 10), ("Reach Out", 10), ("Send Us an Email", 10),
+    ("Hablemos", 10), ("Reach Out to Our Service Team", 3),
 ])
 def test_label_scores(text, score):
     assert label_score(text) == score
