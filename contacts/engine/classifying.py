@@ -111,7 +111,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
         r"(current|existing|previous|past|returning|repeat)\s+(\S+\s+){0,3}(customer|client|owner)"
         r"|are you (a|an) (\S+\s+){0,3}(customer|client)\b|(purchased|bought|serviced)\b.{0,25}\b(from|with) us"
         r"|(done business|purchased|bought).{0,15}\bbefore|cliente (actual|existente|anterior)|es (usted )?cliente"
-        r"|ya es cliente|ha comprado (con|de) nosotros",
+        # "Have you purchased a vehicle from Hillcrest Buick GMC before?": the dealer named.
+        r"|(purchased|bought|leased|serviced)\b.{0,40}\b(from|with|at)\b.{0,40}\bbefore\b"
+        r"|ya es cliente|ha comprado (antes )?(con|de|en) nosotros|comprado .{0,40}antes",
         re.I,
     )),
     (HAS_TRADE_IN, re.compile(
@@ -127,6 +129,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
         re.I,
     )),
     (TRADE_IN, re.compile(r"trade|current (vehicle|car)|vehicle you (own|have)|mileage|odometer|payoff|intercambio|veh[ií]culo actual", re.I)),
+    # "Stock # or vehicle of interest": the customer answers the alternative it can.
+    (VEHICLE, re.compile(r"(stock|\bstk\b|\bvin\b)\W{0,8}(number|no)?\W{0,3}\b(or|/)\W{0,3}(the |your )?(vehicle|car|model)"
+                         r"|(vehicle|car|model)\b.{0,20}\W(or|/)\W{0,3}(stock|\bstk\b|\bvin\b)", re.I)),
     (STOCK, re.compile(r"stock|\bstk\b", re.I)),
     (VIN, re.compile(r"\bvin\b|vehicle identification", re.I)),
     (PHONE_AREA, re.compile(r"area[-_ ]?code|phone[-_ ]?(1|part1|area)\b|\b(phone|tel)[-_]?a\b|c[oó]digo de [aá]rea", re.I)),
@@ -137,12 +142,13 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (FIRST_NAME, re.compile(r"first[-_ ]?name|\bfname|given[-_ ]?name|\bfirst\b|forename|primer nombre|^nombre$|\bnombre\b(?!.*(completo|apellido))", re.I)),
     (LAST_NAME, re.compile(r"last[-_ ]?name|\blname|surname|family[-_ ]?name|\blast\b|apellido", re.I)),
     (ZIP, re.compile(r"\bzip|postal|post[-_ ]?code|c[oó]digo postal", re.I)),
-    (VEHICLE, re.compile(r"year\W{0,5}make|make\W{0,5}(and\W{0,5})?model|vehicle of interest|veh[ií]culo de inter[eé]s", re.I)),
+    (VEHICLE, re.compile(r"year\W{0,5}make|make\W{0,5}(and\W{0,5})?model|vehicle of interest|veh[ií]culo de inter[eé]s"
+                         r"|a[nñ]o\W{0,5}marca|marca\W{0,5}(y\W{0,5})?modelo", re.I)),
     (VEHICLE_YEAR, re.compile(r"\byear\b|\ba[nñ]o\b|model[-_ ]?year|veh(icle)?[-_]?year", re.I)),
     (VEHICLE_MAKE, re.compile(r"\bmake\b|\bmarca\b|manufacturer|\bbrand\b|veh(icle)?[-_]?make", re.I)),
     (VEHICLE_TRIM, re.compile(r"\btrim\b|versi[oó]n|\bstyle\b", re.I)),
     (VEHICLE_MODEL, re.compile(r"\bmodel\b|\bmodelo\b|veh(icle)?[-_]?model", re.I)),
-    (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor (hora|horario|momento)|horario (de|para) (contacto|llamar)", re.I)),
+    (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time of (the )?day|what time (works|is|would)|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor (hora|horario|momento)|horario (de|para) (contacto|llamar)", re.I)),
     (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
     (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
     (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
@@ -165,7 +171,11 @@ _MARKETING = re.compile(
     r"news and|latest news|updates? (and|&) offers|sign me up|opt[- ]?in to (receive )?(email|news|promo)|"
     r"exclusive offers?|offers and|new arrivals|price[- ](drop|alert)s?|coupons?|savings|"
     r"keep me (posted|in the loop) (on|about) (specials|offers|events|deals|new)|"
-    r"ofertas|promociones|bolet[ií]n|suscrib|novedades",
+    # Sign-ups worded without those words: lists, clubs, alerts, events, updates to come.
+    r"mailing list|e-?mail list|\bvip\b|\bclubs?\b|\balerts\b|\bevents\b|\blaunch(es)?\b|"
+    r"\bupdates? (on|about|from)\b|(send|e-?mail|text) me (the latest|updates|news|specials)|"
+    r"keep me (informed|updated|posted)|future (offers|promotions|communications|mailings)|"
+    r"ofertas|promociones|bolet[ií]n|suscrib|novedades|lista de correo|\beventos\b|noticias",
     re.I,
 )
 _CONSENT = re.compile(

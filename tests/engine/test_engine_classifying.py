@@ -90,6 +90,11 @@ def test_it_recognises_honeypots(attrs):
         ("I agree to the privacy policy", k.CONSENT), ("I consent to be contacted", k.CONSENT),
         ("Acepto los términos", k.CONSENT), ("Sign me up for the newsletter", k.MARKETING),
         ("Send me special offers and promotions", k.MARKETING), ("Deseo recibir ofertas", k.MARKETING),
+        ("Add me to the Lakeside mailing list for upcoming events and model launches", k.MARKETING),
+        ("Yes, send me updates on sales events and new inventory", k.MARKETING),
+        ("Join our VIP club", k.MARKETING), ("Keep me informed about new arrivals", k.MARKETING),
+        ("Quiero recibir noticias y eventos", k.MARKETING),
+        ("I agree to be contacted about my inquiry by phone, text or email", k.CONSENT),
         ("Trade-in?", k.UNKNOWN),
     ],
 )
@@ -357,12 +362,19 @@ def test_plan_names_a_required_yes_no_question_it_cannot_answer():
         ("Are you a current Harbor Point Kia customer?", k.CURRENT_CUSTOMER),
         ("Have you purchased a vehicle from us before?", k.CURRENT_CUSTOMER),
         ("¿Es usted cliente actual?", k.CURRENT_CUSTOMER),
+        ("Have you purchased a vehicle from Hillcrest Buick GMC before?", k.CURRENT_CUSTOMER),
+        ("¿Ha comprado antes con nosotros?", k.CURRENT_CUSTOMER),
+        ("What time of day works best for a call?", k.CONTACT_TIME),
         ("Do you have a trade-in?", k.HAS_TRADE_IN), ("Will you be trading in a vehicle?", k.HAS_TRADE_IN),
         ("Trade-in?", k.HAS_TRADE_IN), ("¿Tiene un vehículo para intercambio?", k.HAS_TRADE_IN),
         ("Will you be financing?", k.FINANCING), ("How do you plan to pay?", k.FINANCING),
         ("Purchase type", k.FINANCING), ("¿Va a financiar?", k.FINANCING), ("Forma de pago", k.FINANCING),
         # The traded car itself stays a trade-in detail nobody can answer for the customer.
         ("Trade-in Year", k.TRADE_IN), ("Trade Mileage", k.TRADE_IN), ("Current vehicle", k.TRADE_IN),
+        # What the customer can give where a label offers alternatives, in either language.
+        ("Stock # or vehicle of interest", k.VEHICLE), ("Vehicle or stock number", k.VEHICLE),
+        ("Stock #", k.STOCK), ("Año, marca y modelo", k.VEHICLE), ("Marca y modelo", k.VEHICLE),
+        ("¿Qué vehículo usado le interesa? (año, marca y modelo)", k.VEHICLE),
     ],
 )
 def test_it_classifies_the_questions_a_profile_answers(label, kind):
