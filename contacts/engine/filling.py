@@ -146,10 +146,25 @@ async def _check_typed(frame, typed: list[Action]) -> None:
             await _type_key_by_key(frame, action)
 
 
+# The widget's item for one value, and whether the hidden select lacks that option.
+_CHOICES_ITEM = ".choices__list--dropdown .choices__item--choice[data-value={value}]"
+_LACKS_OPTION_JS = "(el, value) => ![...el.options].some((o) => o.value === value)"
+
+
+def _css_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 async def _select(frame, action: Action) -> None:
     box = _locator(frame, action)
-    # Styled dropdowns (Select2, Chosen) hide the real select and mirror its change event.
-    await box.select_option(value=action.value, force=bool(action.field.get("via_widget")))
+    widget = box.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' choices ')][1]")
+    if await widget.count() and await box.evaluate(_LACKS_OPTION_JS, action.value):
+        # Choices.js: the other options live only in its list; open it and pick, as a person would.
+        await widget.first.click()
+        await widget.first.locator(_CHOICES_ITEM.format(value=_css_string(action.value))).first.click()
+    else:
+        # Styled dropdowns (Select2, Chosen) hide the real select and mirror its change event.
+        await box.select_option(value=action.value, force=bool(action.field.get("via_widget")))
     if await box.input_value() != action.value:
         raise FillProblem(f"The choice \u201c{field_name(action.field)}\u201d would not stay selected.")
 

@@ -176,6 +176,21 @@
     containers.get(box).push(el);
   }
 
+  // A select's options. Choices.js (WPForms' modern dropdowns, Fluent Forms' smart
+  // selects) keeps only the chosen option in the hidden select: the rest are its own items.
+  const optionsOf = (el) => {
+    const options = [...el.options].map((o) => ({ value: o.value, text: squash(o.textContent, 100), disabled: o.disabled, selected: o.selected }));
+    const widget = el.closest('.choices');
+    if (widget) {
+      for (const item of widget.querySelectorAll('.choices__list--dropdown .choices__item--choice[data-value]')) {
+        const value = item.getAttribute('data-value');
+        if (options.some((o) => o.value === value)) continue;
+        options.push({ value, text: squash(item.textContent, 100), selected: false,
+          disabled: item.hasAttribute('data-choice-disabled') || item.classList.contains('is-disabled') });
+      }
+    }
+    return options.slice(0, 300);
+  };
   const describeField = (el) => {
     const label = labelOf(el);
     const type = el.tagName === 'INPUT' ? (el.type || 'text').toLowerCase() : el.tagName.toLowerCase();
@@ -204,7 +219,7 @@
       value: type === 'select' ? '' : (el.value || '').slice(0, 200), checked: !!el.checked,
       maxlength: el.maxLength > 0 ? el.maxLength : 0, pattern: el.getAttribute('pattern') || '',
       inputmode: el.getAttribute('inputmode') || '',
-      options: type === 'select' ? [...el.options].slice(0, 300).map((o) => ({ value: o.value, text: squash(o.textContent, 100), disabled: o.disabled, selected: o.selected })) : [],
+      options: type === 'select' ? optionsOf(el) : [],
       multiple: !!el.multiple,
     };
   };
