@@ -289,16 +289,24 @@ def trigger_score(link: dict) -> int:
     return score
 
 
-async def modal_triggers(page) -> list[str]:
-    """data-dc ids of visible buttons and tabs that may open a contact form in place, best first."""
-    scored = [(trigger_score(link), link["dc"]) for link in await _links(page)]
-    scored = [item for item in scored if item[0] >= 8]
-    scored.sort(key=lambda item: -item[0])
-    return [dc for _, dc in scored[:3]]
+async def modal_triggers(page, vehicle: str = "") -> list[str]:
+    """data-dc ids of visible buttons and tabs that may open a contact form in place, best
+    first; among equals, the one in the card of the customer's `vehicle` (a listing's
+    "Request Info" on every car: its form carries that car's VIN)."""
+    links = [link for link in await _links(page) if trigger_score(link) >= 8]
+    links.sort(key=lambda link: (-trigger_score(link), -words_in_common(vehicle, link.get("card", ""))))
+    return [link["dc"] for link in links[:3]]
 
 
-async def try_modals(page, clock) -> Found | None:
-    for dc in await modal_triggers(page):
+def words_in_common(wanted: str, text: str) -> int:
+    """How many of `wanted`'s words (a vehicle: year, make, model, trim) `text` holds as
+    words, letters and digits only, any case. Pure."""
+    words = set(re.findall(r"[^\W_]+", text.lower()))
+    return sum(word in words for word in set(re.findall(r"[^\W_]+", wanted.lower())))
+
+
+async def try_modals(page, clock, vehicle: str = "") -> Found | None:
+    for dc in await modal_triggers(page, vehicle):
         await clock.check()
         try:
             await page.locator(f'[data-dc="{dc}"]').first.click(timeout=2000)
@@ -310,7 +318,7 @@ async def try_modals(page, clock) -> Found | None:
     return None
 
 
-async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int) -> Found | None:
+async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: int, vehicle: str = "") -> Found | None:
     """The contact form on the open page or the pages it leads to, or None.
 
     The order a careful person would take: this page (and what its buttons open), then
@@ -327,7 +335,7 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
     # the contact page: its form is coming, rendered by script, not somewhere else.
     is_contact_page = any(url == here and score >= 5 for score, url in ranked)
     await dismiss_overlays(page)
-    found = await try_modals(page, clock)
+    found = await try_modals(page, clock, vehicle)
     if found:
         return found
     strong = [(score, url) for score, url in ranked if score >= FOLLOW_FROM and url != here]
@@ -351,7 +359,7 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
         visited.add(url)
         pages_seen += 1
         # A page the site links to as "Contact" or "Request Info" surely has a form coming.
-        found = await _look_at(page, url, 2.0 if score >= 8 else 1.0, clock, navigation_timeout_ms)
+        found = await _look_at(page, url, 2.0 if score >= 8 else 1.0, clock, navigation_timeout_ms, vehicle)
         if found:
             return found
         if found is None:
@@ -367,7 +375,7 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
             continue
         visited.add(url)
         guesses += 1
-        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms)
+        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms, vehicle)
         if found:
             return found
     for url in weak:
@@ -375,13 +383,13 @@ async def find_contact_form(page, start_url: str, clock, navigation_timeout_ms: 
             continue
         visited.add(url)
         pages_seen += 1
-        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms)
+        found = await _look_at(page, url, 1.0, clock, navigation_timeout_ms, vehicle)
         if found:
             return found
     return None
 
 
-async def _look_at(page, url: str, wait_s: float, clock, navigation_timeout_ms: int) -> Found | None | bool:
+async def _look_at(page, url: str, wait_s: float, clock, navigation_timeout_ms: int, vehicle: str = "") -> Found | None | bool:
     """Open `url` and look for the form there (and behind its buttons). False when the page
     could not be opened or answered with an error, None when it holds no contact form."""
     await clock.check()
@@ -392,9 +400,9 @@ async def _look_at(page, url: str, wait_s: float, clock, navigation_timeout_ms: 
     if response is not None and response.status >= 400:
         return False
     await settle(page, 2500)
-    return await look_on_page(page, wait_s, clock) or await _after_overlays_and_modals(page, clock)
+    return await look_on_page(page, wait_s, clock) or await _after_overlays_and_modals(page, clock, vehicle)
 
 
-async def _after_overlays_and_modals(page, clock) -> Found | None:
+async def _after_overlays_and_modals(page, clock, vehicle: str = "") -> Found | None:
     await dismiss_overlays(page)
-    return await try_modals(page, clock)
+    return await try_modals(page, clock, vehicle)

@@ -302,7 +302,8 @@ async def _open_and_fill(attempt: Attempt, url: str):
     await settle(page, min(3000, clock.remaining_ms()))
     await attempt.enter(outcomes.FINDING_FORM)
     try:
-        found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
+        found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms,
+                                       attempt.customer.vehicle)
     except SiteChallenge as challenge:
         raise Outcome(outcomes.CAPTCHA, f"{challenge} The live view shows forms, not whole-site challenges.") from None
     if found is None:

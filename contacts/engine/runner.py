@@ -276,7 +276,8 @@ async def _run(attempt: Attempt, url: str) -> None:
                 await attempt.screenshot("form")
                 raise Outcome(outcomes.CAPTCHA, captcha.challenge_on_page(scans[0].data))
             raise Outcome(outcomes.FAILED, f"The site answered with HTTP {response.status}.")
-        found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms)
+        found = await find_contact_form(page, page.url or url, clock, options.navigation_timeout_ms,
+                                       attempt.customer.vehicle)
     except SiteChallenge as challenge:
         await attempt.screenshot("form")
         raise Outcome(outcomes.CAPTCHA, str(challenge)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts.engine.finding import label_score, rank_contact_links, rank_links, trigger_score
+from contacts.engine.finding import label_score, rank_contact_links, rank_links, trigger_score, words_in_common
 
 START = "https://www.cascademazda.example/"
 
@@ -100,6 +100,13 @@ def test_other_sites_and_anchors_on_the_same_page():
 ])
 def test_label_scores(text, score):
     assert label_score(text) == score
+
+
+def test_a_cards_words_in_common_with_the_wanted_vehicle():
+    assert words_in_common("2024 Toyota RAV4 XLE", "2024 Toyota RAV4 XLE $33,488 · 8k mi Request Info") == 4
+    assert words_in_common("2024 Toyota RAV4 XLE", "2023 Toyota Highlander XLE Request Info") == 2
+    assert words_in_common("2024 Toyota RAV4 XLE", "") == 0
+    assert words_in_common("", "2024 Toyota RAV4 XLE") == 0
 
 
 def control(text: str, tab: bool = False, visible: bool = True) -> dict:
