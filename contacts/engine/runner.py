@@ -317,6 +317,7 @@ async def _run(attempt: Attempt, url: str) -> None:
         raise Outcome(outcomes.UNCONFIRMED, "Dry run: filled but not submitted.")
     # Human pace: plugins silently drop leads sent sooner after the page loaded.
     await dwell(frame, options.min_dwell_s, clock, attempt.busy, attempt.decoration)
+    await _no_captcha_since(attempt, frame, form)
 
     await attempt.enter(outcomes.SUBMITTING)
     watch = await start_watch(page, frame, form["dc"])
@@ -335,6 +336,19 @@ async def _run(attempt: Attempt, url: str) -> None:
     await settle(page, 1500)
     await attempt.screenshot("result")
     attempt.result.status, attempt.result.error = status, error
+
+
+async def _no_captcha_since(attempt: Attempt, frame, form: dict) -> None:
+    """Stop if a CAPTCHA guards the form now: sites add theirs late (on a field's focus,
+    on a timer, on the first interaction), after the form was first read."""
+    scan = await scan_frame(frame)
+    if not scan:
+        return
+    now = next((f for f in scan["forms"] if f["dc"] == form["dc"]), form)
+    guard = captcha.captcha_guarding(now, scan)
+    if guard:
+        await attempt.screenshot("form")  # the filled form with the CAPTCHA that appeared
+        raise Outcome(outcomes.CAPTCHA, f"The contact form is protected by a CAPTCHA ({guard}); nothing was sent.")
 
 
 async def _form_again(frame) -> dict | None:
