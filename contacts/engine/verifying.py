@@ -29,7 +29,7 @@ SUCCESS_TEXT = re.compile(
 SUCCESS_URL = re.compile(r"thank|success|confirm|gracias|submitted|sent", re.I)
 ERROR_TEXT = re.compile(
     r"required|please (enter|provide|fill|complete|select|correct|check)|invalid|not valid|must be|error|failed"
-    r"|problem|try again|incorrect|obligatorio|requerido|inv[aá]lido|no es v[aá]lido",
+    r"|problem|try again|incorrect|went wrong|obligatorio|requerido|inv[aá]lido|no es v[aá]lido|sali[oó] mal",
     re.I,
 )
 SETTLE_AFTER_RESPONSE_S = 0.8
@@ -192,11 +192,12 @@ async def rejection_in(response) -> str:
         return ""
     # .NET and Java back ends answer in PascalCase ("Success": false, "Message": ...).
     data = {str(key).lower(): value for key, value in data.items()}
-    status = str(data.get("status", ""))
+    status = str(data.get("status", "") or data.get("result", ""))
     refused = data.get("success") is False or data.get("ok") is False or _JSON_FAILURE_STATUS.match(status)
     if not refused:
         return ""
-    message = data.get("message") or data.get("error") or data.get("errors") or status or "refused"
+    message = (data.get("message") or data.get("msg") or data.get("error_message") or data.get("error")
+               or data.get("errors") or status or "refused")
     return str(message)[:200]
 
 

@@ -24,9 +24,16 @@
     const t = squash(el.innerText || el.textContent, 200);
     if (t && !errors.includes(t)) errors.push(t);
   }
+  // Site-wide notices (toastr, snackbars, alerts pinned to the page's corner) sit outside
+  // the form's box; only those new since the click and in error words count (verifying.py).
+  for (const el of document.querySelectorAll('[role=alert], [aria-live=assertive], .toast, [class*=toast i], [class*=snackbar i], [class*=notification i]')) {
+    if (!visible(el) || (form && el.contains(form))) continue;
+    const t = squash(el.innerText || el.textContent, 200);
+    if (t && !errors.includes(t)) errors.push(t);
+  }
   // Server-rendered answers often say it in plain words, in a box with no error class:
   // "There was a problem with your submission. Please check the highlighted fields".
-  const ERROR_SENTENCE = /there (was|were) (a |an |some )?(problems?|errors?)\b|please correct the\b|please check the (highlighted|following|marked)|(could not|couldn't|was not|wasn't) be (sent|submitted|processed)|(could not|unable to) (send|submit|process) (your|the)\b|submission (failed|was unsuccessful)|hubo (un|algunos) (problemas?|errore?s?)/i;
+  const ERROR_SENTENCE = /there (was|were) (a |an |some )?(problems?|errors?)\b|please correct the\b|please check the (highlighted|following|marked)|(could not|couldn't|was not|wasn't) be (sent|submitted|processed)|(could not|unable to) (send|submit|process) (your|the)\b|submission (failed|was unsuccessful)|hubo (un|algunos) (problemas?|errore?s?)|something went wrong|sorry,? (but )?(we|there|your message|your request|it)\b.{0,40}\b(not|n't|error|problem|wrong)|algo sali[oó] mal/i;
   if (document.body) {
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
