@@ -79,7 +79,7 @@ _AUTOCOMPLETE = {
 
 # Honeypots: names and labels spam traps use. Checked before anything else.
 _HONEYPOT = re.compile(
-    r"honey|hpot|h0ney|_gotcha|(^|[-_\s])hp([-_\s]|$)|\bbot[-_ ]?(field|check|trap)|leave (this )?(field )?(blank|empty)"
+    r"honey|hpot|h0ney|_gotcha|(^|[-_\s\[])hp([-_\s\]]|$)|\bbot[-_ ]?(field|check|trap)|leave (this )?(field )?(blank|empty)"
     r"|do ?n[o']t (fill|complete|change)|if you are (a )?human|no[-_]?spam|spam[-_ ]?(trap|check)"
     r"|\bak_hp|\bfax[-_]?only|address2_confirm|dejar en blanco|no llenar",
     re.I,
@@ -172,10 +172,12 @@ _MARKETING = re.compile(
     r"exclusive offers?|offers and|new arrivals|price[- ](drop|alert)s?|coupons?|savings|"
     r"keep me (posted|in the loop) (on|about) (specials|offers|events|deals|new)|"
     # Sign-ups worded without those words: lists, clubs, alerts, events, updates to come.
-    r"mailing list|e-?mail list|\bvip\b|\bclubs?\b|\balerts\b|\bevents\b|\blaunch(es)?\b|"
+    r"mailing list|e-?mail list|\bvip\b|\bclubs?\b|\balerts\b|\bevents\b|\blaunch(es)?\b|\bspecials\b|"
+    r"\bdigest\b|\bweekly\b|\bmonthly\b|inventory updates|(receive|get) (text|sms|e-?mail)s?( messages)? (about|with|on)|"
     r"\bupdates? (on|about|from)\b|(send|e-?mail|text) me (the latest|updates|news|specials)|"
     r"keep me (informed|updated|posted)|future (offers|promotions|communications|mailings)|"
-    r"ofertas|promociones|bolet[ií]n|suscrib|novedades|lista de correo|\beventos\b|noticias",
+    r"ofertas|promociones|bolet[ií]n|suscrib|novedades|lista de correo|\beventos\b|noticias|\bespeciales\b|"
+    r"resumen (semanal|mensual)|\bsemanal\b",
     re.I,
 )
 _CONSENT = re.compile(

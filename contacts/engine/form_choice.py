@@ -16,7 +16,7 @@ _NOT_CONTACT = [
     ("service scheduling", re.compile(r"schedule (a )?service|service (appointment|scheduler|request|scheduling)|book (a |your )?service|maintenance appointment|cita de servicio", re.I)),
     ("parts request", re.compile(r"parts (request|order|department|inquiry)|order parts|part number", re.I)),
     ("login", re.compile(r"\blog ?in\b|sign ?in\b|forgot (your )?password|create (an |your )?account|iniciar sesi[oó]n", re.I)),
-    ("job application", re.compile(r"career|resume|r[eé]sum[eé]|job application|apply for (this|a) (job|position)|empleo", re.I)),
+    ("job application", re.compile(r"career|\bresume\b|\br[eé]sum[eé]\b|job application|apply for (this|a) (job|position)|empleo", re.I)),
     ("credit application", re.compile(r"credit app|social security|\bssn\b|monthly income|apply for financing|finance application|pre-?qualif|pre-?approv|get approved|solicitud de cr[eé]dito", re.I)),
     ("trade-in appraisal", re.compile(r"value your trade|trade-?in (value|appraisal)|what'?s my car worth|appraise|sell (us )?your (car|vehicle)|instant (cash )?offer|we buy cars", re.I)),
     ("privacy request", re.compile(r"do not sell|opt[- ]?out|unsubscribe|privacy (rights )?request|data (access |deletion )?request|\bccpa\b|personal information request", re.I)),
