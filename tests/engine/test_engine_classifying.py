@@ -78,6 +78,7 @@ def test_it_classifies_fields_by_attributes(attrs, kind):
         {"name": "honeypot"}, {"name": "website_hp"}, {"label": "Leave this field blank"},
         {"name": "_gotcha"}, {"label": "If you are human, leave this empty"}, {"name": "ak_hp_textarea"},
         {"name": "bot-field"}, {"tabindex": "-1", "autocomplete": "off", "name": "url"},
+        {"name": "wpforms[hp]", "label": "Comment"},  # WPForms' own, labelled to look like the message
     ],
 )
 def test_it_recognises_honeypots(attrs):
@@ -94,6 +95,8 @@ def test_it_recognises_honeypots(attrs):
         ("Yes, send me updates on sales events and new inventory", k.MARKETING),
         ("Join our VIP club", k.MARKETING), ("Keep me informed about new arrivals", k.MARKETING),
         ("Quiero recibir noticias y eventos", k.MARKETING),
+        ("I'd like to receive text messages about specials", k.MARKETING),
+        ("Send me the weekly inventory digest", k.MARKETING), ("Enviarme el resumen semanal del inventario", k.MARKETING),
         ("I agree to be contacted about my inquiry by phone, text or email", k.CONSENT),
         ("Trade-in?", k.UNKNOWN),
     ],
@@ -168,6 +171,12 @@ def test_it_picks_the_contact_form_over_newsletter_search_login_and_service():
     assert form_purpose(search)[0] == "search or filter"
     assert form_purpose(login)[0] == "login"
     assert form_purpose(service)[0] == "service scheduling"
+
+
+def test_a_spanish_summary_is_no_resume():
+    # "resumen" is Spanish for a summary, not a job application's résumé.
+    assert form_purpose(form(CONTACT()["fields"], heading="Contáctenos",
+                             text="Nombre Correo Enviarme el resumen semanal del inventario"))[0] == "contact"
 
 
 @pytest.mark.parametrize("heading", ["Do Not Sell My Personal Information", "Value Your Trade", "Get Pre-Approved",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from contacts.engine import outcomes
@@ -400,6 +402,7 @@ def test_a_choice_asked_by_a_plain_heading_above_its_options_is_answered(make_si
 @pytest.mark.parametrize("answer", [
     '{"success": false, "message": "Lead rejected: duplicate"}',
     '{"Success": false, "Message": "Lead rejected: duplicate"}',  # a .NET back end's casing
+    '{"result": "error", "msg": "Lead rejected: duplicate"}',
 ])
 def test_a_json_refusal_fails_with_its_message(make_site, contact, answer):
     fetching = PATTERNED.replace(".then(() => alert('Thank you! Your message has been sent.'))", "")
@@ -439,6 +442,47 @@ def test_a_refusal_written_into_a_plain_box_fails(make_site, contact, answer, st
     assert len(site.received) == 1
     if status == outcomes.FAILED:
         assert "Please enter a valid phone number" in result.error
+
+
+LATE_CAPTCHA = page("""
+<form method="post" action="/send" id="f">
+  <label for="n">Name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" name="email" type="email" required>
+  <label for="m">Message</label><textarea id="m" name="message"></textarea>
+  <div id="slot"></div><button>Send</button>
+</form>
+<script>
+// A speed plugin's habit: the CAPTCHA loads once someone starts on the form.
+document.getElementById('f').addEventListener('focusin', () => setTimeout(() => {
+  if (document.querySelector('.h-captcha')) return;
+  const widget = document.createElement('div');
+  widget.className = 'h-captcha';
+  widget.dataset.sitekey = '20000000-ffff-ffff-ffff-000000000002';
+  document.getElementById('slot').appendChild(widget);
+}, 300));
+</script>""")
+
+
+def test_a_captcha_that_appears_once_the_form_is_started_stops_the_attempt(make_site, contact):
+    site = make_site({"/": LATE_CAPTCHA, "POST /send": THANKS})
+    result = contact(site.url, min_dwell_s=1)
+    assert result.status == outcomes.CAPTCHA, result.error
+    assert site.received == []
+    assert "form" in result.screenshots
+
+
+@pytest.mark.parametrize("shown", [
+    '<div class="toast toast-error" role="alert">Invalid email address.</div>',  # toastr, pinned to the page
+    '<div id="notice"><p>Sorry, something went wrong. Please call us at (310) 555-0188.</p></div>',
+])
+def test_a_refusal_shown_outside_the_form_fails(make_site, contact, shown):
+    fetching = PATTERNED.replace(".then(() => alert('Thank you! Your message has been sent.'))",
+                                 f".then(() => document.body.insertAdjacentHTML('beforeend', {json.dumps(shown)}))")
+    boxed = fetching.replace('<form method="post"', '<div class="panel"><form method="post"').replace("</form>", "</form></div>")
+    site = make_site({"/": boxed, "POST /send": Reply('{"received": true}', content_type="application/json")})
+    result = contact(site.url)
+    assert result.status == outcomes.FAILED, result.error
+    assert len(site.received) == 1
 
 
 def test_a_multi_line_message_is_accepted_as_typed(make_site, contact):
