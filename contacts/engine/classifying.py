@@ -149,7 +149,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     (VEHICLE_TRIM, re.compile(r"\btrim\b|versi[oó]n|\bstyle\b", re.I)),
     (VEHICLE_MODEL, re.compile(r"\bmodel\b|\bmodelo\b|veh(icle)?[-_]?model", re.I)),
     (CONTACT_TIME, re.compile(r"(best|preferred|good) time|time of (the )?day|what time (works|is|would)|time to (call|contact|reach|text)|(call|contact) time|times? (are you|you are) available|mejor (hora|horario|momento)|horario (de|para) (contacto|llamar)", re.I)),
-    (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
+    (CONTACT_METHOD, re.compile(r"(preferred|best|how).{0,30}(contact|reach|method)|how (should|shall|can|may) we (reply|respond|answer|get back)|(reply|respond) (to you )?(by|via)|contact[-_ ]?(method|preference|by|via)|prefer.{0,20}(contact|reach)|m[eé]todo de contacto|forma de contacto|contactarle por|prefiere", re.I)),
     (DEPARTMENT, re.compile(r"department|departamento|\bdept\b|send (to|message to)|inquiry type|type of inquiry|reason for|topic|tipo de consulta|\bregarding\b", re.I)),
     (HEAR_ABOUT, re.compile(r"hear about|heard about|how did you find|referr?al source|lead source|c[oó]mo (se )?enter[oó]|c[oó]mo nos conoci", re.I)),
     (CONDITION, re.compile(r"\bcondition\b|new or (used|pre-?owned)|new/(used|pre-?owned)|nuevo o (usado|seminuevo)|vehicle type|inventory type", re.I)),

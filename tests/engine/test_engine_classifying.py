@@ -374,6 +374,7 @@ def test_plan_names_a_required_yes_no_question_it_cannot_answer():
         ("Have you purchased a vehicle from Hillcrest Buick GMC before?", k.CURRENT_CUSTOMER),
         ("¿Ha comprado antes con nosotros?", k.CURRENT_CUSTOMER),
         ("What time of day works best for a call?", k.CONTACT_TIME),
+        ("How should we reply?", k.CONTACT_METHOD), ("How should we get back to you?", k.CONTACT_METHOD),
         ("Do you have a trade-in?", k.HAS_TRADE_IN), ("Will you be trading in a vehicle?", k.HAS_TRADE_IN),
         ("Trade-in?", k.HAS_TRADE_IN), ("¿Tiene un vehículo para intercambio?", k.HAS_TRADE_IN),
         ("Will you be financing?", k.FINANCING), ("How do you plan to pay?", k.FINANCING),
