@@ -405,7 +405,10 @@ async def _fill_rounds(frame, form: dict, customer: Customer, clock, skip: set[s
         if f["required"] and not f["disabled"]:
             raise UnfillableField(field_name(f))
     await _check_typed(frame, typed)
-    await _check_selected(frame, form["dc"], [a for a in chosen if a.how == "select"], clock)
+    # Only lists still shown: a later choice may have hidden one (Sales chosen over a
+    # pre-checked Service hides the service questions), and the site has emptied it.
+    shown = {f["dc"] for f in form["fields"] if f["visible"]}
+    await _check_selected(frame, form["dc"], [a for a in chosen if a.how == "select" and a.field["dc"] in shown], clock)
     await _no_opt_in_left_ticked(frame, form)
     return filled, form
 
