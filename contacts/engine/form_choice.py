@@ -10,6 +10,7 @@ import re
 from contacts.engine import classifying as k
 from contacts.engine.submitting import next_button
 
+_SALES_CHOICE = re.compile(r"\bsales\b|\bventas\b", re.I)
 # A form that is clearly for something else is never a contact form, however it is built.
 _NOT_CONTACT = [
     ("newsletter", re.compile(r"newsletter|subscribe|sign up for (our )?(e-?mail|news|updates|offers)|suscr[ií]b|bolet[ií]n", re.I)),
@@ -105,8 +106,15 @@ def form_purpose(form: dict) -> tuple[str, int]:
         return "chat", 0
     if any(_CREDIT_QUESTION.search(k.field_texts(f)) for f in fields):
         return "credit application", 0
+    # A department choice that offers Sales reaches sales, whatever another department's
+    # pre-selected questions say at the top (Service pre-checked, "Service Requested" shown).
+    offers_sales = any(f["kind"] == k.DEPARTMENT and any(
+        _SALES_CHOICE.search(text) for text in [f.get("label", "")] * (f["type"] == "radio")
+        + [o["text"] for o in f.get("options", [])]) for f in fields)
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
+            if offers_sales and purpose in ("service scheduling", "parts request"):
+                continue
             return purpose, 0
     addressed = " ".join([form.get("heading", "")] + [b["text"] for b in form["buttons"]])
     if _OTHER_DEPARTMENT.search(addressed) and not _SALES_TOO.search(addressed):

@@ -173,6 +173,16 @@ def test_it_picks_the_contact_form_over_newsletter_search_login_and_service():
     assert form_purpose(service)[0] == "service scheduling"
 
 
+def test_a_form_offering_sales_is_a_contact_form_whatever_service_question_is_shown_first():
+    def dept(checked: str) -> list[dict]:
+        return [field(label, "radio", name="input_1", group_label="Department", checked=label == checked)
+                for label in ("Sales", "Service", "Parts")]
+    fields = dept("Service") + [field("Name"), field("Email", "email"), field("Message", "textarea")]
+    assert form_purpose(form(fields, text="Department Sales Service Parts Service Requested Oil change"))[0] == "contact"
+    only_service = [field("Name"), field("Email", "email"), field("Message", "textarea")]
+    assert form_purpose(form(only_service, heading="Schedule Service"))[0] == "service scheduling"
+
+
 def test_a_spanish_summary_is_no_resume():
     # "resumen" is Spanish for a summary, not a job application's résumé.
     assert form_purpose(form(CONTACT()["fields"], heading="Contáctenos",
@@ -329,6 +339,22 @@ def test_plan_picks_the_listed_car_over_a_longer_trim_listed_before_it():
         "2024 Toyota RAV4 XLE - $31,990 (Stock #T1187)", "2024 Toyota RAV4 XLE (Stock #T1190)"))]
     k.classify_fields(fields)
     assert [a.shown for a in plan(fields, CUSTOMER)] == ["2024 Toyota RAV4 XLE - $31,990 (Stock #T1187)"]
+
+
+def test_plan_switches_a_pre_checked_service_department_to_sales():
+    def group(checked: str) -> list[dict]:
+        return [field(label, "radio", name="dept", group_label="Department", checked=label == checked, required=True)
+                for label in ("Service", "Sales", "Parts")]
+    fields = group("Service")
+    k.classify_fields(fields)
+    assert [(a.how, a.shown) for a in plan(fields, CUSTOMER)] == [("check", "Sales")]
+    already = group("Sales")
+    k.classify_fields(already)
+    assert plan(already, CUSTOMER) == []
+    no_sales = [field(label, "radio", name="d2", group_label="Department", checked=label == "Service")
+                for label in ("Service", "Parts")]
+    k.classify_fields(no_sales)
+    assert plan(no_sales, CUSTOMER) == []  # nothing better to switch to
 
 
 def test_plan_leaves_optional_vehicle_selects_alone_when_nothing_matches():
