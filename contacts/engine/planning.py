@@ -396,7 +396,7 @@ def _radio_action(group: list[dict], customer: Customer) -> Action | None:
         # us (Phone pre-checked for a customer who prefers email), as a pre-selected option does.
         own = (_customer_answer(kind, options, customer)
                if kind in _CUSTOMER_DATA_KINDS or kind in PROFILE_QUESTIONS else None)
-        if kind == k.DEPARTMENT:
+        if kind == k.DEPARTMENT and not _DEPARTMENT_PREFERENCE[0].search(checked["label"] or checked["value"]):
             # Service pre-checked (its follow-up questions shown) for a buyer: Sales, where offered.
             own = _pick(options, _DEPARTMENT_PREFERENCE[:1])
         if own is None and kind in PROFILE_QUESTIONS and any(r["required"] for r in group):

@@ -351,6 +351,10 @@ def test_plan_switches_a_pre_checked_service_department_to_sales():
     already = group("Sales")
     k.classify_fields(already)
     assert plan(already, CUSTOMER) == []
+    used_sales = [field(label, "radio", name="d3", group_label="Department", checked=label == "Used Car Sales")
+                  for label in ("New Car Sales", "Used Car Sales", "Service")]
+    k.classify_fields(used_sales)
+    assert plan(used_sales, CUSTOMER) == []  # a sales desk already: the site's choice stands
     no_sales = [field(label, "radio", name="d2", group_label="Department", checked=label == "Service")
                 for label in ("Service", "Parts")]
     k.classify_fields(no_sales)
