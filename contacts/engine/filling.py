@@ -157,11 +157,11 @@ def _css_string(value: str) -> str:
 
 async def _select(frame, action: Action) -> None:
     box = _locator(frame, action)
-    widget = box.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' choices ')][1]")
-    if await widget.count() and await box.evaluate(_LACKS_OPTION_JS, action.value):
+    if action.field.get("in_choices") and await box.evaluate(_LACKS_OPTION_JS, action.value):
         # Choices.js: the other options live only in its list; open it and pick, as a person would.
-        await widget.first.click()
-        await widget.first.locator(_CHOICES_ITEM.format(value=_css_string(action.value))).first.click()
+        widget = box.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' choices ')][1]")
+        await widget.click()
+        await widget.locator(_CHOICES_ITEM.format(value=_css_string(action.value))).first.click()
     else:
         # Styled dropdowns (Select2, Chosen) hide the real select and mirror its change event.
         await box.select_option(value=action.value, force=bool(action.field.get("via_widget")))

@@ -72,6 +72,17 @@ def usable_fields(form: dict) -> list[dict]:
     ]
 
 
+def _offers_sales(fields: list[dict]) -> bool:
+    """Whether a department list or radio group among `fields` has a Sales choice."""
+    for f in fields:
+        if f["kind"] != k.DEPARTMENT:
+            continue
+        choices = [o["text"] for o in f.get("options", [])] + ([f.get("label", "")] if f["type"] == "radio" else [])
+        if any(_SALES_CHOICE.search(choice) for choice in choices):
+            return True
+    return False
+
+
 def form_purpose(form: dict) -> tuple[str, int]:
     """("contact", score) for a contact form, else (what it is instead, 0)."""
     if not any(f["visible"] for f in form["fields"]):
@@ -108,12 +119,10 @@ def form_purpose(form: dict) -> tuple[str, int]:
         return "credit application", 0
     # A department choice that offers Sales reaches sales, whatever another department's
     # pre-selected questions say at the top (Service pre-checked, "Service Requested" shown).
-    offers_sales = any(f["kind"] == k.DEPARTMENT and any(
-        _SALES_CHOICE.search(text) for text in [f.get("label", "")] * (f["type"] == "radio")
-        + [o["text"] for o in f.get("options", [])]) for f in fields)
+    sales_offered = _offers_sales(fields)
     for purpose, pattern in _NOT_CONTACT:
         if pattern.search(words) and not (has_message and purpose in ("newsletter", "login")):
-            if offers_sales and purpose in ("service scheduling", "parts request"):
+            if sales_offered and purpose in ("service scheduling", "parts request"):
                 continue
             return purpose, 0
     addressed = " ".join([form.get("heading", "")] + [b["text"] for b in form["buttons"]])

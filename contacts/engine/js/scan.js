@@ -215,6 +215,7 @@
       aria_label: el.getAttribute('aria-label') || '', title: el.getAttribute('title') || '',
       classes: (typeof el.className === 'string' ? el.className : '').slice(0, 200),
       required: requiredOf(el, texts), visible: vis, via_label: viaLabel, via_widget: viaWidget,
+      in_choices: type === 'select' && !!el.closest('.choices'),
       disabled: !!el.disabled, readonly: !!el.readOnly, tabindex: el.getAttribute('tabindex') || '',
       value: type === 'select' ? '' : (el.value || '').slice(0, 200), checked: !!el.checked,
       maxlength: el.maxLength > 0 ? el.maxLength : 0, pattern: el.getAttribute('pattern') || '',
