@@ -259,10 +259,15 @@ async def _run(attempt: Attempt, url: str) -> None:
     page, clock, options = attempt.page, attempt.clock, attempt.options
 
     await attempt.enter(outcomes.OPENING)
+    budget_ms = min(options.navigation_timeout_ms, clock.remaining_ms())
     try:
-        response = await open_page(page, url, min(options.navigation_timeout_ms, clock.remaining_ms()))
+        response = await open_page(page, url, budget_ms)
     except PageProblem as problem:
-        await clock.check()  # a navigation cut short by our own deadline is a timeout
+        # A navigation cut short by our own deadline is a timeout: given all the time that was
+        # left (whole milliseconds, so it may end a hair before the deadline), it ends at it.
+        if budget_ms < options.navigation_timeout_ms and clock.remaining_s() < 0.1:
+            raise TimedOut() from None
+        await clock.check()
         raise Outcome(outcomes.FAILED, str(problem)) from None
     await settle(page, min(3000, clock.remaining_ms()))
     await clock.check()
